@@ -1,0 +1,122 @@
+"""The command line: the one interface for scripts, batch jobs, tests and the GUI's start."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from app import __version__
+from app.cli import commands
+from app.cli.context import CommandContext, choose_database, choose_user
+from app.errors import CommissioningError
+from app.logs import configure_logging
+from app.settings import Settings
+
+log = logging.getLogger("app.cli")
+
+Handler = Callable[[argparse.Namespace, CommandContext], int]
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-11-22") from error
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the subcommand (SUPPRESS keeps either from erasing the
+    other)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--db", default=argparse.SUPPRESS, help="database: a file path or a SQLAlchemy URL"
+    )
+    group.add_argument(
+        "--user", default=argparse.SUPPRESS, help="acting user (else COMMISSIONING_USER)"
+    )
+    group.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=argparse.SUPPRESS,
+        metavar="DATE",
+        help="the date treated as today (ISO, such as 2026-11-22)",
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="commissioning",
+        description="Commissioning of specialised services: with no command, starts the "
+        "application.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"commissioning {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    init = add("init", commands.init, "create or upgrade a database")
+    init.add_argument("--demo", action="store_true", help="fill a new database with demo data")
+
+    add("check", commands.check, "full integrity check; exit 1 if anything is wrong")
+
+    backup = add("backup", commands.backup, "copy the database to a file")
+    backup.add_argument("--out", required=True, metavar="FILE")
+
+    restore = add("restore", commands.restore, "replace the database with a backup")
+    restore.add_argument("file", metavar="FILE")
+
+    nds = add("nds", commands.nds_help, "the National Definitions Set")
+    nds_sub = nds.add_subparsers(dest="nds_command", metavar="ACTION")
+    nds_list = nds_sub.add_parser(
+        "list", parents=[common], help="every service and sub-line of an edition"
+    )
+    nds_list.add_argument("--edition", metavar="LABEL", help="edition label (default: latest)")
+    nds_list.add_argument("--json", action="store_true", help="print a JSON array")
+    nds_list.set_defaults(handler=commands.nds_list)
+
+    add("gui", commands.gui, "start the application (the default)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    settings = Settings.load()
+    context = CommandContext(
+        database_target=choose_database(getattr(arguments, "db", None), settings),
+        user=choose_user(getattr(arguments, "user", None), settings),
+        as_of=getattr(arguments, "as_of", None) or date.today(),
+        settings=settings,
+    )
+    handler: Handler = getattr(arguments, "handler", commands.gui)
+    try:
+        return handler(arguments, context)
+    except CommissioningError as error:
+        print(str(error), file=sys.stderr)
+        return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (`commissioning nds list | head`): not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except Exception:
+        path = configure_logging(context.log_dir)
+        log.exception("unexpected error in `%s`", " ".join(sys.argv[1:]))
+        print(
+            f"An unexpected error stopped the command. The details are in {path}.",
+            file=sys.stderr,
+        )
+        return 1

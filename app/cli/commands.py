@@ -1,0 +1,129 @@
+"""The handlers of the subcommands; each opens the database, calls a service, reports."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.cli.context import CommandContext
+from app.cli.output import print_table, to_json
+from app.errors import InputRejected
+from app.services import definitions, maintenance
+
+
+def init(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        if arguments.demo:
+            from app.services.demo import build_demo, has_user_data
+
+            if not database.created and has_user_data(database):
+                raise InputRejected(
+                    f"{database.display_name} already holds data; demo data goes only into "
+                    "a new database (use --db to name a new file)."
+                )
+            build_demo(database, as_of=context.as_of)
+            print(f"Created a demo database at {database.display_name}")
+        elif database.created:
+            print(f"Created {database.display_name}")
+        elif database.upgraded_from:
+            print(
+                f"Upgraded {database.display_name} from schema {database.upgraded_from}; "
+                f"a backup is at {database.backups[-1]}"
+            )
+        else:
+            print(f"{database.display_name} is up to date")
+    finally:
+        database.close()
+    return 0
+
+
+def check(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open(seed=False)
+    try:
+        report = maintenance.check_database(database)
+    finally:
+        database.close()
+    for note in report.notes:
+        print(note)
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print("All checks passed." if report.ok else f"{len(report.problems)} problem(s) found.")
+    return 0 if report.ok else 1
+
+
+def backup(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        written = maintenance.backup_database(database, Path(arguments.out))
+    finally:
+        database.close()
+    print(f"Backed up {database.display_name} to {written}")
+    return 0
+
+
+def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        safety = maintenance.restore_database(database, Path(arguments.file))
+    finally:
+        database.close()
+    print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
+    return 0
+
+
+def nds_help(arguments: argparse.Namespace, context: CommandContext) -> int:
+    print("usage: commissioning nds list [--edition LABEL] [--json]", file=sys.stderr)
+    return 2
+
+
+NDS_COLUMNS = [
+    ("code", "No."),
+    ("name", "Service"),
+    ("age_group", "Age group"),
+    ("commissioning_level", "Level"),
+    ("lead_commissioner", "Lead commissioner"),
+    ("tariff_status", "Tariff"),
+    ("designated_providers", "Designated providers"),
+    ("last_review", "Last review"),
+]
+
+
+def nds_list(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:
+            try:
+                rows = definitions.list_services(session, arguments.edition, context.as_of)
+            except LookupError as error:
+                raise InputRejected(str(error)) from error
+    finally:
+        database.close()
+    if arguments.json:
+        print(to_json(rows, hidden=("search_text", "position_key")))
+    else:
+        print_table(rows, NDS_COLUMNS)
+    return 0
+
+
+def gui(arguments: argparse.Namespace, context: CommandContext) -> int:
+    if not _display_available():
+        print(
+            "No display is available, so the application cannot open its window. "
+            "Use the commands (commissioning --help) or run it on a desktop.",
+            file=sys.stderr,
+        )
+        return 1
+    from app.ui.application import run
+
+    return run(context)
+
+
+def _display_available() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -1,0 +1,60 @@
+"""The errors the product reports to people, each with a message that says what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CommissioningError(Exception):
+    """An expected failure, reported without a traceback."""
+
+    exit_code = 1
+
+
+class DatabaseRefused(CommissioningError):
+    """The database cannot be opened safely; it has been left exactly as it was."""
+
+    exit_code = 1
+
+
+class NotADatabase(DatabaseRefused):
+    pass
+
+
+class CorruptDatabase(DatabaseRefused):
+    pass
+
+
+class NewerDatabase(DatabaseRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with an input, located as a spreadsheet user would find it."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        row = "" if self.row is None else str(self.row)
+        column = self.column or ""
+        return f"{self.file}:{row}:{column}: {self.message}"
+
+
+class InputRejected(CommissioningError):
+    """Input was refused (bad file, missing file, invalid value); nothing was applied."""
+
+    exit_code = 3
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", None, None, problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) if p.file else p.message for p in problems))
+
+
+class NotFound(InputRejected):
+    """A record named on the command line or in a file does not exist."""

@@ -1,0 +1,108 @@
+"""Contracts with providers, their activity plans, and the monthly returns measured against them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, Record
+from app.models.financial_year import FinancialYear
+from app.models.organisations import Organisation
+from app.models.types import Activity, FinancialYearType, Money, Share
+
+
+class ContractStatus:
+    DRAFT = "draft"
+    AGREED = "agreed"
+    SIGNED = "signed"
+    ALL = (DRAFT, AGREED, SIGNED)
+
+
+class Contract(Record, Base):
+    """A service agreement between a host commissioner (for its members) and a provider."""
+
+    __tablename__ = "contract"
+
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    host_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ContractStatus.DRAFT)
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    expected_value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id], lazy="joined")
+    host: Mapped[Organisation] = relationship(foreign_keys=[host_id], lazy="joined")
+    lines: Mapped[list[ContractLine]] = relationship(back_populates="contract")
+
+
+class ContractLine(Record, Base):
+    """A service line of a contract with its price and the agreed margin around its plan."""
+
+    __tablename__ = "contract_line"
+    __table_args__ = (UniqueConstraint("contract_id", "service_line_id", "point_of_delivery"),)
+
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id"), index=True)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    point_of_delivery: Mapped[str] = mapped_column(String(60), default="")
+    price: Mapped[Decimal] = mapped_column(Money())
+    margin: Mapped[Decimal] = mapped_column(Share(), default=Decimal("0.03"))
+
+    contract: Mapped[Contract] = relationship(back_populates="lines")
+    plan: Mapped[list[PlannedActivity]] = relationship(back_populates="line")
+
+
+class PlannedActivity(Record, Base):
+    """The indicative activity plan of a contract line for one month; a range where agreed."""
+
+    __tablename__ = "planned_activity"
+    __table_args__ = (UniqueConstraint("line_id", "month"),)
+
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_line.id"), index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    activity: Mapped[Decimal] = mapped_column(Activity())
+    minimum: Mapped[Decimal | None] = mapped_column(Activity())
+    maximum: Mapped[Decimal | None] = mapped_column(Activity())
+
+    line: Mapped[ContractLine] = relationship(back_populates="plan")
+
+
+class ReturnSubmission(Record, Base):
+    """One provider's monthly return as received; a later one for the same month replaces it."""
+
+    __tablename__ = "return_submission"
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    month: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(400))
+    file_hash: Mapped[str] = mapped_column(String(64), default="")
+    received_on: Mapped[date] = mapped_column(Date)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("return_submission.id"))
+
+
+class ReturnRow(Base):
+    """A row of a return: an immutable fact, audited and synced with its submission.
+
+    Rows carry no audit columns of their own: there are millions of them, they are never
+    edited, and a correction arrives as a new submission.
+    """
+
+    __tablename__ = "return_row"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("return_submission.id"), index=True)
+    commissioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"))
+    point_of_delivery: Mapped[str] = mapped_column(String(60))
+    planned_activity: Mapped[Decimal | None] = mapped_column(Activity())
+    actual_activity: Mapped[Decimal] = mapped_column(Activity())
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    actual_cost: Mapped[Decimal | None] = mapped_column(Money())

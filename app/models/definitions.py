@@ -1,0 +1,149 @@
+"""The National Definitions Set: editions, service lines, their definitions and codes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, Record
+
+
+class LineKind:
+    SERVICE = "service"
+    SUB_LINE = "sub-line"
+    ADDITIONAL = "additional"
+
+
+class Edition(Record, Base):
+    """An edition of the Definitions Set, named by its label (the first is `2002`)."""
+
+    __tablename__ = "edition"
+
+    label: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    published_on: Mapped[date | None] = mapped_column(Date)
+    based_on_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("edition.id"))
+
+
+class ServiceLine(Record, Base):
+    """The stable identity of a service or sub-line: its number is a label that may change."""
+
+    __tablename__ = "service_line"
+
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class ServiceDefinition(Record, Base):
+    """What a service line is in one edition: number, name, and the standard headings."""
+
+    __tablename__ = "service_definition"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "code"),
+        UniqueConstraint("edition_id", "service_line_id"),
+    )
+
+    edition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("edition.id"), index=True)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    parent_line_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_line.id"))
+    code: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(300))
+    age_group: Mapped[str] = mapped_column(String(40), default="")
+    commissioning_level: Mapped[str] = mapped_column(String(40), default="")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The standard headings of a definition (Appendix 12 of the review), in order.
+    population_served: Mapped[str] = mapped_column(Text, default="")
+    needs_assessment: Mapped[str] = mapped_column(Text, default="")
+    service_purpose: Mapped[str] = mapped_column(Text, default="")
+    service_model: Mapped[str] = mapped_column(Text, default="")
+    critical_mass: Mapped[str] = mapped_column(Text, default="")
+    standards_outcomes: Mapped[str] = mapped_column(Text, default="")
+    codes_note: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(60), default="")
+    denominator: Mapped[str] = mapped_column(Text, default="")
+    activity_cost_comparisons: Mapped[str] = mapped_column(Text, default="")
+    agreed_activity_cost: Mapped[str] = mapped_column(Text, default="")
+    tariff_benchmark: Mapped[str] = mapped_column(Text, default="")
+    in_national_tariff: Mapped[bool] = mapped_column(Boolean, default=False)
+    tariff_exclusion_reason: Mapped[str] = mapped_column(String(60), default="")
+    alternative_payment: Mapped[str] = mapped_column(String(60), default="")
+
+    edition: Mapped[Edition] = relationship()
+    service_line: Mapped[ServiceLine] = relationship(foreign_keys=[service_line_id])
+
+    @property
+    def title(self) -> str:
+        """The name as Appendix 1 writes it, with the age group in brackets."""
+        if self.parent_line_id is None and self.age_group not in ("", "children"):
+            return f"{self.name} ({self.age_group})"
+        return self.name
+
+
+class ServiceCode(Record, Base):
+    """An ICD-10 diagnosis or OPCS-4 procedure code of a service line in one edition."""
+
+    __tablename__ = "service_code"
+    __table_args__ = (UniqueConstraint("definition_id", "scheme", "code"),)
+
+    definition_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("service_definition.id"), index=True
+    )
+    scheme: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(10), index=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+
+class NationalService(Record, Base):
+    """A nationally commissioned service (Appendix 2 of the review)."""
+
+    __tablename__ = "national_service"
+
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    funded: Mapped[bool] = mapped_column(Boolean, default=True)
+    designated_from_april_2006: Mapped[bool] = mapped_column(Boolean, default=False)
+    being_evaluated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CommissioningResponsibility(Record, Base):
+    """Which body commissions a service line and who leads, effective-dated with the reason."""
+
+    __tablename__ = "commissioning_responsibility"
+
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    body_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    lead_commissioner: Mapped[str] = mapped_column(String(200), default="")
+    lead_contact: Mapped[str] = mapped_column(String(200), default="")
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Designation(Record, Base):
+    """A provider designated to provide a service line, for at most five years."""
+
+    __tablename__ = "designation"
+
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class ServiceReview(Record, Base):
+    """An Initial, Full or Monitoring review of a service, or a Commissioning Strategy."""
+
+    __tablename__ = "service_review"
+
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    lead: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,616 @@
+"""Tables as people take them away: clipboard text, CSV, xlsx workbooks and printed PDFs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from reportlab import __file__ as reportlab_file
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape, portrait
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    LayoutError,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus import Table as PdfTable
+
+from app import APP_TITLE
+from app.errors import InputRejected
+from app.formatting import format_date
+
+
+@dataclass
+class Table:
+    """A table as the user sees it: visible columns in order, rows in the order shown."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[object]]
+    subtitle: str = ""
+    marking: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Cell text
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _plain_number(value: int | float | Decimal) -> str:
+    """Digits a spreadsheet reads as a number: no pound sign, no separators, no exponent."""
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else str(value)
+    return str(value)
+
+
+def _time_of_day(value: datetime) -> str:
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def _spreadsheet_text(value: object) -> str:
+    """A cell as tab-separated clipboard text: dates for people, numbers for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if _is_number(value):
+        return _plain_number(value)  # type: ignore[arg-type]
+    if isinstance(value, datetime):
+        return f"{format_date(value)} {_time_of_day(value)}"
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
+
+
+def _csv_text(value: object) -> str:
+    """A cell as CSV text: ISO dates, plain numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if _is_number(value):
+        return _plain_number(value)  # type: ignore[arg-type]
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _printed_text(value: object) -> str:
+    """A cell as printed for people: dates as 22 Nov 2026, numbers with thousands separators."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, Decimal):
+        return f"{value:,f}" if value.is_finite() else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,}" if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, datetime):
+        return f"{format_date(value)} {_time_of_day(value)}"
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+def to_tsv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Tab-separated text with a header line, as pasted into a spreadsheet."""
+
+    def line(cells: Sequence[object]) -> str:
+        return "\t".join(_flatten(_spreadsheet_text(cell)) for cell in cells)
+
+    return "".join(line(cells) + "\n" for cells in [list(headers), *rows])
+
+
+_LINE_BREAKS = re.compile(r"\r\n|[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _flatten(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a file safely
+
+# Text that is (after any apostrophes) a formula start gets one more apostrophe, so text that
+# already began with an apostrophe also round-trips exactly through unguard_cell.
+_GUARDED = re.compile(r"'*[=+\-@\t\r]")
+_UNGUARD = re.compile(r"'+[=+\-@\t\r]")
+
+
+def guard_cell(text: str) -> str:
+    """Prefix an apostrophe to text a spreadsheet would otherwise run as a formula."""
+    return "'" + text if _GUARDED.match(text) else text
+
+
+def unguard_cell(text: str) -> str:
+    """Undo guard_cell: what the product's importers apply to every text cell they read."""
+    return text[1:] if _UNGUARD.match(text) else text
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write beside the target and then replace it, so a failure never leaves half a file."""
+    temporary = path.with_name(f".~{path.stem}-{secrets.token_hex(4)}{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def write_csv(table: Table, path: str | os.PathLike[str]) -> None:
+    """UTF-8 CSV with a byte order mark, the marking (if any) alone on the first line."""
+
+    def write(target: Path) -> None:
+        with target.open("w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\r\n")
+            if table.marking:
+                writer.writerow([guard_cell(table.marking)])
+            writer.writerow([guard_cell(header) for header in table.headers])
+            for row in table.rows:
+                writer.writerow(
+                    [guard_cell(cell) if isinstance(cell, str) else _csv_text(cell) for cell in row]
+                )
+
+    _write_atomically(Path(path), write)
+
+
+# ---------------------------------------------------------------------------------------------
+# xlsx
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+_DATE_FORMAT = "d mmm yyyy"
+_DATETIME_FORMAT = "d mmm yyyy hh:mm"
+_MAX_COLUMN_WIDTH = 60
+
+
+def sheet_name(title: str) -> str:
+    """A title Excel accepts for a sheet: at most 31 characters, none of \\ / ? * [ ] :."""
+    name = _SHEET_NAME_FORBIDDEN.sub("", ILLEGAL_CHARACTERS_RE.sub("", title)).strip()
+    name = name[:31].strip().strip("'").strip()
+    return name or "Table"
+
+
+def _header_footer_text(text: str) -> str:
+    # "&" starts a field code in Excel's page header and footer.
+    return text.replace("&", "&&")
+
+
+def _xlsx_value(value: object) -> object:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, Decimal | float) and not _is_finite(value):
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # Excel has no time zones: show the time as it was on the user's own clock.
+        return value.astimezone().replace(tzinfo=None)
+    if value is None or isinstance(value, bool | int | float | Decimal | date | time):
+        return value
+    return str(value)
+
+
+def _is_finite(value: Decimal | float) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return value == value and abs(value) != float("inf")
+
+
+def _decimal_format(value: Decimal) -> str:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= 0:
+        return "#,##0"
+    return "#,##0." + "0" * min(-exponent, 10)
+
+
+def write_xlsx(table: Table, path: str | os.PathLike[str]) -> None:
+    """One sheet: marking, a bold frozen header row with filters, real dates and numbers."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook always has a sheet
+    sheet.title = sheet_name(table.title)
+    workbook.properties.title = table.title
+    workbook.properties.creator = APP_TITLE
+    bold = Font(bold=True)
+
+    header_row = 1
+    if table.marking:
+        marking = sheet.cell(row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", table.marking))
+        marking.data_type = "s"
+        marking.font = bold
+        header_row = 2
+
+    widths = [len(header) * 1.1 for header in table.headers]
+    for column, header in enumerate(table.headers, start=1):
+        cell = sheet.cell(row=header_row, column=column, value=_xlsx_value(header))
+        cell.data_type = "s"
+        cell.font = bold
+        cell.alignment = Alignment(vertical="top")
+
+    for row_number, row in enumerate(table.rows, start=header_row + 1):
+        for column, raw in enumerate(row, start=1):
+            value = _xlsx_value(raw)
+            cell = sheet.cell(row=row_number, column=column, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, datetime):
+                cell.number_format = _DATETIME_FORMAT
+            elif isinstance(value, date):
+                cell.number_format = _DATE_FORMAT
+            elif isinstance(value, Decimal):
+                cell.number_format = _decimal_format(value)
+            if column <= len(widths):
+                widths[column - 1] = max(widths[column - 1], len(_printed_text(raw)))
+            else:
+                widths.append(len(_printed_text(raw)))
+
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(
+            max(width + 2, 8), _MAX_COLUMN_WIDTH
+        )
+
+    if table.headers:
+        sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1).coordinate
+        last = get_column_letter(len(table.headers))
+        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(table.rows)}"
+        sheet.print_title_rows = f"{header_row}:{header_row}"
+
+    if len(widths) > 6:
+        sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.oddHeader.left.text = _header_footer_text(table.title)
+    sheet.oddFooter.right.text = "Page &P of &N"
+    if table.marking:
+        sheet.oddHeader.center.text = _header_footer_text(table.marking)
+        sheet.oddFooter.center.text = _header_footer_text(table.marking)
+
+    _write_atomically(Path(path), lambda target: workbook.save(target))
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+_FONT = "Vera"
+_BOLD_FONT = "VeraBd"
+_FONT_SIZES = (8.0, 7.0, 6.0)  # smaller type only when the columns would not fit otherwise
+_HEADER_BLUE = colors.HexColor("#005EB8")  # NHS blue
+_SHADE = colors.HexColor("#EEF3F7")
+_RULE = colors.HexColor("#AEB7BD")
+_GREY_TEXT = colors.HexColor("#425563")
+_CELL_PADDING = 4
+_MARGIN = 15 * mm
+_TOP_MARGIN = 22 * mm
+_BOTTOM_MARGIN = 20 * mm
+_PORTRAIT_COLUMNS = 6
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _register_fonts() -> None:
+    if _FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = os.path.join(os.path.dirname(reportlab_file), "fonts")
+    pdfmetrics.registerFont(TTFont(_FONT, os.path.join(folder, "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(_BOLD_FONT, os.path.join(folder, "VeraBd.ttf")))
+    pdfmetrics.registerFontFamily(
+        _FONT, normal=_FONT, bold=_BOLD_FONT, italic=_FONT, boldItalic=_BOLD_FONT
+    )
+
+
+def _style(name: str, size: float, **kwargs: Any) -> ParagraphStyle:
+    # bulletFontName too: its default is Helvetica, which would then be referenced unembedded.
+    options: dict[str, Any] = {
+        "fontName": _FONT,
+        "bulletFontName": _FONT,
+        "fontSize": size,
+        "leading": size * 1.25,
+        "alignment": TA_LEFT,
+    }
+    options.update(kwargs)
+    return ParagraphStyle(name, **options)
+
+
+def _markup(text: str) -> str:
+    """Text made safe for a reportlab Paragraph, line breaks kept."""
+    clean = _CONTROL_CHARACTERS.sub("", text).replace("\t", " ")
+    lines = clean.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br/>".join(escape(line) for line in lines)
+
+
+def column_widths(natural: list[float], minimum: list[float], available: float) -> list[float]:
+    """Share the width out: every column its minimum, then the narrow ones all they want and
+    the wide ones an equal share of what is left (the table may come out narrower)."""
+    count = len(natural)
+    if count == 0:
+        return []
+    floor = sum(minimum)
+    if floor >= available:
+        return [width * available / floor for width in minimum]
+    widths = list(minimum)
+    wanting = {i for i in range(count) if natural[i] > minimum[i]}
+    spare = available - floor
+    while wanting:
+        share = spare / len(wanting)
+        satisfied = {i for i in wanting if natural[i] - widths[i] <= share}
+        if not satisfied:
+            for i in wanting:
+                widths[i] += share
+            return widths
+        for i in satisfied:
+            spare -= natural[i] - widths[i]
+            widths[i] = natural[i]
+        wanting -= satisfied
+    return widths  # everything fits: a narrow table stays narrow rather than spread thin
+
+
+@dataclass(frozen=True)
+class _ColumnText:
+    """What one column needs, in points at 1pt type (so any size is one multiplication)."""
+
+    widest: float  # the longest line of any cell or of the header
+    longest_word: float  # the longest word of any cell or of the header
+    widest_number: float  # the widest number, which must never wrap
+    widest_date: float  # the widest date, which should not wrap if there is room
+    numeric: bool  # every value a number: the column and its header align right
+
+
+def _measure(header: str, values: list[object]) -> _ColumnText:
+    def width(text: str, font: str = _FONT) -> float:
+        return max((pdfmetrics.stringWidth(line, font, 1) for line in text.splitlines()), default=0)
+
+    def word(text: str, font: str = _FONT) -> float:
+        return max((pdfmetrics.stringWidth(w, font, 1) for w in text.split()), default=0)
+
+    texts = [_printed_text(value) for value in values]
+    return _ColumnText(
+        widest=max([width(header, _BOLD_FONT), *(width(text) for text in texts)]),
+        longest_word=max([word(header, _BOLD_FONT), *(word(text) for text in texts)]),
+        widest_number=max(
+            (width(t) for t, v in zip(texts, values, strict=True) if _is_number(v)), default=0
+        ),
+        widest_date=max(
+            (width(t) for t, v in zip(texts, values, strict=True) if isinstance(v, date)),
+            default=0,
+        ),
+        numeric=any(_is_number(v) for v in values)
+        and all(v is None or _is_number(v) for v in values),
+    )
+
+
+def _fit_columns(columns: list[_ColumnText], available: float) -> tuple[float, list[float]]:
+    """The largest type size (and its column widths) at which numbers and dates stay whole;
+    failing that, the smallest size with only numbers whole; text wraps at words, and a word
+    wider than a sixth of the page is split."""
+    padding = 2 * _CELL_PADDING + 1
+    word_cap = available / max(6, len(columns))
+    attempts = [(size, True) for size in _FONT_SIZES] + [(_FONT_SIZES[-1], False)]
+    for size, whole_dates in attempts:
+        minimum = [
+            size
+            * max(
+                column.widest_number,
+                column.widest_date if whole_dates else 0,
+                min(column.longest_word, word_cap / size),
+            )
+            + padding
+            for column in columns
+        ]
+        if sum(minimum) <= available or (not whole_dates and size == _FONT_SIZES[-1]):
+            natural = [size * column.widest + padding for column in columns]
+            return size, column_widths(natural, minimum, available)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+@dataclass(frozen=True)
+class _PageDecoration:
+    """What every page carries: marking top and bottom, title, date printed, page n of N."""
+
+    title: str
+    printed: str
+    marking: str
+
+    def draw(self, canvas: Canvas, page: int, pages: int) -> None:
+        width, height = canvas._pagesize
+        left, right = _MARGIN, width - _MARGIN
+        canvas.saveState()
+        if self.marking:
+            canvas.setFont(_BOLD_FONT, 9)
+            canvas.setFillColor(colors.black)
+            canvas.drawCentredString(width / 2, height - 9 * mm, self.marking)
+            canvas.drawCentredString(width / 2, 7 * mm, self.marking)
+        canvas.setFont(_FONT, 7.5)
+        canvas.setFillColor(_GREY_TEXT)
+        canvas.drawString(left, height - 15 * mm, _fit(self.title, right - left - 40 * mm))
+        canvas.drawRightString(right, height - 15 * mm, self.printed)
+        canvas.drawString(left, 13 * mm, APP_TITLE)
+        canvas.drawRightString(right, 13 * mm, f"Page {page} of {pages}")
+        canvas.setStrokeColor(_RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(left, height - 16.5 * mm, right, height - 16.5 * mm)
+        canvas.line(left, 15.5 * mm, right, 15.5 * mm)
+        canvas.restoreState()
+
+
+def _fit(text: str, width: float) -> str:
+    if pdfmetrics.stringWidth(text, _FONT, 7.5) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", _FONT, 7.5) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
+    """Holds every page back until the end, so each can say how many pages there are."""
+
+    def __init__(self, *args: Any, decoration: _PageDecoration, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._decoration = decoration
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        count = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._decoration.draw(self, number, count)
+            super().showPage()
+        super().save()
+
+
+def _pdf_table(table: Table, available: float, split_in_row: bool) -> Flowable:
+    count = max(len(table.headers), max((len(row) for row in table.rows), default=0))
+    headers = [*table.headers, *[""] * (count - len(table.headers))]
+    rows = [[*row, *[None] * (count - len(row))] for row in table.rows]
+    columns = [_measure(headers[c], [row[c] for row in rows]) for c in range(count)]
+    size, widths = _fit_columns(columns, available)
+
+    cell = _style("cell", size)
+    cell_right = _style("cell_right", size, alignment=TA_RIGHT)
+    header = _style("header", size, fontName=_BOLD_FONT, textColor=colors.white)
+    header_right = _style("header_right", size, parent=header, alignment=TA_RIGHT)
+    data = [
+        [
+            Paragraph(_markup(text), header_right if column.numeric else header)
+            for text, column in zip(headers, columns, strict=True)
+        ],
+        *(
+            [
+                Paragraph(_markup(_printed_text(value)), cell_right if _is_number(value) else cell)
+                for value in row
+            ]
+            for row in rows
+        ),
+    ]
+    pdf_table = PdfTable(
+        data, colWidths=widths, repeatRows=1, splitInRow=1 if split_in_row else 0, hAlign="LEFT"
+    )
+    pdf_table.setStyle(
+        TableStyle(
+            [
+                # Every cell holds a Paragraph, but the table still sets a font for each.
+                ("FONTNAME", (0, 0), (-1, -1), _FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), size),
+                ("BACKGROUND", (0, 0), (-1, 0), _HEADER_BLUE),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, _SHADE]),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return pdf_table
+
+
+def write_pdf(table: Table, path: str | os.PathLike[str], printed_on: date) -> None:
+    """A4 (landscape beyond six columns), the header row on every page, fonts embedded."""
+    _register_fonts()
+    columns = max(len(table.headers), max((len(row) for row in table.rows), default=0))
+    page_size = landscape(A4) if columns > _PORTRAIT_COLUMNS else portrait(A4)
+    decoration = _PageDecoration(
+        title=table.title, printed=f"Printed {format_date(printed_on)}", marking=table.marking
+    )
+
+    def build(target: Path, split_in_row: bool) -> None:
+        document = SimpleDocTemplate(
+            str(target),
+            pagesize=page_size,
+            leftMargin=_MARGIN,
+            rightMargin=_MARGIN,
+            topMargin=_TOP_MARGIN,
+            bottomMargin=_BOTTOM_MARGIN,
+            title=table.title,
+            subject=table.marking or table.subtitle,
+            author=APP_TITLE,
+            creator=APP_TITLE,
+            invariant=1,
+            initialFontName=_FONT,
+            lang="en-GB",
+        )
+        story: list[Flowable] = [
+            Paragraph(_markup(table.title), _style("title", 15, fontName=_BOLD_FONT, leading=19))
+        ]
+        if table.subtitle:
+            story.append(
+                Paragraph(_markup(table.subtitle), _style("subtitle", 9, textColor=_GREY_TEXT))
+            )
+        story.append(Spacer(1, 4 * mm))
+        if columns:
+            story.append(_pdf_table(table, document.width, split_in_row))
+        if not table.rows:
+            story.append(Spacer(1, 3 * mm))
+            story.append(Paragraph("There are no rows in this table.", _style("empty", 9)))
+        document.build(story, canvasmaker=partial(_NumberedCanvas, decoration=decoration))
+
+    def write(target: Path) -> None:
+        try:
+            build(target, split_in_row=False)
+        except LayoutError:
+            # A row taller than a page: only then split rows across pages, as reportlab
+            # otherwise moves whole rows (which reads better).
+            build(target, split_in_row=True)
+
+    _write_atomically(Path(path), write)
+
+
+# ---------------------------------------------------------------------------------------------
+# One entry point
+
+_WRITERS: dict[str, Callable[[Table, Path, date], None]] = {
+    ".csv": lambda table, path, _printed_on: write_csv(table, path),
+    ".xlsx": lambda table, path, _printed_on: write_xlsx(table, path),
+    ".pdf": write_pdf,
+}
+
+
+def export_table(table: Table, path: str | os.PathLike[str], printed_on: date) -> None:
+    """Write the table in the format its file name asks for: .csv, .xlsx or .pdf."""
+    target = Path(path)
+    writer = _WRITERS.get(target.suffix.lower())
+    if writer is None:
+        raise InputRejected(
+            f"{target.name} cannot be written: choose a file ending .xlsx, .csv or .pdf"
+        )
+    writer(table, target, printed_on)

@@ -1,0 +1,1 @@
+"""The store: opening, checking, migrating and backing up the database."""

@@ -1,0 +1,225 @@
+"""Opening a database: choose it, check it, refuse what is unsafe, upgrade it after a backup."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
+from app.store import stamping  # noqa: F401  (registers the flush listener)
+from app.store.backup import backup_name, backup_sqlite
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def resolve_url(target: str | os.PathLike[str]) -> URL:
+    """A path or any SQLAlchemy URL; a bare path is a SQLite file."""
+    text = os.fspath(target)
+    if "://" in text:
+        return make_url(text)
+    return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+
+
+def sqlite_path(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def inspect_sqlite_file(path: Path) -> str | None:
+    """Check an existing file without changing a byte of it; return its schema revision."""
+    with path.open("rb") as stream:
+        header = stream.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise NotADatabase(f"{path} is not a database of this product (it is not a SQLite file).")
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            result = connection.execute("PRAGMA quick_check").fetchall()
+            if [row[0] for row in result] != ["ok"]:
+                detail = "; ".join(str(row[0]) for row in result[:3])
+                raise CorruptDatabase(
+                    f"{path} is damaged and was not opened ({detail}). "
+                    "Restore the latest good backup with `commissioning restore FILE`."
+                )
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if "alembic_version" not in tables:
+                if tables:
+                    raise NotADatabase(
+                        f"{path} is a SQLite file but not a database of this product."
+                    )
+                return None
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            return None if row is None else str(row[0])
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise CorruptDatabase(
+            f"{path} could not be read as a database ({error}) and was not opened."
+        ) from error
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_store_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass
+class Database:
+    """An open database and the acting user; `session()` is one unit of work."""
+
+    url: URL
+    engine: Engine
+    user: str = ""
+    upgraded_from: str | None = None
+    created: bool = False
+    backups: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def path(self) -> Path | None:
+        return sqlite_path(self.url)
+
+    @property
+    def display_name(self) -> str:
+        path = self.path
+        return str(path) if path else self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed together at the end, or not at all."""
+        session = self._sessions(info={"user": self.user})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def reader(self) -> Session:
+        """A session for reading only; the caller closes it."""
+        return self._sessions(info={"user": self.user})
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def backups_folder(database: Path) -> Path:
+    return database.parent / "backups"
+
+
+def open_database(
+    target: str | os.PathLike[str],
+    *,
+    user: str = "",
+    seed: bool = True,
+) -> Database:
+    """Open (creating, or upgrading after a backup) the database at `target`.
+
+    A file that is not a database, is damaged, or was written by a newer version of the
+    product is refused before anything writes to it.
+    """
+    url = resolve_url(target)
+    path = sqlite_path(url)
+    revision: str | None = None
+    existing = False
+    if path is not None:
+        existing = path.exists() and path.stat().st_size > 0
+        if existing:
+            revision = inspect_sqlite_file(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if revision is not None and revision not in known_revisions():
+        raise NewerDatabase(
+            f"{path} was written by a newer version of this product (schema {revision}). "
+            "Install the newer version to open it; the file has not been changed."
+        )
+    engine = create_store_engine(url)
+    if path is None:
+        revision = _server_revision(engine)
+        if revision is not None and revision not in known_revisions():
+            engine.dispose()
+            raise NewerDatabase(
+                f"The database at {url.render_as_string(hide_password=True)} uses a newer "
+                f"schema ({revision}) than this version of the product. Update the product."
+            )
+    database = Database(url=url, engine=engine, user=user)
+    head = head_revision()
+    if revision is None:
+        _migrate(engine, head)
+        database.created = True
+        if seed:
+            from app.services.reference_data import load_reference_data
+
+            with database.session() as session:
+                load_reference_data(session)
+    elif revision != head:
+        if path is not None:
+            destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
+            database.backups.append(backup_sqlite(path, destination))
+        _migrate(engine, head)
+        database.upgraded_from = revision
+    return database
+
+
+def _server_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migrate(engine: Engine, revision: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def table_names(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()

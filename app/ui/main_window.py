@@ -1,0 +1,246 @@
+"""The main window: a tab for each area of work, menus, and the status bar."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from app import APP_TITLE, __version__
+from app.errors import CommissioningError
+from app.services import maintenance
+from app.store.backup import backup_name
+from app.ui.context import UiContext
+from app.ui.definitions_tab import DefinitionsTab
+from app.ui.errors import show_error
+from app.ui.help import GlossaryDialog, GuideDialog
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.table_view import DataTableView
+
+# Each area of work: its tab, its title, and its user guide (resources/help/<area>.md).
+TabFactory = Callable[[UiContext], QWidget]
+AREAS: list[tuple[str, str, TabFactory]] = [
+    ("definitions", "National Definitions Set", DefinitionsTab),
+]
+GUIDES = [("getting-started", "Getting started")] + [(a, t) for a, t, _ in AREAS]
+
+
+def _encode(data: QByteArray) -> str:
+    return base64.b64encode(bytes(data.data())).decode("ascii")
+
+
+def _decode(text: str) -> QByteArray:
+    try:
+        return QByteArray(base64.b64decode(text.encode("ascii"), validate=True))
+    except ValueError:
+        return QByteArray()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: UiContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"{APP_TITLE} — {context.database.display_name}")
+        self.setAccessibleName(self.tr("Specialised Commissioning main window"))
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("areaTabs")
+        self.tabs.setAccessibleName(self.tr("Areas of work"))
+        self.tabs.setDocumentMode(True)
+        for area, title, factory in AREAS:
+            tab = factory(context)
+            tab.setObjectName(f"{area}Tab")
+            self.tabs.addTab(tab, self.tr(title))
+        self.setCentralWidget(self.tabs)
+
+        self._build_menus()
+        self._build_status_bar()
+        self.resize(1280, 800)
+        self._restore_layout()
+
+    # Menus -------------------------------------------------------------------------------
+
+    def _action(
+        self, text: str, slot: Callable[[], None], shortcut: QKeySequence | str | None = None
+    ) -> QAction:
+        action = QAction(self.tr(text), self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        bar.setAccessibleName(self.tr("Menu bar"))
+        file_menu = bar.addMenu(self.tr("&File"))
+        file_menu.addAction(self._action("&Back up database…", self.back_up, "Ctrl+Shift+B"))
+        file_menu.addAction(self._action("&Settings…", self.edit_settings, "Ctrl+,"))
+        file_menu.addSeparator()
+        file_menu.addAction(
+            self._action("&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
+        )
+        if QKeySequence(QKeySequence.StandardKey.Quit).isEmpty():
+            file_menu.actions()[-1].setShortcut(QKeySequence("Ctrl+Q"))
+
+        table_menu = bar.addMenu(self.tr("&Table"))
+        table_menu.addAction(self._action("&Copy", self._table_copy))
+        table_menu.addAction(self._action("&Export to xlsx or CSV…", self._table_export))
+        table_menu.addAction(self._action("&Print to PDF…", self._table_print))
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        for number in range(self.tabs.count()):
+            action = self._action(
+                f"&{number + 1} {self.tabs.tabText(number)}",
+                lambda n=number: self.tabs.setCurrentIndex(n),
+                f"Ctrl+{number + 1}",
+            )
+            view_menu.addAction(action)
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        for area, title in GUIDES:
+            shortcut = (
+                QKeySequence(QKeySequence.StandardKey.HelpContents)
+                if area == "getting-started"
+                else None
+            )
+            help_menu.addAction(
+                self._action(
+                    f"{title} guide", lambda a=area, t=title: self.show_guide(a, t), shortcut
+                )
+            )
+        help_menu.addSeparator()
+        help_menu.addAction(self._action("&Glossary of acronyms", self.show_glossary, "Shift+F1"))
+        help_menu.addAction(self._action("&About", self.show_about))
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setAccessibleName(self.tr("Status bar"))
+        database = self.tr("Database: {0}").format(self.context.database.display_name)
+        if self.context.is_demo:
+            database += self.tr(" (demo data: invented figures)")
+        self.database_label = QLabel(database)
+        self.database_label.setAccessibleName(self.tr("Open database"))
+        self.user_label = QLabel(self.tr("User: {0}").format(self.context.database.user))
+        self.user_label.setAccessibleName(self.tr("Current user"))
+        status.addWidget(self.database_label, 1)
+        status.addPermanentWidget(self.user_label)
+
+    # The table with focus ----------------------------------------------------------------
+
+    def current_table(self) -> DataTableView | None:
+        focused = QApplication.focusWidget()
+        while focused is not None and not isinstance(focused, DataTableView):
+            focused = focused.parentWidget()
+        if focused is not None:
+            return focused
+        page = self.tabs.currentWidget()
+        return page.findChild(DataTableView) if page is not None else None
+
+    def _table_copy(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.copy_action.trigger()
+
+    def _table_export(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.export_action.trigger()
+
+    def _table_print(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.print_action.trigger()
+
+    # Commands ----------------------------------------------------------------------------
+
+    @Slot()
+    def back_up(self) -> None:
+        database = self.context.database
+        if database.path is None:
+            QMessageBox.information(
+                self, self.tr("Back up"), self.tr("A server database is backed up on the server.")
+            )
+            return
+        suggested = str(database.path.parent / backup_name(database.path, "manual"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Back up database"), suggested, self.tr("Database (*.sqlite)")
+        )
+        if not path:
+            return
+        try:
+            maintenance.backup_database(database, _with_suffix(path, ".sqlite"))
+        except (OSError, CommissioningError) as error:
+            show_error(error, self.context.log_file, self.tr("Back up"))
+            return
+        self.statusBar().showMessage(self.tr("Backed up to {0}").format(path), 8000)
+
+    @Slot()
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.context.settings, self)
+        if dialog.exec():
+            self.statusBar().showMessage(self.tr("Settings saved"), 5000)
+
+    def show_guide(self, area: str, title: str) -> None:
+        GuideDialog(area, self.tr("{0} guide").format(title), self).exec()
+
+    @Slot()
+    def show_glossary(self) -> None:
+        GlossaryDialog(self).exec()
+
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About"),
+            self.tr(
+                "<b>{0}</b> {1}<br>For the commissioners, secretariats and arbitration panels "
+                "of specialised services.<br><br>Database: {2}<br>Log file: {3}"
+            ).format(
+                APP_TITLE,
+                __version__,
+                self.context.database.display_name,
+                self.context.log_file,
+            ),
+        )
+
+    # Layout kept between runs ------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        settings = self.context.settings
+        if settings.window_geometry:
+            self.restoreGeometry(_decode(settings.window_geometry))
+        if settings.window_state:
+            self.restoreState(_decode(settings.window_state))
+        for number in range(self.tabs.count()):
+            if self.tabs.widget(number).objectName() == settings.window_tab:
+                self.tabs.setCurrentIndex(number)
+
+    def save_layout(self) -> None:
+        settings = self.context.settings
+        settings.window_geometry = _encode(self.saveGeometry())
+        settings.window_state = _encode(self.saveState())
+        current = self.tabs.currentWidget()
+        settings.window_tab = current.objectName() if current is not None else ""
+        settings.save()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+
+def _with_suffix(path: str, suffix: str) -> Path:
+    chosen = Path(path)
+    return chosen if chosen.suffix else chosen.with_suffix(suffix)

@@ -1,0 +1,244 @@
+"""The one table widget: copy as spreadsheet text, export to xlsx or CSV, print to PDF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTime, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QMessageBox,
+    QTableView,
+    QWidget,
+)
+
+from app.errors import InputRejected
+from app.services.table_export import Table, export_table, to_tsv
+
+RAW_ROLE = Qt.ItemDataRole.UserRole + 1
+"""Models return the raw Python value (Decimal, date, ...) for a cell under this role."""
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def _python_value(value: object) -> object:
+    """Qt date and time values as Python ones; everything else as it came."""
+    if isinstance(value, QDate | QDateTime | QTime):
+        return value.toPython()
+    return value
+
+
+class DataTableView(QTableView):
+    """A table view whose contents can be copied, exported and printed as the user sees them.
+
+    What is taken away is what is shown: visible columns in their on-screen order and rows in
+    the sorted, filtered order of the (proxy) model behind the view.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = ""
+        self._subtitle = ""
+        self._marking = ""
+        self._today: Callable[[], date] = date.today
+        self._default_accessible_name = ""
+
+        self.setSortingEnabled(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        # Rows come in the order the service chose; no column claims to be sorted until the
+        # user clicks one, and a third click returns to that order.
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+
+        self.copy_action = self._action(
+            self.tr("&Copy"), QKeySequence(QKeySequence.StandardKey.Copy)
+        )
+        self.copy_action.setToolTip(self.tr("Copy the selected rows, or the whole table"))
+        self.export_action = self._action(
+            self.tr("&Export…"), QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_E)
+        )
+        self.export_action.setToolTip(self.tr("Save the table as an Excel workbook or CSV file"))
+        self.print_action = self._action(
+            self.tr("&Print to PDF…"),
+            QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_P),
+        )
+        self.print_action.setToolTip(self.tr("Save the table as a PDF document to print"))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+        self.copy_action.triggered.connect(self.copy)
+        self.export_action.triggered.connect(self.export)
+        self.print_action.triggered.connect(self.print_to_pdf)
+
+        self._update_accessible_name()
+
+    def _action(self, text: str, shortcut: QKeySequence) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(shortcut)
+        # Each table answers only while it has focus, so two tables in a window never clash.
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(action)
+        return action
+
+    # -- what the table is -------------------------------------------------------------------
+
+    def title(self) -> str:
+        return self._title
+
+    def set_title(self, title: str) -> None:
+        """The title used on exports and prints, and in the default accessible name."""
+        self._title = title
+        self._update_accessible_name()
+
+    def set_subtitle(self, subtitle: str) -> None:
+        """A line under the title on prints (the edition, the date the figures are as at)."""
+        self._subtitle = subtitle
+
+    def marking(self) -> str:
+        return self._marking
+
+    def set_marking(self, text: str) -> None:
+        """The protective marking every export carries, e.g. OFFICIAL-SENSITIVE: COMMERCIAL."""
+        self._marking = text
+
+    def set_today(self, today: Callable[[], date]) -> None:
+        """Where the printed-on date comes from (tests pass a fixed day)."""
+        self._today = today
+
+    def _update_accessible_name(self) -> None:
+        # Keep a name someone set on purpose; replace only the default we set ourselves.
+        if self.accessibleName() not in ("", self._default_accessible_name):
+            return
+        if self._title:
+            name = self.tr("Table: {title}").format(title=self._title)
+        else:
+            name = self.tr("Table")
+        self._default_accessible_name = name
+        self.setAccessibleName(name)
+
+    # -- reading what is shown ---------------------------------------------------------------
+
+    def _visible_columns(self) -> list[int]:
+        header = self.horizontalHeader()
+        logical = (header.logicalIndex(visual) for visual in range(header.count()))
+        return [column for column in logical if not self.isColumnHidden(column)]
+
+    def _cell(self, index: QModelIndex) -> object:
+        raw = index.data(RAW_ROLE)
+        if raw is None:
+            raw = index.data(Qt.ItemDataRole.DisplayRole)
+        return _python_value(raw)
+
+    def current_table(self, selection_only: bool = False) -> Table:
+        """The table as shown: visible columns in view order, rows in sorted/filtered order."""
+        model = self.model()
+        if model is None:
+            return Table(self._title, [], [], self._subtitle, self._marking)
+        columns = self._visible_columns()
+        rows = [row for row in range(model.rowCount()) if not self.isRowHidden(row)]
+        selected: set[tuple[int, int]] | None = None
+        if selection_only:
+            selected = {(i.row(), i.column()) for i in self.selectionModel().selectedIndexes()}
+            rows = [row for row in rows if any((row, c) in selected for c in columns)]
+            columns = [c for c in columns if any((row, c) in selected for row in rows)]
+
+        headers = [
+            str(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+            for c in columns
+        ]
+        body: list[list[object]] = [
+            [
+                self._cell(model.index(row, c))
+                if selected is None or (row, c) in selected
+                else None
+                for c in columns
+            ]
+            for row in rows
+        ]
+        return Table(self._title, headers, body, self._subtitle, self._marking)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # QAbstractItemView copies only the current cell on Ctrl+C; copy what the user chose.
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    @Slot()
+    def copy(self) -> None:
+        """The selected cells, or the whole table when nothing is selected, as TSV text."""
+        has_selection = self.selectionModel() is not None and self.selectionModel().hasSelection()
+        table = self.current_table(selection_only=has_selection)
+        QGuiApplication.clipboard().setText(to_tsv(table.headers, table.rows))
+
+    @Slot()
+    def export(self) -> None:
+        path = self._ask_save_path(
+            self.tr("Export table"),
+            [self.tr("Excel workbook (*.xlsx)"), self.tr("CSV file (*.csv)")],
+        )
+        if path:
+            self._write(path)
+
+    @Slot()
+    def print_to_pdf(self) -> None:
+        path = self._ask_save_path(self.tr("Print table to PDF"), [self.tr("PDF document (*.pdf)")])
+        if path:
+            self._write(path)
+
+    def _write(self, path: str) -> None:
+        table = self.current_table()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            export_table(table, path, self._today())
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self._warn(
+                self.tr("Could not save the table"),
+                self.tr("{file} could not be saved: {reason}.").format(
+                    file=Path(path).name, reason=reason
+                ),
+            )
+        except InputRejected as error:
+            self._warn(self.tr("Could not save the table"), str(error))
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    # -- dialogs, kept small so tests can replace them -------------------------------------
+
+    def _suggested_file_name(self) -> str:
+        name = _UNSAFE_IN_FILE_NAMES.sub(" ", self._title).strip(" .")
+        return name or self.tr("Table")
+
+    def _ask_save_path(self, caption: str, filters: list[str]) -> str:
+        """The file the user chose (its suffix taken from the chosen filter if they gave none),
+        or "" if they cancelled."""
+        path, chosen = QFileDialog.getSaveFileName(
+            self, caption, self._suggested_file_name(), ";;".join(filters), filters[0]
+        )
+        if not path:
+            return ""
+        if not Path(path).suffix:
+            match = re.search(r"\*(\.\w+)", chosen or filters[0])
+            if match:
+                path += match.group(1)
+        return path
+
+    def _warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)

@@ -1,0 +1,155 @@
+"""The main window: its tabs, menus, keyboard use, accessible names and kept layout."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QMessageBox,
+    QTabBar,
+    QWidget,
+)
+
+from app.settings import Settings
+from app.ui.context import UiContext
+from app.ui.errors import install_error_handler
+from app.ui.help import GlossaryDialog, GuideDialog
+from app.ui.main_window import AREAS, GUIDES, MainWindow
+from app.ui.table_view import DataTableView
+
+AS_OF = date(2026, 11, 24)
+
+
+@pytest.fixture
+def window(qtbot, demo_database, tmp_path: Path) -> MainWindow:
+    context = UiContext(
+        database=demo_database,
+        settings=Settings.load(),
+        log_file=tmp_path / "logs" / "commissioning.log",
+        as_of=AS_OF,
+        is_demo=True,
+    )
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    return main
+
+
+def test_the_window_opens_with_a_tab_for_each_area(window: MainWindow) -> None:
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles == [title for _, title, _ in AREAS]
+    assert titles[0] == "National Definitions Set"
+
+
+def test_the_status_bar_names_the_database_and_the_user(window: MainWindow) -> None:
+    assert str(window.context.database.path) in window.database_label.text()
+    assert "demo data" in window.database_label.text()
+    assert window.user_label.text() == "User: tester"
+
+
+def _unnamed_widgets(root: QWidget) -> list[str]:
+    """Every widget a person can reach or read must say what it is."""
+    missing = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisibleTo(root) and widget is not root:
+            continue
+        interactive = widget.focusPolicy() != Qt.FocusPolicy.NoFocus or isinstance(
+            widget, QAbstractButton | QLineEdit | QComboBox
+        )
+        if not interactive or (isinstance(widget, QTabBar) and widget.parent() is not None):
+            continue
+        # Qt's own scroll bars and the viewports inside scroll areas are named by Qt.
+        inner = widget.parent() is not None and widget.parent().parent() is not None
+        if type(widget).__name__ in ("QScrollBar", "QWidget") and inner:
+            continue
+        if not widget.accessibleName():
+            missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
+    return missing
+
+
+def test_every_tab_names_every_widget_for_screen_readers(window: MainWindow) -> None:
+    assert window.tabs.accessibleName()
+    for number in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(number)
+        page = window.tabs.currentWidget()
+        assert page.accessibleName(), f"tab {number} has no accessible name"
+        assert _unnamed_widgets(page) == [], window.tabs.tabText(number)
+
+
+def test_tabs_are_reached_from_the_keyboard(qtbot, window: MainWindow) -> None:
+    window.tabs.setCurrentIndex(0)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+    view_menu = next(m for m in window.menuBar().actions() if m.text() == "&View").menu()
+    shortcuts = [a.shortcut().toString() for a in view_menu.actions()]
+    assert shortcuts == [f"Ctrl+{n + 1}" for n in range(window.tabs.count())]
+
+
+def test_every_menu_has_a_mnemonic(window: MainWindow) -> None:
+    for action in window.menuBar().actions():
+        assert "&" in action.text(), action.text()
+
+
+def test_the_layout_is_kept_between_runs(qtbot, demo_database, tmp_path: Path) -> None:
+    settings = Settings.load()
+    context = UiContext(demo_database, settings, tmp_path / "log.txt", AS_OF)
+    first = MainWindow(context)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(720, 520)
+    first.move(40, 30)
+    first.close()
+    assert Settings.load().window_geometry
+    second = MainWindow(UiContext(demo_database, Settings.load(), tmp_path / "log.txt", AS_OF))
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.width(), second.height()) == (720, 520)
+
+
+def test_the_guides_and_the_glossary_open(qtbot, window: MainWindow) -> None:
+    for area, title in GUIDES:
+        dialog = GuideDialog(area, title, window)
+        qtbot.addWidget(dialog)
+        assert len(dialog.browser.toPlainText()) > 200, area
+    glossary = GlossaryDialog(window)
+    qtbot.addWidget(glossary)
+    assert glossary.model.rowCount() == 30
+    assert isinstance(glossary.table, DataTableView)
+
+
+def test_an_unexpected_error_is_logged_and_shown_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, qapp: QApplication
+) -> None:
+    import sys
+
+    log_file = tmp_path / "logs" / "commissioning.log"
+    from app.logs import configure_logging
+
+    configure_logging(log_file.parent)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    original = sys.excepthook
+    install_error_handler(log_file)
+    try:
+        try:
+            raise ZeroDivisionError("the pooled budget was empty")
+        except ZeroDivisionError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook = original
+        for handler in logging.getLogger("app").handlers:
+            handler.flush()
+    [message] = shown
+    assert "the pooled budget was empty" in message and str(log_file) in message
+    assert "Traceback" not in message
+    logged = log_file.read_text()
+    assert "Traceback" in logged and "ZeroDivisionError" in logged
