@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from app import __version__
-from app.cli import commands
+from app.cli import definitions, maintenance
 from app.cli.context import CommandContext, choose_database, choose_user
+from app.cli.registry import CommandAdder
 from app.errors import CommissioningError
 from app.logs import configure_logging
 from app.settings import Settings
@@ -19,6 +20,9 @@ from app.settings import Settings
 log = logging.getLogger("app.cli")
 
 Handler = Callable[[argparse.Namespace, CommandContext], int]
+
+# Each area's module registers its subcommands; add a line here for a new area.
+AREAS = (maintenance, definitions)
 
 
 def _iso_date(text: str) -> date:
@@ -59,33 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"commissioning {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
-        command.set_defaults(handler=handler)
-        return command
-
-    init = add("init", commands.init, "create or upgrade a database")
-    init.add_argument("--demo", action="store_true", help="fill a new database with demo data")
-
-    add("check", commands.check, "full integrity check; exit 1 if anything is wrong")
-
-    backup = add("backup", commands.backup, "copy the database to a file")
-    backup.add_argument("--out", required=True, metavar="FILE")
-
-    restore = add("restore", commands.restore, "replace the database with a backup")
-    restore.add_argument("file", metavar="FILE")
-
-    nds = add("nds", commands.nds_help, "the National Definitions Set")
-    nds_sub = nds.add_subparsers(dest="nds_command", metavar="ACTION")
-    nds_list = nds_sub.add_parser(
-        "list", parents=[common], help="every service and sub-line of an edition"
-    )
-    nds_list.add_argument("--edition", metavar="LABEL", help="edition label (default: latest)")
-    nds_list.add_argument("--json", action="store_true", help="print a JSON array")
-    nds_list.set_defaults(handler=commands.nds_list)
-
-    add("gui", commands.gui, "start the application (the default)")
+    add = CommandAdder(sub, common)
+    for area in AREAS:
+        area.register(add)
     return parser
 
 
@@ -99,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_of=getattr(arguments, "as_of", None) or date.today(),
         settings=settings,
     )
-    handler: Handler = getattr(arguments, "handler", commands.gui)
+    handler: Handler = getattr(arguments, "handler", maintenance.gui)
     try:
         return handler(arguments, context)
     except CommissioningError as error:

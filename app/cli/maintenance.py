@@ -1,4 +1,4 @@
-"""The handlers of the subcommands; each opens the database, calls a service, reports."""
+"""The database's own commands (init, check, backup, restore) and starting the GUI."""
 
 from __future__ import annotations
 
@@ -8,9 +8,23 @@ import sys
 from pathlib import Path
 
 from app.cli.context import CommandContext
-from app.cli.output import print_table, to_json
+from app.cli.registry import CommandAdder
 from app.errors import InputRejected
-from app.services import definitions, maintenance
+from app.services import maintenance
+
+
+def register(add: CommandAdder) -> None:
+    add("init", init, "create or upgrade a database").add_argument(
+        "--demo", action="store_true", help="fill a new database with demo data"
+    )
+    add("check", check, "full integrity check; exit 1 if anything is wrong")
+    add("backup", backup, "copy the database to a file").add_argument(
+        "--out", required=True, metavar="FILE"
+    )
+    add("restore", restore, "replace the database with a backup").add_argument(
+        "file", metavar="FILE"
+    )
+    add("gui", gui, "start the application (the default)")
 
 
 def init(arguments: argparse.Namespace, context: CommandContext) -> int:
@@ -71,40 +85,6 @@ def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
     finally:
         database.close()
     print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
-    return 0
-
-
-def nds_help(arguments: argparse.Namespace, context: CommandContext) -> int:
-    print("usage: commissioning nds list [--edition LABEL] [--json]", file=sys.stderr)
-    return 2
-
-
-NDS_COLUMNS = [
-    ("code", "No."),
-    ("name", "Service"),
-    ("age_group", "Age group"),
-    ("commissioning_level", "Level"),
-    ("lead_commissioner", "Lead commissioner"),
-    ("tariff_status", "Tariff"),
-    ("designated_providers", "Designated providers"),
-    ("last_review", "Last review"),
-]
-
-
-def nds_list(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open()
-    try:
-        with database.session() as session:
-            try:
-                rows = definitions.list_services(session, arguments.edition, context.as_of)
-            except LookupError as error:
-                raise InputRejected(str(error)) from error
-    finally:
-        database.close()
-    if arguments.json:
-        print(to_json(rows, hidden=("search_text", "position_key")))
-    else:
-        print_table(rows, NDS_COLUMNS)
     return 0
 
 

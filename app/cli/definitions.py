@@ -1,0 +1,53 @@
+"""`commissioning nds ...`: the National Definitions Set."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.cli.context import CommandContext
+from app.cli.output import print_table, to_json
+from app.cli.registry import CommandAdder
+from app.errors import InputRejected
+from app.services import definitions
+
+NDS_COLUMNS = [
+    ("code", "No."),
+    ("name", "Service"),
+    ("age_group", "Age group"),
+    ("commissioning_level", "Level"),
+    ("lead_commissioner", "Lead commissioner"),
+    ("tariff_status", "Tariff"),
+    ("designated_providers", "Designated providers"),
+    ("last_review", "Last review"),
+]
+
+
+def register(add: CommandAdder) -> None:
+    nds = add("nds", nds_help, "the National Definitions Set")
+    actions = nds.add_subparsers(dest="nds_command", metavar="ACTION")
+    listing = add.sub(actions, "list", nds_list, "every service and sub-line of an edition")
+    listing.add_argument("--edition", metavar="LABEL", help="edition label (default: latest)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+
+
+def nds_help(arguments: argparse.Namespace, context: CommandContext) -> int:
+    print("usage: commissioning nds list [--edition LABEL] [--json]", file=sys.stderr)
+    return 2
+
+
+def nds_list(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:
+            try:
+                rows = definitions.list_services(session, arguments.edition, context.as_of)
+            except LookupError as error:
+                raise InputRejected(str(error)) from error
+    finally:
+        database.close()
+    if arguments.json:
+        print(to_json(rows, hidden=("search_text", "position_key")))
+    else:
+        print_table(rows, NDS_COLUMNS)
+    return 0

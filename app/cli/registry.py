@@ -1,0 +1,30 @@
+"""How each area adds its subcommands, every one accepting the global options."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[argparse.Namespace, Any], int]
+
+
+class CommandAdder:
+    """Adds subcommands that share the global options (`--db`, `--user`, `--as-of`...)."""
+
+    def __init__(self, subparsers: Any, common: argparse.ArgumentParser) -> None:
+        self._subparsers = subparsers
+        self.common = common
+
+    def __call__(self, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        return self.sub(self._subparsers, name, handler, help_text)
+
+    def sub(
+        self, subparsers: Any, name: str, handler: Handler, help_text: str
+    ) -> argparse.ArgumentParser:
+        """A subcommand under `subparsers` (top level, or an area's own actions)."""
+        parser: argparse.ArgumentParser = subparsers.add_parser(
+            name, parents=[self.common], help=help_text, description=help_text
+        )
+        parser.set_defaults(handler=handler)
+        return parser
