@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData, String, Uuid
+from sqlalchemy import DateTime, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -16,6 +16,18 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+NARRATIVE = "narrative"
+
+
+def narrative_column() -> Mapped[str]:
+    """Free text written as narrative (minutes, positions, learning, notes).
+
+    Such text must never hold patient-identifiable data: the guard checks every column made
+    here. Contact details and venues are not narrative and use plain columns.
+    """
+    return mapped_column(Text, default="", info={NARRATIVE: True})
 
 
 def utc_now() -> datetime:

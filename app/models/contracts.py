@@ -6,10 +6,10 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Record
+from app.models.base import Base, Record, narrative_column
 from app.models.financial_year import FinancialYear
 from app.models.organisations import Organisation
 from app.models.types import Activity, FinancialYearType, Money, Share
@@ -35,7 +35,7 @@ class Contract(Record, Base):
     agreed_on: Mapped[date | None] = mapped_column(Date)
     signed_on: Mapped[date | None] = mapped_column(Date)
     expected_value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = narrative_column()
 
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id], lazy="joined")
     host: Mapped[Organisation] = relationship(foreign_keys=[host_id], lazy="joined")

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Record
+from app.models.base import Base, Record, narrative_column
 
 
 class LineKind:
@@ -119,7 +119,7 @@ class CommissioningResponsibility(Record, Base):
     lead_contact: Mapped[str] = mapped_column(String(200), default="")
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = narrative_column()
 
 
 class Designation(Record, Base):
@@ -132,7 +132,7 @@ class Designation(Record, Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = narrative_column()
 
 
 class ServiceReview(Record, Base):
@@ -146,4 +146,4 @@ class ServiceReview(Record, Base):
     completed_on: Mapped[date | None] = mapped_column(Date)
     lead: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20))
-    findings: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = narrative_column()

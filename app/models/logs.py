@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Record
+from app.models.base import Base, Record, narrative_column
 from app.models.types import Money
 
 
@@ -23,10 +23,10 @@ class CaseStudy(Record, Base):
     topic: Mapped[str] = mapped_column(String(100), default="")
     services: Mapped[str] = mapped_column(String(300), default="")
     period: Mapped[str] = mapped_column(String(100), default="")
-    context: Mapped[str] = mapped_column(Text, default="")
-    what_was_done: Mapped[str] = mapped_column(Text, default="")
-    outcomes: Mapped[str] = mapped_column(Text, default="")
-    learning: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[str] = narrative_column()
+    what_was_done: Mapped[str] = narrative_column()
+    outcomes: Mapped[str] = narrative_column()
+    learning: Mapped[str] = narrative_column()
     tags: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     author: Mapped[str] = mapped_column(String(200), default="")
@@ -52,12 +52,12 @@ class Dispute(Record, Base):
     value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     raised_on: Mapped[date] = mapped_column(Date)
     raised_by: Mapped[str] = mapped_column(String(200), default="")
-    issue: Mapped[str] = mapped_column(Text, default="")
+    issue: Mapped[str] = narrative_column()
     stage: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(20), default="open")
     confidential: Mapped[bool] = mapped_column(Boolean, default=True)
-    outcome: Mapped[str] = mapped_column(Text, default="")
-    learning: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = narrative_column()
+    learning: Mapped[str] = narrative_column()
     closed_on: Mapped[date | None] = mapped_column(Date)
 
     parties: Mapped[list[DisputeParty]] = relationship(back_populates="dispute")
@@ -72,7 +72,7 @@ class DisputeParty(Record, Base):
     dispute_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dispute.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     side: Mapped[str] = mapped_column(String(20))
-    position: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[str] = narrative_column()
     final_offer: Mapped[Decimal | None] = mapped_column(Money())
 
     dispute: Mapped[Dispute] = relationship(back_populates="parties")
@@ -90,7 +90,7 @@ class DisputeStage(Record, Base):
     target_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     who: Mapped[str] = mapped_column(Text, default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = narrative_column()
     agreed: Mapped[bool | None] = mapped_column(Boolean)
 
     dispute: Mapped[Dispute] = relationship(back_populates="stages")

@@ -6,10 +6,10 @@ import uuid
 from datetime import date, time
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Record
+from app.models.base import Base, Record, narrative_column
 from app.models.types import Share
 
 
@@ -64,7 +64,7 @@ class AgendaItem(Record, Base):
     minutes_allotted: Mapped[int] = mapped_column(Integer, default=15)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     paper: Mapped[str] = mapped_column(String(200), default="")
-    minutes: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = narrative_column()
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
 
@@ -75,7 +75,7 @@ class Decision(Record, Base):
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id"), index=True)
     agenda_item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agenda_item.id"))
     subject: Mapped[str] = mapped_column(String(200), default="")
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = narrative_column()
     binding: Mapped[bool] = mapped_column(Boolean, default=False)
     financial_commitment: Mapped[bool] = mapped_column(Boolean, default=False)
     votes_for: Mapped[Decimal | None] = mapped_column(Share())
@@ -93,7 +93,7 @@ class Action(Record, Base):
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id"), index=True)
     decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = narrative_column()
     owner: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")
