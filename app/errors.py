@@ -53,8 +53,16 @@ class InputRejected(CommissioningError):
         if isinstance(problems, str):
             problems = [Problem("", None, None, problems)]
         self.problems = problems
-        super().__init__("\n".join(str(p) if p.file else p.message for p in problems))
+        super().__init__("\n".join(_describe(p) for p in problems))
 
 
 class NotFound(InputRejected):
     """A record named on the command line or in a file does not exist."""
+
+
+def _describe(problem: Problem) -> str:
+    if problem.file:
+        return str(problem)
+    if problem.column:
+        return f"{problem.column}: {problem.message}"
+    return problem.message

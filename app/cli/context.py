@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from app.store.database import Database, open_database
@@ -49,6 +53,16 @@ class CommandContext:
 
     def open(self, seed: bool = True) -> Database:
         return open_database(self.database_target, user=self.user, seed=seed)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Open the database for one unit of work, and close it afterwards."""
+        database = self.open()
+        try:
+            with database.session() as session:
+                yield session
+        finally:
+            database.close()
 
     @property
     def log_dir(self) -> Path:

@@ -11,14 +11,20 @@ from app.models.contracts import (
 )
 from app.models.definitions import (
     CommissioningResponsibility,
+    CostPressure,
+    CostPressureScore,
     Designation,
+    DesignationCriterion,
+    DesignationStatus,
     Edition,
     LineKind,
     NationalService,
+    PrioritisationWeight,
     ServiceCode,
     ServiceDefinition,
     ServiceLine,
     ServiceReview,
+    WorkProgrammeEntry,
 )
 from app.models.financial_year import FinancialYear
 from app.models.logs import CaseStudy, Dispute, DisputeKind, DisputeParty, DisputeStage
@@ -37,9 +43,13 @@ __all__ = [
     "Contract",
     "ContractLine",
     "ContractStatus",
+    "CostPressure",
+    "CostPressureScore",
     "DatabaseFact",
     "Decision",
     "Designation",
+    "DesignationCriterion",
+    "DesignationStatus",
     "Dispute",
     "DisputeKind",
     "DisputeParty",
@@ -52,6 +62,7 @@ __all__ = [
     "NationalService",
     "Organisation",
     "PlannedActivity",
+    "PrioritisationWeight",
     "Record",
     "ReferenceCounter",
     "ReturnRow",
@@ -65,4 +76,5 @@ __all__ = [
     "UserProfile",
     "Vocabulary",
     "VotingRule",
+    "WorkProgrammeEntry",
 ]

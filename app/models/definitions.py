@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record, narrative_column
+from app.models.financial_year import FinancialYear
+from app.models.types import FinancialYearType, Money, Share
 
 
 class LineKind:
@@ -147,3 +150,76 @@ class ServiceReview(Record, Base):
     lead: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20))
     findings: Mapped[str] = narrative_column()
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"))
+
+
+class DesignationStatus:
+    PROVISIONAL = "provisional"
+    DESIGNATED = "designated"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    ALL = (PROVISIONAL, DESIGNATED, WITHDRAWN, EXPIRED)
+
+
+class DesignationCriterion(Record, Base):
+    """One of the six designation criteria of the review (§125), met or not, with evidence."""
+
+    __tablename__ = "designation_criterion"
+    __table_args__ = (UniqueConstraint("designation_id", "number"),)
+
+    designation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("designation.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    met: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str] = narrative_column()
+
+
+class WorkProgrammeEntry(Record, Base):
+    """A service's focus in a year's work programme (Appendix 9) and the criteria that apply."""
+
+    __tablename__ = "work_programme_entry"
+    __table_args__ = (UniqueConstraint("financial_year", "service_line_id"),)
+
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"), index=True)
+    category: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = narrative_column()
+
+
+class CostPressure(Record, Base):
+    """A cost pressure to be prioritised (Thames Valley case study), scored on eight impacts."""
+
+    __tablename__ = "cost_pressure"
+
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    title: Mapped[str] = mapped_column(String(300))
+    service_line_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_line.id"))
+    heading: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    notes: Mapped[str] = narrative_column()
+
+    scores: Mapped[list[CostPressureScore]] = relationship(
+        back_populates="pressure", cascade="all, delete-orphan"
+    )
+
+
+class CostPressureScore(Record, Base):
+    """The level (A to D) a cost pressure reaches on one impact category."""
+
+    __tablename__ = "cost_pressure_score"
+    __table_args__ = (UniqueConstraint("pressure_id", "category"),)
+
+    pressure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cost_pressure.id"), index=True)
+    category: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(1))
+
+    pressure: Mapped[CostPressure] = relationship(back_populates="scores")
+
+
+class PrioritisationWeight(Record, Base):
+    """The weight of an impact category when cost pressures are scored (equal by default)."""
+
+    __tablename__ = "prioritisation_weight"
+
+    category: Mapped[str] = mapped_column(String(60), unique=True)
+    weight: Mapped[Decimal] = mapped_column(Share(), default=Decimal(1))

@@ -1,0 +1,375 @@
+"""Designation of providers per service (at most five years) and service reviews."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import InputRejected, NotFound, Problem
+from app.models import (
+    Contract,
+    ContractLine,
+    Designation,
+    DesignationCriterion,
+    DesignationStatus,
+    FinancialYear,
+    Organisation,
+    ServiceDefinition,
+    ServiceReview,
+)
+from app.models.nds_rules import designation_problem, ends_within_a_year, review_overdue
+from app.services.access import Area, require_write
+from app.services.reference_data import read_json
+
+REVIEW_KINDS = (
+    "Initial Service Review",
+    "Full Service Review",
+    "Monitoring Review",
+    "Commissioning Strategy",
+)
+REVIEW_STATUSES = ("planned", "in progress", "completed")
+
+
+def designation_criteria() -> list[str]:
+    """The six criteria of §125 of the review, in order."""
+    return [c["text"] for c in read_json("designation_criteria.json")["criteria"]]
+
+
+@dataclass(frozen=True)
+class DesignationRow:
+    id: uuid.UUID
+    service_line_id: uuid.UUID
+    provider: str
+    provider_code: str
+    starts_on: date
+    ends_on: date
+    status: str
+    criteria_met: int
+    ending_soon: bool
+    notes: str
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    number: int
+    text: str
+    met: bool
+    evidence: str
+
+
+def _provider(session: Session, code: str) -> Organisation:
+    provider = session.scalars(select(Organisation).where(Organisation.code == code)).first()
+    if provider is None:
+        raise InputRejected([Problem("", None, "provider", f"no provider with code '{code}'")])
+    return provider
+
+
+def _check(starts_on: date, ends_on: date, status: str) -> None:
+    problems = []
+    problem = designation_problem(starts_on, ends_on)
+    if problem:
+        problems.append(Problem("", None, "ends_on", problem))
+    if status not in DesignationStatus.ALL:
+        problems.append(
+            Problem(
+                "", None, "status", f"'{status}' is not one of {', '.join(DesignationStatus.ALL)}"
+            )
+        )
+    if problems:
+        raise InputRejected(problems)
+
+
+def designate(
+    session: Session,
+    service_line_id: uuid.UUID,
+    provider_code: str,
+    starts_on: date,
+    ends_on: date,
+    status: str = DesignationStatus.DESIGNATED,
+    notes: str = "",
+) -> uuid.UUID:
+    require_write(session, Area.DEFINITIONS)
+    _check(starts_on, ends_on, status)
+    designation = Designation(
+        service_line_id=service_line_id,
+        provider_id=_provider(session, provider_code).id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        status=status,
+        notes=notes,
+    )
+    session.add(designation)
+    session.flush()
+    for number in range(1, len(designation_criteria()) + 1):
+        session.add(DesignationCriterion(designation_id=designation.id, number=number))
+    session.flush()
+    return designation.id
+
+
+def update_designation(
+    session: Session,
+    designation_id: uuid.UUID,
+    starts_on: date,
+    ends_on: date,
+    status: str,
+    notes: str,
+) -> None:
+    require_write(session, Area.DEFINITIONS)
+    _check(starts_on, ends_on, status)
+    designation = session.get(Designation, designation_id)
+    if designation is None:
+        raise NotFound(f"no designation {designation_id}")
+    designation.starts_on, designation.ends_on = starts_on, ends_on
+    designation.status, designation.notes = status, notes
+    session.flush()
+
+
+def set_criterion(
+    session: Session, designation_id: uuid.UUID, number: int, met: bool, evidence: str
+) -> None:
+    require_write(session, Area.DEFINITIONS)
+    if not 1 <= number <= len(designation_criteria()):
+        raise InputRejected(f"criterion {number} does not exist (1 to 6)")
+    row = session.scalars(
+        select(DesignationCriterion).where(
+            DesignationCriterion.designation_id == designation_id,
+            DesignationCriterion.number == number,
+        )
+    ).first()
+    if row is None:
+        row = DesignationCriterion(designation_id=designation_id, number=number)
+        session.add(row)
+    row.met, row.evidence = met, evidence.strip()
+    session.flush()
+
+
+def criteria_of(session: Session, designation_id: uuid.UUID) -> list[CriterionRow]:
+    held = {
+        c.number: c
+        for c in session.scalars(
+            select(DesignationCriterion).where(
+                DesignationCriterion.designation_id == designation_id
+            )
+        )
+    }
+    return [
+        CriterionRow(
+            number,
+            text,
+            held[number].met if number in held else False,
+            held[number].evidence if number in held else "",
+        )
+        for number, text in enumerate(designation_criteria(), start=1)
+    ]
+
+
+def designations_of(
+    session: Session, service_line_id: uuid.UUID, today: date
+) -> list[DesignationRow]:
+    met = dict(
+        session.execute(
+            select(DesignationCriterion.designation_id, func.count())
+            .where(DesignationCriterion.met.is_(True))
+            .group_by(DesignationCriterion.designation_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(Designation, Organisation)
+        .join(Organisation, Organisation.id == Designation.provider_id)
+        .where(Designation.service_line_id == service_line_id, Designation.deleted_at.is_(None))
+        .order_by(Designation.starts_on.desc())
+    ).all()
+    return [
+        DesignationRow(
+            d.id,
+            d.service_line_id,
+            p.name,
+            p.code,
+            d.starts_on,
+            d.ends_on,
+            d.status,
+            met.get(d.id, 0),
+            is_current(d, today) and ends_within_a_year(d.ends_on, today),
+            d.notes,
+        )
+        for d, p in rows
+    ]
+
+
+def is_current(designation: Designation, today: date) -> bool:
+    return (
+        designation.status in (DesignationStatus.DESIGNATED, DesignationStatus.PROVISIONAL)
+        and designation.starts_on <= today <= designation.ends_on
+    )
+
+
+@dataclass(frozen=True)
+class DesignationFlag:
+    """Something about a service's designations that needs attention."""
+
+    id: uuid.UUID  # the service line
+    code: str
+    service: str
+    provider: str
+    reason: str
+    due: date | None
+
+
+def designation_flags(session: Session, today: date) -> list[DesignationFlag]:
+    """Designations ending within 12 months, and providers of a service that are not
+    designated for it (they hold a contract line for it this year)."""
+    names = _current_names(session)
+    flags: list[DesignationFlag] = []
+    designations = session.execute(
+        select(Designation, Organisation)
+        .join(Organisation, Organisation.id == Designation.provider_id)
+        .where(Designation.deleted_at.is_(None))
+    ).all()
+    designated: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for designation, provider in designations:
+        if is_current(designation, today):
+            designated.add((designation.service_line_id, provider.id))
+            if ends_within_a_year(designation.ends_on, today):
+                code, service = names.get(designation.service_line_id, ("", ""))
+                flags.append(
+                    DesignationFlag(
+                        designation.service_line_id,
+                        code,
+                        service,
+                        provider.name,
+                        f"designation ends on {designation.ends_on:%d %b %Y}",
+                        designation.ends_on,
+                    )
+                )
+    year = FinancialYear.containing(today)
+    contracted = session.execute(
+        select(ContractLine.service_line_id, Organisation.id, Organisation.name)
+        .join(Contract, Contract.id == ContractLine.contract_id)
+        .join(Organisation, Organisation.id == Contract.provider_id)
+        .where(Contract.financial_year == year, ContractLine.deleted_at.is_(None))
+        .distinct()
+    ).all()
+    for line_id, provider_id, provider_name in contracted:
+        if (line_id, provider_id) not in designated:
+            code, service = names.get(line_id, ("", ""))
+            flags.append(
+                DesignationFlag(
+                    line_id,
+                    code,
+                    service,
+                    provider_name,
+                    f"provides the service under a {year} contract but is not designated",
+                    None,
+                )
+            )
+    return sorted(flags, key=lambda f: (f.due or date.max, f.code, f.provider))
+
+
+def _current_names(session: Session) -> dict[uuid.UUID, tuple[str, str]]:
+    from app.services.reference_data import current_edition
+
+    edition = current_edition(session)
+    return {
+        d.service_line_id: (d.code, d.title)
+        for d in session.scalars(
+            select(ServiceDefinition).where(ServiceDefinition.edition_id == edition.id)
+        )
+    }
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    id: uuid.UUID
+    kind: str
+    started_on: date | None
+    completed_on: date | None
+    lead: str
+    status: str
+    findings: str
+    decision_id: uuid.UUID | None
+
+
+def _check_review(
+    kind: str, status: str, started_on: date | None, completed_on: date | None
+) -> None:
+    problems = []
+    if kind not in REVIEW_KINDS:
+        problems.append(
+            Problem("", None, "kind", f"'{kind}' is not one of {', '.join(REVIEW_KINDS)}")
+        )
+    if status not in REVIEW_STATUSES:
+        problems.append(
+            Problem("", None, "status", f"'{status}' is not one of {', '.join(REVIEW_STATUSES)}")
+        )
+    if status == "completed" and completed_on is None:
+        problems.append(Problem("", None, "completed_on", "a completed review needs its date"))
+    if started_on and completed_on and completed_on < started_on:
+        problems.append(Problem("", None, "completed_on", "a review cannot end before it starts"))
+    if problems:
+        raise InputRejected(problems)
+
+
+def record_review(
+    session: Session,
+    service_line_id: uuid.UUID,
+    kind: str,
+    status: str,
+    lead: str = "",
+    started_on: date | None = None,
+    completed_on: date | None = None,
+    findings: str = "",
+    decision_id: uuid.UUID | None = None,
+    review_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Add a review of a service, or change one (`review_id`)."""
+    require_write(session, Area.DEFINITIONS)
+    _check_review(kind, status, started_on, completed_on)
+    review = session.get(ServiceReview, review_id) if review_id else None
+    if review_id and review is None:
+        raise NotFound(f"no review {review_id}")
+    if review is None:
+        review = ServiceReview(service_line_id=service_line_id, kind=kind, status=status)
+        session.add(review)
+    review.kind, review.status, review.lead = kind, status, lead.strip()
+    review.started_on, review.completed_on = started_on, completed_on
+    review.findings, review.decision_id = findings, decision_id
+    session.flush()
+    return review.id
+
+
+def reviews_of(session: Session, service_line_id: uuid.UUID) -> list[ReviewRow]:
+    return [
+        ReviewRow(
+            r.id, r.kind, r.started_on, r.completed_on, r.lead, r.status, r.findings, r.decision_id
+        )
+        for r in session.scalars(
+            select(ServiceReview)
+            .where(
+                ServiceReview.service_line_id == service_line_id, ServiceReview.deleted_at.is_(None)
+            )
+            .order_by(ServiceReview.started_on.desc())
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class ReviewFlag:
+    id: uuid.UUID
+    code: str
+    service: str
+    last_review: date | None
+
+
+def services_needing_review(session: Session, today: date) -> list[ReviewFlag]:
+    """The 35 services (not sub-lines) with no completed review in the last five years."""
+    from app.services.definitions import list_services
+
+    return [
+        ReviewFlag(row.id, row.code, row.name, row.last_review)
+        for row in list_services(session, None, today)
+        if row.kind == "service" and review_overdue(row.last_review, today)
+    ]
