@@ -38,6 +38,7 @@ class ServiceListRow:
     tariff_status: str
     designated_providers: str
     last_review: date | None
+    flags: str
     position_key: int
     search_text: str
 
@@ -132,6 +133,15 @@ def list_services(
     ):
         code_text.setdefault(definition_id, []).append(code)
 
+    from app.models.nds_rules import review_overdue
+    from app.services.designations import designation_flags
+
+    flagged: dict[uuid.UUID, list[str]] = {}
+    for flag in designation_flags(session, today):
+        text = "designation ending" if flag.due else "provider not designated"
+        if text not in flagged.setdefault(flag.id, []):
+            flagged[flag.id].append(text)
+
     rows = []
     for definition in definitions:
         narrative = " ".join(
@@ -161,6 +171,16 @@ def list_services(
                 tariff_status=tariff_status(definition),
                 designated_providers=", ".join(providers.get(line, [])),
                 last_review=reviews.get(line),
+                flags="; ".join(
+                    (
+                        ["review due"]
+                        if definition.parent_line_id is None
+                        and definition.service_line.kind == "service"
+                        and review_overdue(reviews.get(line), today)
+                        else []
+                    )
+                    + flagged.get(line, [])
+                ),
                 position_key=definition.position,
                 search_text=f"{definition.code} {definition.title} {narrative}".casefold(),
             )

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QItemSelection, Qt, Slot
+from PySide6.QtGui import QAction, QFont, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.errors import CommissioningError
 from app.models import LineKind
-from app.services import definitions
+from app.services import definitions, nds_exchange
 from app.ui.context import UiContext
+from app.ui.definition_editor import DefinitionEditor, _problem_text
 from app.ui.filter_proxy import ALL_COLUMNS, RecordFilterProxy
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
@@ -32,6 +40,7 @@ COLUMNS = [
     Column("tariff_status", "Tariff"),
     Column("designated_providers", "Designated providers"),
     Column("last_review", "Last review", Kind.DATE),
+    Column("flags", "Needs attention", tooltip="Review due in the 5-year cycle, designations"),
 ]
 
 
@@ -88,6 +97,9 @@ class DefinitionsTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
 
+        self.undo_stack = QUndoStack(self)
+        self.editor = DefinitionEditor(context, self.undo_stack)
+
         edition_label = QLabel(self.tr("&Edition:"))
         edition_label.setBuddy(self.edition_choice)
         filter_label = QLabel(self.tr("&Find:"))
@@ -104,9 +116,43 @@ class DefinitionsTab(QWidget):
         bar.addWidget(self.edition_choice)
         bar.addSpacing(12)
         bar.addWidget(self.count_label)
+
+        self.undo_action = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.redo_action = self.undo_stack.createRedoAction(self, self.tr("&Redo"))
+        self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.tools = QToolBar(self.tr("Definitions Set tools"))
+        self.tools.setAccessibleName(self.tr("Definitions Set tools"))
+        for text, slot in (
+            (self.tr("Compare &editions…"), self.compare_editions),
+            (self.tr("&Work programme…"), self.work_programme),
+            (self.tr("Cost &pressures…"), self.cost_pressures),
+            (self.tr("E&xport workbook…"), self.export_workbook),
+            (self.tr("&Import workbook…"), self.import_workbook),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            self.tools.addAction(action)
+        self.tools.addSeparator()
+        self.tools.addAction(self.undo_action)
+        self.tools.addAction(self.redo_action)
+        for button in self.tools.findChildren(QToolButton):
+            button.setAccessibleName(button.text().replace("&", "") or self.tr("More tools"))
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("definitionsSplitter")
+        splitter.setAccessibleName(self.tr("Services and their details"))
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.editor)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tools)
+        layout.addWidget(splitter, 1)
 
         find = QAction(self.tr("Find"), self)
         find.setShortcut(QKeySequence.StandardKey.Find)
@@ -117,6 +163,8 @@ class DefinitionsTab(QWidget):
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.column_choice.currentIndexChanged.connect(self._apply_filter)
         self.edition_choice.currentIndexChanged.connect(self.reload)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.editor.changed.connect(self.refresh_keeping_selection)
         self.setTabOrder(self.filter_edit, self.column_choice)
         self.setTabOrder(self.column_choice, self.edition_choice)
         self.setTabOrder(self.edition_choice, self.table)
@@ -142,6 +190,109 @@ class DefinitionsTab(QWidget):
         for column, widest in ((1, 420), (4, 220), (6, 320)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         self._update_count()
+
+    def selected_line(self) -> object | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.row_at(self.proxy.mapToSource(rows[0]).row()).id
+
+    def select_line(self, line_id: object) -> None:
+        for number in range(self.model.rowCount()):
+            if self.model.row_at(number).id == line_id:
+                index = self.proxy.mapFromSource(self.model.index(number, 0))
+                if index.isValid():
+                    self.table.selectRow(index.row())
+                    self.table.scrollTo(index)
+                return
+
+    @Slot(QItemSelection, QItemSelection)
+    def _selection_changed(self, *_: object) -> None:
+        line = self.selected_line()
+        self.editor.show_service(line, self.edition_choice.currentText() or None)  # type: ignore[arg-type]
+
+    @Slot()
+    def refresh_keeping_selection(self) -> None:
+        line = self.selected_line()
+        with self.context.database.session() as session:
+            rows = definitions.list_services(
+                session, self.edition_choice.currentText() or None, self.context.today()
+            )
+        self.model.set_rows(rows)
+        self._update_count()
+        if line is not None:
+            self.table.selectionModel().blockSignals(True)
+            self.select_line(line)
+            self.table.selectionModel().blockSignals(False)
+
+    @Slot()
+    def compare_editions(self) -> None:
+        from app.ui.nds_dialogs import CompareEditionsDialog
+
+        CompareEditionsDialog(self.context, self).exec()
+        self._load_editions()
+        self.reload()
+
+    @Slot()
+    def work_programme(self) -> None:
+        from app.ui.nds_dialogs import WorkProgrammeDialog
+
+        WorkProgrammeDialog(self.context, self).exec()
+
+    @Slot()
+    def cost_pressures(self) -> None:
+        from app.ui.nds_dialogs import CostPressuresDialog
+
+        CostPressuresDialog(self.context, self).exec()
+
+    def _ask_path(self, saving: bool) -> str:
+        if saving:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Export the Definitions Set"),
+                "definitions-set.xlsx",
+                self.tr("Excel workbook (*.xlsx)"),
+            )
+        else:
+            path, _ = QFileDialog.getOpenFileName(
+                self, self.tr("Import the Definitions Set"), "", self.tr("Excel workbook (*.xlsx)")
+            )
+        return path
+
+    @Slot()
+    def export_workbook(self) -> None:
+        path = self._ask_path(saving=True)
+        if not path:
+            return
+        try:
+            with self.context.database.session() as session:
+                nds_exchange.export_workbook(session, Path(path))
+        except (OSError, CommissioningError) as error:
+            QMessageBox.warning(self, self.tr("Export failed"), f"{path}: {error}")
+
+    @Slot()
+    def import_workbook(self) -> None:
+        path = self._ask_path(saving=False)
+        if not path:
+            return
+        try:
+            with self.context.database.session() as session:
+                plan = nds_exchange.import_workbook(session, Path(path))
+        except CommissioningError as error:
+            QMessageBox.warning(
+                self,
+                self.tr("Nothing was imported"),
+                self.tr("The workbook has problems, so nothing was changed:\n\n{0}").format(
+                    _problem_text(error)
+                ),
+            )
+            return
+        QMessageBox.information(
+            self,
+            self.tr("Imported"),
+            self.tr("Changed {0} and added {1} records.").format(plan.changed, plan.added),
+        )
+        self.refresh_keeping_selection()
 
     @Slot()
     def focus_filter(self) -> None:

@@ -40,6 +40,8 @@ class Column:
     def display(self, value: Any) -> str:
         if value is None:
             return ""
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
         if self.kind is Kind.DATE and isinstance(value, date):
             return format_date(value)
         if self.kind is Kind.MONEY:

@@ -1,0 +1,891 @@
+"""The editor beside the Definitions Set list: a service's definition, codes, designations,
+reviews and who commissions it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import CommissioningError, InputRejected
+from app.formatting import format_date
+from app.models import DesignationStatus, Vocabulary
+from app.models.nds_rules import SCHEMES, code_problem, latest_designation_end
+from app.services import definition_editing as editing
+from app.services import designations, responsibilities, service_codes
+from app.services.definitions import term_names
+from app.ui.context import UiContext
+from app.ui.record_model import Column, Kind, RecordTableModel
+from app.ui.table_view import DataTableView
+
+INVALID_STYLE = "border: 2px solid palette(highlight);"
+
+
+def _problem_text(error: CommissioningError) -> str:
+    if isinstance(error, InputRejected):
+        return "\n".join(
+            f"{p.column}: {p.message}" if p.column and not p.file else str(p)
+            for p in error.problems
+        )
+    return str(error)
+
+
+class SaveDefinition(QUndoCommand):
+    """Saving a definition's changes as one action; undo puts the old values back."""
+
+    def __init__(
+        self,
+        editor: DefinitionEditor,
+        line_id: uuid.UUID,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        title: str,
+    ) -> None:
+        super().__init__(f"Edit {title}")
+        self.editor, self.line_id = editor, line_id
+        self.before, self.after = before, after
+        self._done = True  # the first redo happened before the push, where errors can be shown
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.editor.apply_changes(self.line_id, self.after)
+
+    def undo(self) -> None:
+        self.editor.apply_changes(self.line_id, self.before)
+
+
+class ChangeCode(QUndoCommand):
+    """Adding or removing a code of a service line, undoable."""
+
+    def __init__(
+        self, editor: DefinitionEditor, line_code: str, scheme: str, code: str, adding: bool
+    ) -> None:
+        super().__init__(f"{'Add' if adding else 'Remove'} {scheme} {code} on {line_code}")
+        self.editor, self.line_code = editor, line_code
+        self.scheme, self.code, self.adding = scheme, code, adding
+        self._done = True
+
+    def _run(self, adding: bool) -> None:
+        self.editor.change_code(self.line_code, self.scheme, self.code, adding)
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._run(self.adding)
+
+    def undo(self) -> None:
+        self._run(not self.adding)
+
+
+class DefinitionEditor(QTabWidget):
+    """Pages for the selected service; every save is one unit of work."""
+
+    changed = Signal()
+
+    def __init__(
+        self, context: UiContext, undo_stack: QUndoStack, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.undo_stack = undo_stack
+        self.line_id: uuid.UUID | None = None
+        self.edition: str | None = None
+        self.detail: editing.DefinitionDetail | None = None
+        self.setAccessibleName(self.tr("Service details"))
+        self.definition_page = self._build_definition_page()
+        self.codes_page = self._build_codes_page()
+        self.designations_page = self._build_designations_page()
+        self.reviews_page = self._build_reviews_page()
+        self.commissioners_page = self._build_commissioners_page()
+        self.addTab(self.definition_page, self.tr("&Definition"))
+        self.addTab(_scrolling(self.codes_page), self.tr("C&odes"))
+        self.addTab(_scrolling(self.designations_page), self.tr("Desi&gnations"))
+        self.addTab(_scrolling(self.reviews_page), self.tr("&Reviews"))
+        self.addTab(_scrolling(self.commissioners_page), self.tr("&Who commissions"))
+        for combo in self.findChildren(QComboBox):
+            # Long option texts must not push the editor wider than the window.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(16)
+            combo.setMinimumWidth(120)
+        self.setEnabled(False)
+
+    # Showing a service ---------------------------------------------------------------------
+
+    def show_service(self, line_id: uuid.UUID | None, edition: str | None) -> None:
+        self.line_id, self.edition = line_id, edition
+        self.setEnabled(line_id is not None)
+        if line_id is None:
+            self.detail = None
+            return
+        with self.context.database.session() as session:
+            self.detail = editing.get_definition(session, line_id, edition)
+            codes = service_codes.codes_of(session, self.detail.code, edition)
+            held = designations.designations_of(session, line_id, self.context.today())
+            reviews = designations.reviews_of(session, line_id)
+            history = responsibilities.history(session, line_id)
+        self._fill_definition(self.detail)
+        self.codes_model.set_rows(codes)
+        self.designations_model.set_rows(held)
+        self.reviews_model.set_rows(reviews)
+        self.commissioners_model.set_rows(history)
+        self.code_heading.setText(
+            self.tr("Codes of {0} {1} in edition {2}").format(
+                self.detail.code, self.detail.name, self.detail.edition
+            )
+        )
+        self._show_criteria()
+
+    # The definition ------------------------------------------------------------------------
+
+    def _build_definition_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Definition"))
+        self.heading_label = QLabel()
+        self.heading_label.setAccessibleName(self.tr("Service being edited"))
+        self.heading_label.setWordWrap(True)
+        font = self.heading_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.heading_label.setFont(font)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName(self.tr("Name"))
+        self.age_choice = QComboBox()
+        self.age_choice.setAccessibleName(self.tr("Age group"))
+        self.level_choice = QComboBox()
+        self.level_choice.setAccessibleName(self.tr("Commissioning level"))
+        with self.context.database.session() as session:
+            ages = term_names(session, Vocabulary.AGE_GROUP)
+            levels = term_names(session, Vocabulary.COMMISSIONING_LEVEL)
+        self.age_choice.addItem(self.tr("(none)"), "")
+        for code, name in ages.items():
+            self.age_choice.addItem(name, code)
+        self.level_choice.addItem(self.tr("(not set)"), "")
+        for code, name in levels.items():
+            self.level_choice.addItem(name, code)
+        form.addRow(self.tr("&Name:"), self.name_edit)
+        form.addRow(self.tr("&Age group:"), self.age_choice)
+        form.addRow(self.tr("&Level:"), self.level_choice)
+
+        self.text_edits: dict[str, QPlainTextEdit] = {}
+        self.currency_choice = QComboBox()
+        self.currency_choice.setAccessibleName(self.tr("Currency"))
+        self.currency_choice.addItem(self.tr("(not chosen)"), "")
+        for option in editing.currency_options():
+            self.currency_choice.addItem(option.text, option.key)
+            self.currency_choice.setItemData(
+                self.currency_choice.count() - 1, option.text, Qt.ItemDataRole.ToolTipRole
+            )
+        for number, (field, title) in enumerate(editing.headings(), start=1):
+            label = f"{number}. {title}"
+            if field == "currency":
+                form.addRow(label, self.currency_choice)
+                continue
+            edit = QPlainTextEdit()
+            edit.setAccessibleName(title)
+            edit.setTabChangesFocus(True)
+            edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 3 + 14)
+            self.text_edits[field] = edit
+            form.addRow(label, edit)
+
+        tariff = QGroupBox(self.tr("Tariff"))
+        tariff.setAccessibleName(self.tr("Tariff status"))
+        self.in_tariff = QCheckBox(self.tr("In the national &tariff"))
+        self.in_tariff.setAccessibleName(self.tr("In the national tariff"))
+        self.exclusion_choice = QComboBox()
+        self.exclusion_choice.setAccessibleName(self.tr("Reason for exclusion from tariff"))
+        self.payment_choice = QComboBox()
+        self.payment_choice.setAccessibleName(self.tr("Alternative payment approach"))
+        for combo, options in (
+            (self.exclusion_choice, editing.exclusion_reasons()),
+            (self.payment_choice, editing.alternative_payments()),
+        ):
+            combo.addItem(self.tr("(not chosen)"), "")
+            for option in options:
+                combo.addItem(_short(option.text), option.key)
+                combo.setItemData(combo.count() - 1, option.text, Qt.ItemDataRole.ToolTipRole)
+        tariff_form = QFormLayout(tariff)
+        tariff_form.addRow(self.in_tariff)
+        tariff_form.addRow(self.tr("E&xcluded because:"), self.exclusion_choice)
+        tariff_form.addRow(self.tr("&Paid instead by:"), self.payment_choice)
+        form.addRow(tariff)
+
+        self.definition_message = QLabel()
+        self.definition_message.setAccessibleName(self.tr("Problems with the definition"))
+        self.definition_message.setWordWrap(True)
+        self.save_button = QPushButton(self.tr("&Save changes"))
+        self.save_button.setAccessibleName(self.tr("Save the definition"))
+        self.save_button.setToolTip(self.tr("Save all changes as one action (Ctrl+S)"))
+        self.revert_button = QPushButton(self.tr("Re&vert"))
+        self.revert_button.setAccessibleName(self.tr("Discard unsaved changes"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.definition_message, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+
+        inner = QWidget()
+        inner.setAccessibleName(self.tr("Definition fields"))
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addWidget(self.heading_label)
+        inner_layout.addLayout(form)
+        scroll = QScrollArea()
+        scroll.setAccessibleName(self.tr("Definition fields"))
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+
+        save = QAction(self.tr("Save"), page)
+        save.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
+        save.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        save.triggered.connect(self.save_definition)
+        page.addAction(save)
+        self.save_button.clicked.connect(self.save_definition)
+        self.revert_button.clicked.connect(self._revert)
+        self.name_edit.textChanged.connect(self._validate_definition)
+        self.in_tariff.toggled.connect(self._validate_definition)
+        for combo in (self.exclusion_choice, self.payment_choice, self.currency_choice):
+            combo.currentIndexChanged.connect(self._validate_definition)
+        for widget in (self.age_choice, self.level_choice):
+            widget.currentIndexChanged.connect(self._validate_definition)
+        for edit in self.text_edits.values():
+            edit.textChanged.connect(self._validate_definition)
+        return page
+
+    def _fill_definition(self, detail: editing.DefinitionDetail) -> None:
+        self.heading_label.setText(
+            self.tr("{0}  {1}  (edition {2}{3})").format(
+                detail.code,
+                detail.name,
+                detail.edition,
+                self.tr(", retired") if detail.retired else "",
+            )
+        )
+        self.name_edit.setText(detail.name)
+        _select(self.age_choice, detail.age_group)
+        _select(self.level_choice, detail.commissioning_level)
+        _select(self.currency_choice, detail.currency)
+        for field, edit in self.text_edits.items():
+            edit.setPlainText(getattr(detail, field))
+        self.in_tariff.setChecked(detail.in_national_tariff)
+        _select(self.exclusion_choice, detail.tariff_exclusion_reason)
+        _select(self.payment_choice, detail.alternative_payment)
+        self._validate_definition()
+
+    def form_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "name": self.name_edit.text().strip(),
+            "age_group": self.age_choice.currentData(),
+            "commissioning_level": self.level_choice.currentData(),
+            "currency": self.currency_choice.currentData(),
+            "in_national_tariff": self.in_tariff.isChecked(),
+            "tariff_exclusion_reason": ""
+            if self.in_tariff.isChecked()
+            else self.exclusion_choice.currentData(),
+            "alternative_payment": ""
+            if self.in_tariff.isChecked()
+            else self.payment_choice.currentData(),
+        }
+        for field, edit in self.text_edits.items():
+            values[field] = edit.toPlainText().strip()
+        return values
+
+    def pending_changes(self) -> dict[str, Any]:
+        if self.detail is None:
+            return {}
+        before = editing.as_changes(self.detail)
+        return {k: v for k, v in self.form_values().items() if before.get(k) != v}
+
+    @Slot()
+    def _validate_definition(self) -> None:
+        in_tariff = self.in_tariff.isChecked()
+        self.exclusion_choice.setEnabled(not in_tariff)
+        self.payment_choice.setEnabled(not in_tariff)
+        problems = []
+        if not self.name_edit.text().strip():
+            problems.append(self.tr("A service needs a name."))
+        self.name_edit.setStyleSheet(INVALID_STYLE if problems else "")
+        pending = self.pending_changes()
+        self.save_button.setEnabled(bool(pending) and not problems)
+        self.revert_button.setEnabled(bool(pending))
+        if problems:
+            self.definition_message.setText(" ".join(problems))
+        elif pending:
+            self.definition_message.setText(self.tr("{0} unsaved change(s)").format(len(pending)))
+        else:
+            self.definition_message.setText(self.tr("Saved"))
+
+    @Slot()
+    def _revert(self) -> None:
+        if self.detail is not None:
+            self._fill_definition(self.detail)
+
+    @Slot()
+    def save_definition(self) -> None:
+        if self.detail is None or self.line_id is None or not self.save_button.isEnabled():
+            return
+        changes = self.pending_changes()
+        before = {k: getattr(self.detail, k) for k in changes}
+        try:
+            self.apply_changes(self.line_id, changes)
+        except CommissioningError as error:
+            QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+            return
+        self.undo_stack.push(SaveDefinition(self, self.line_id, before, changes, self.detail.code))
+
+    def apply_changes(self, line_id: uuid.UUID, changes: dict[str, Any]) -> None:
+        """Save `changes` to the service's definition (used by save, undo and redo)."""
+        with self.context.database.session() as session:
+            detail = editing.update_definition(session, line_id, changes, self.edition)
+        if self.line_id == line_id:
+            self.detail = replace(detail)
+            self._fill_definition(detail)
+        self.changed.emit()
+
+    # Codes ---------------------------------------------------------------------------------
+
+    def _build_codes_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Codes"))
+        self.code_heading = QLabel()
+        self.code_heading.setAccessibleName(self.tr("Whose codes are shown"))
+        self.codes_model = RecordTableModel(
+            [
+                Column("scheme", self.tr("Scheme")),
+                Column("code", self.tr("Code")),
+                Column("description", self.tr("Description")),
+            ],
+            self,
+        )
+        self.codes_table = DataTableView()
+        self.codes_table.setModel(self.codes_model)
+        self.codes_table.set_title(self.tr("Codes"))
+        self.codes_table.setAccessibleName(self.tr("Codes of the service"))
+        self.scheme_choice = QComboBox()
+        self.scheme_choice.addItems(list(SCHEMES))
+        self.scheme_choice.setAccessibleName(self.tr("Code scheme"))
+        self.code_edit = QLineEdit()
+        self.code_edit.setPlaceholderText(self.tr("C34.1 or K40.1"))
+        self.code_edit.setAccessibleName(self.tr("New code"))
+        self.code_description = QLineEdit()
+        self.code_description.setPlaceholderText(self.tr("Description (optional)"))
+        self.code_description.setAccessibleName(self.tr("Description of the new code"))
+        self.add_code_button = QPushButton(self.tr("&Add code"))
+        self.add_code_button.setAccessibleName(self.tr("Add the code"))
+        self.remove_code_button = QPushButton(self.tr("Re&move selected"))
+        self.remove_code_button.setAccessibleName(self.tr("Remove the selected code"))
+        self.import_codes_button = QPushButton(self.tr("&Import from file…"))
+        self.import_codes_button.setAccessibleName(self.tr("Import codes from a CSV or xlsx file"))
+        self.code_message = QLabel()
+        self.code_message.setAccessibleName(self.tr("Problem with the code"))
+        row = QHBoxLayout()
+        row.addWidget(self.scheme_choice)
+        row.addWidget(self.code_edit)
+        row.addWidget(self.code_description, 1)
+        row.addWidget(self.add_code_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.code_message, 1)
+        buttons.addWidget(self.remove_code_button)
+        buttons.addWidget(self.import_codes_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.code_heading)
+        layout.addWidget(self.codes_table, 1)
+        layout.addLayout(row)
+        layout.addLayout(buttons)
+        self.code_edit.textChanged.connect(self._validate_code)
+        self.scheme_choice.currentIndexChanged.connect(self._validate_code)
+        self.code_edit.returnPressed.connect(self.add_code)
+        self.add_code_button.clicked.connect(self.add_code)
+        self.remove_code_button.clicked.connect(self.remove_selected_code)
+        self.import_codes_button.clicked.connect(self.import_codes)
+        self._validate_code()
+        return page
+
+    @Slot()
+    def _validate_code(self) -> None:
+        text = self.code_edit.text().strip()
+        problem = code_problem(self.scheme_choice.currentText(), text) if text else None
+        self.code_edit.setStyleSheet(INVALID_STYLE if problem else "")
+        self.code_message.setText(problem or "")
+        self.add_code_button.setEnabled(bool(text) and problem is None)
+
+    @Slot()
+    def add_code(self) -> None:
+        if self.detail is None or not self.add_code_button.isEnabled():
+            return
+        scheme, code = self.scheme_choice.currentText(), self.code_edit.text().strip().upper()
+        try:
+            with self.context.database.session() as session:
+                service_codes.add_code(
+                    session,
+                    self.detail.code,
+                    scheme,
+                    code,
+                    self.code_description.text(),
+                    self.edition,
+                )
+        except CommissioningError as error:
+            self.code_message.setText(_problem_text(error))
+            return
+        self.undo_stack.push(ChangeCode(self, self.detail.code, scheme, code, adding=True))
+        self.code_edit.clear()
+        self.code_description.clear()
+        self._reload_codes()
+
+    @Slot()
+    def remove_selected_code(self) -> None:
+        if self.detail is None:
+            return
+        rows = sorted({index.row() for index in self.codes_table.selectionModel().selectedRows()})
+        for row in reversed(rows):
+            held = self.codes_model.row_at(row)
+            self.change_code(self.detail.code, held.scheme, held.code, adding=False)
+            self.undo_stack.push(
+                ChangeCode(self, self.detail.code, held.scheme, held.code, adding=False)
+            )
+
+    def change_code(self, line_code: str, scheme: str, code: str, adding: bool) -> None:
+        with self.context.database.session() as session:
+            if adding:
+                service_codes.add_code(session, line_code, scheme, code, "", self.edition)
+            else:
+                service_codes.remove_code(session, line_code, scheme, code, self.edition)
+        self._reload_codes()
+
+    def _reload_codes(self) -> None:
+        if self.detail is None:
+            return
+        with self.context.database.session() as session:
+            self.codes_model.set_rows(
+                service_codes.codes_of(session, self.detail.code, self.edition)
+            )
+        self.changed.emit()
+
+    @Slot()
+    def import_codes(self) -> None:
+        if self.detail is None:
+            return
+        path = self._ask_open_path()
+        if not path:
+            return
+        from pathlib import Path
+
+        try:
+            with self.context.database.session() as session:
+                added = service_codes.import_codes(
+                    session, Path(path), self.detail.code, self.edition
+                )
+        except CommissioningError as error:
+            QMessageBox.warning(
+                self,
+                self.tr("Nothing was imported"),
+                self.tr("The file has problems, so no code was added:\n\n{0}").format(
+                    _problem_text(error)
+                ),
+            )
+            return
+        self.code_message.setText(self.tr("Imported {0} codes").format(added))
+        self._reload_codes()
+
+    def _ask_open_path(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import codes"), "", self.tr("Code lists (*.csv *.xlsx)")
+        )
+        return path
+
+    # Designations --------------------------------------------------------------------------
+
+    def _build_designations_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Designations"))
+        self.designations_model = RecordTableModel(
+            [
+                Column("provider", self.tr("Provider")),
+                Column("starts_on", self.tr("From"), Kind.DATE),
+                Column("ends_on", self.tr("To"), Kind.DATE),
+                Column("status", self.tr("Status")),
+                Column("criteria_met", self.tr("Criteria met"), Kind.NUMBER),
+                Column("ending_soon", self.tr("Ends within 12 months")),
+            ],
+            self,
+        )
+        self.designations_table = DataTableView()
+        self.designations_table.setModel(self.designations_model)
+        self.designations_table.set_title(self.tr("Designations"))
+        self.designations_table.setAccessibleName(self.tr("Designated providers"))
+
+        self.provider_code = QLineEdit()
+        self.provider_code.setPlaceholderText(self.tr("Provider code, such as RX1"))
+        self.provider_code.setAccessibleName(self.tr("Provider code"))
+        self.starts_edit = _date_edit(self.tr("Designation starts"))
+        self.ends_edit = _date_edit(self.tr("Designation ends"))
+        self.status_choice = QComboBox()
+        self.status_choice.addItems(list(DesignationStatus.ALL))
+        self.status_choice.setCurrentText(DesignationStatus.DESIGNATED)
+        self.status_choice.setAccessibleName(self.tr("Designation status"))
+        self.designation_message = QLabel()
+        self.designation_message.setAccessibleName(self.tr("Designation limit"))
+        self.designate_button = QPushButton(self.tr("&Designate"))
+        self.designate_button.setAccessibleName(self.tr("Add the designation"))
+        row = QHBoxLayout()
+        for widget in (
+            self.provider_code,
+            self.starts_edit,
+            self.ends_edit,
+            self.status_choice,
+            self.designate_button,
+        ):
+            row.addWidget(widget)
+
+        criteria = QGroupBox(self.tr("Designation criteria of the selected designation (§125)"))
+        criteria.setAccessibleName(self.tr("Designation criteria"))
+        criteria_layout = QFormLayout(criteria)
+        self.criterion_checks: list[QCheckBox] = []
+        self.criterion_evidence: list[QLineEdit] = []
+        for number, text in enumerate(designations.designation_criteria(), start=1):
+            check = QCheckBox(f"{number}. {_short(text, 70)}")
+            check.setToolTip(text)
+            check.setAccessibleName(self.tr("Criterion {0} met").format(number))
+            evidence = QLineEdit()
+            evidence.setPlaceholderText(self.tr("Evidence"))
+            evidence.setAccessibleName(self.tr("Evidence for criterion {0}").format(number))
+            criteria_layout.addRow(check, evidence)
+            self.criterion_checks.append(check)
+            self.criterion_evidence.append(evidence)
+        self.save_criteria_button = QPushButton(self.tr("Save c&riteria"))
+        self.save_criteria_button.setAccessibleName(self.tr("Save the criteria and evidence"))
+        criteria_layout.addRow(self.save_criteria_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.designations_table, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.designation_message)
+        layout.addWidget(criteria)
+        self.starts_edit.dateChanged.connect(self._validate_designation)
+        self.ends_edit.dateChanged.connect(self._validate_designation)
+        self.provider_code.textChanged.connect(self._validate_designation)
+        self.designate_button.clicked.connect(self.designate)
+        self.save_criteria_button.clicked.connect(self.save_criteria)
+        self.designations_table.selectionModel().selectionChanged.connect(self._show_criteria)
+        today = self.context.today()
+        self.starts_edit.setDate(QDate(today.year, today.month, today.day))
+        end = latest_designation_end(today)
+        self.ends_edit.setDate(QDate(end.year, end.month, end.day))
+        self._validate_designation()
+        return page
+
+    @Slot()
+    def _validate_designation(self) -> None:
+        starts: date = self.starts_edit.date().toPython()
+        ends: date = self.ends_edit.date().toPython()
+        latest = latest_designation_end(starts)
+        too_long = ends > latest
+        backwards = ends < starts
+        self.ends_edit.setStyleSheet(INVALID_STYLE if too_long or backwards else "")
+        if too_long:
+            text = self.tr("Too long: a designation from {0} must end by {1}.")
+        elif backwards:
+            text = self.tr("The end is before the start.")
+        else:
+            text = self.tr("A designation from {0} may run until {1} at the latest.")
+        self.designation_message.setText(text.format(format_date(starts), format_date(latest)))
+        self.designate_button.setEnabled(
+            bool(self.provider_code.text().strip()) and not too_long and not backwards
+        )
+
+    @Slot()
+    def designate(self) -> None:
+        if self.line_id is None or not self.designate_button.isEnabled():
+            return
+        try:
+            with self.context.database.session() as session:
+                designations.designate(
+                    session,
+                    self.line_id,
+                    self.provider_code.text().strip().upper(),
+                    self.starts_edit.date().toPython(),
+                    self.ends_edit.date().toPython(),
+                    self.status_choice.currentText(),
+                )
+        except CommissioningError as error:
+            self.designation_message.setText(_problem_text(error))
+            return
+        self.provider_code.clear()
+        self._reload(
+            lambda s: designations.designations_of(s, self.line_id, self.context.today()),
+            self.designations_model,
+        )
+
+    def _selected_designation(self) -> designations.DesignationRow | None:
+        rows = self.designations_table.selectionModel().selectedRows()
+        return self.designations_model.row_at(rows[0].row()) if rows else None
+
+    @Slot()
+    def _show_criteria(self) -> None:
+        selected = self._selected_designation()
+        enabled = selected is not None
+        for check, evidence in zip(self.criterion_checks, self.criterion_evidence, strict=True):
+            check.setEnabled(enabled)
+            evidence.setEnabled(enabled)
+            if not enabled:
+                check.setChecked(False)
+                evidence.clear()
+        self.save_criteria_button.setEnabled(enabled)
+        if selected is None:
+            return
+        with self.context.database.session() as session:
+            criteria = designations.criteria_of(session, selected.id)
+        for row, check, evidence in zip(
+            criteria, self.criterion_checks, self.criterion_evidence, strict=True
+        ):
+            check.setChecked(row.met)
+            evidence.setText(row.evidence)
+
+    @Slot()
+    def save_criteria(self) -> None:
+        selected = self._selected_designation()
+        if selected is None:
+            return
+        try:
+            with self.context.database.session() as session:
+                for number, (check, evidence) in enumerate(
+                    zip(self.criterion_checks, self.criterion_evidence, strict=True), start=1
+                ):
+                    designations.set_criterion(
+                        session, selected.id, number, check.isChecked(), evidence.text()
+                    )
+        except CommissioningError as error:
+            QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+            return
+        self._reload(
+            lambda s: designations.designations_of(s, self.line_id, self.context.today()),
+            self.designations_model,
+        )
+
+    # Reviews -------------------------------------------------------------------------------
+
+    def _build_reviews_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Reviews"))
+        self.reviews_model = RecordTableModel(
+            [
+                Column("kind", self.tr("Review")),
+                Column("status", self.tr("Status")),
+                Column("lead", self.tr("Lead")),
+                Column("started_on", self.tr("Started"), Kind.DATE),
+                Column("completed_on", self.tr("Completed"), Kind.DATE),
+                Column("findings", self.tr("Findings")),
+            ],
+            self,
+        )
+        self.reviews_table = DataTableView()
+        self.reviews_table.setModel(self.reviews_model)
+        self.reviews_table.set_title(self.tr("Service reviews"))
+        self.reviews_table.setAccessibleName(self.tr("Reviews of the service"))
+        self.review_kind = QComboBox()
+        self.review_kind.addItems(list(designations.REVIEW_KINDS))
+        self.review_kind.setAccessibleName(self.tr("Kind of review"))
+        self.review_status = QComboBox()
+        self.review_status.addItems(list(designations.REVIEW_STATUSES))
+        self.review_status.setAccessibleName(self.tr("Review status"))
+        self.review_lead = QLineEdit()
+        self.review_lead.setPlaceholderText(self.tr("Lead"))
+        self.review_lead.setAccessibleName(self.tr("Lead of the review"))
+        self.review_started = _date_edit(self.tr("Review started"))
+        self.review_completed = _date_edit(self.tr("Review completed"))
+        self.review_findings = QLineEdit()
+        self.review_findings.setPlaceholderText(self.tr("Findings"))
+        self.review_findings.setAccessibleName(self.tr("Findings of the review"))
+        self.add_review_button = QPushButton(self.tr("Add re&view"))
+        self.add_review_button.setAccessibleName(self.tr("Add the review"))
+        self.review_message = QLabel()
+        self.review_message.setAccessibleName(self.tr("Problem with the review"))
+        form = QFormLayout()
+        kinds = QHBoxLayout()
+        kinds.addWidget(self.review_kind)
+        kinds.addWidget(self.review_status)
+        kinds.addWidget(self.review_lead, 1)
+        dates = QHBoxLayout()
+        dates.addWidget(self.review_started)
+        dates.addWidget(self.review_completed)
+        dates.addStretch(1)
+        form.addRow(self.tr("Review:"), kinds)
+        form.addRow(self.tr("Dates:"), dates)
+        form.addRow(self.tr("Findings:"), self.review_findings)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.review_message, 1)
+        buttons.addWidget(self.add_review_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.reviews_table, 1)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        self.add_review_button.clicked.connect(self.add_review)
+        return page
+
+    @Slot()
+    def add_review(self) -> None:
+        if self.line_id is None:
+            return
+        status = self.review_status.currentText()
+        try:
+            with self.context.database.session() as session:
+                designations.record_review(
+                    session,
+                    self.line_id,
+                    self.review_kind.currentText(),
+                    status,
+                    self.review_lead.text(),
+                    self.review_started.date().toPython(),
+                    self.review_completed.date().toPython() if status == "completed" else None,
+                    self.review_findings.text(),
+                )
+        except CommissioningError as error:
+            self.review_message.setText(_problem_text(error))
+            return
+        self.review_message.setText(self.tr("Review added"))
+        self.review_findings.clear()
+        self._reload(lambda s: designations.reviews_of(s, self.line_id), self.reviews_model)
+
+    # Who commissions -----------------------------------------------------------------------
+
+    def _build_commissioners_page(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Who commissions"))
+        self.commissioners_model = RecordTableModel(
+            [
+                Column("body", self.tr("Commissioned by")),
+                Column("lead_commissioner", self.tr("Lead commissioner")),
+                Column("lead_contact", self.tr("Contact")),
+                Column("effective_from", self.tr("From"), Kind.DATE),
+                Column("effective_to", self.tr("To"), Kind.DATE),
+                Column("reason", self.tr("Reason for the change")),
+            ],
+            self,
+        )
+        self.commissioners_table = DataTableView()
+        self.commissioners_table.setModel(self.commissioners_model)
+        self.commissioners_table.set_title(self.tr("Who commissions the service"))
+        self.commissioners_table.setAccessibleName(self.tr("History of responsibility"))
+        self.body_code = QLineEdit()
+        self.body_code.setPlaceholderText(self.tr("Body code, such as DSCG"))
+        self.body_code.setAccessibleName(self.tr("Commissioning body code"))
+        self.lead_name = QLineEdit()
+        self.lead_name.setPlaceholderText(self.tr("Lead commissioner"))
+        self.lead_name.setAccessibleName(self.tr("Lead commissioner"))
+        self.lead_contact = QLineEdit()
+        self.lead_contact.setPlaceholderText(self.tr("Contact"))
+        self.lead_contact.setAccessibleName(self.tr("Lead commissioner's contact"))
+        self.responsibility_from = _date_edit(self.tr("Responsible from"))
+        self.change_reason = QLineEdit()
+        self.change_reason.setPlaceholderText(self.tr("Why responsibility changes"))
+        self.change_reason.setAccessibleName(self.tr("Reason for the change"))
+        self.change_button = QPushButton(self.tr("Record the &change"))
+        self.change_button.setAccessibleName(self.tr("Record the change of responsibility"))
+        self.responsibility_message = QLabel()
+        self.responsibility_message.setAccessibleName(self.tr("Problem with the change"))
+        form = QFormLayout()
+        people = QHBoxLayout()
+        people.addWidget(self.body_code)
+        people.addWidget(self.lead_name, 1)
+        people.addWidget(self.lead_contact, 1)
+        form.addRow(self.tr("From now:"), people)
+        when = QHBoxLayout()
+        when.addWidget(self.responsibility_from)
+        when.addWidget(self.change_reason, 1)
+        form.addRow(self.tr("From:"), when)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.responsibility_message, 1)
+        buttons.addWidget(self.change_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.commissioners_table, 1)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        self.change_button.clicked.connect(self.change_responsibility)
+        return page
+
+    @Slot()
+    def change_responsibility(self) -> None:
+        if self.line_id is None:
+            return
+        try:
+            with self.context.database.session() as session:
+                responsibilities.change_responsibility(
+                    session,
+                    self.line_id,
+                    self.body_code.text().strip().upper(),
+                    self.lead_name.text(),
+                    self.lead_contact.text(),
+                    self.responsibility_from.date().toPython(),
+                    self.change_reason.text(),
+                )
+        except CommissioningError as error:
+            self.responsibility_message.setText(_problem_text(error))
+            return
+        self.responsibility_message.setText(self.tr("Change recorded"))
+        self._reload(lambda s: responsibilities.history(s, self.line_id), self.commissioners_model)
+
+    # Shared --------------------------------------------------------------------------------
+
+    def _reload(self, fetch: Callable[[Any], list[Any]], model: RecordTableModel) -> None:
+        with self.context.database.session() as session:
+            model.set_rows(fetch(session))
+        self.changed.emit()
+
+
+def _select(combo: QComboBox, value: str) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(max(index, 0))
+
+
+def _short(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _date_edit(name: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("d MMM yyyy")
+    edit.setAccessibleName(name)
+    return edit
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    """A page that scrolls rather than forcing the window wider than a small screen."""
+    area = QScrollArea()
+    area.setAccessibleName(page.accessibleName())
+    area.setWidgetResizable(True)
+    area.setWidget(page)
+    return area
