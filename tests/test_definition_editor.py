@@ -123,3 +123,26 @@ def test_the_editor_models_pass_qt_model_tester(qtmodeltester, tab: DefinitionsT
         tab.editor.commissioners_model,
     ):
         qtmodeltester.check(model)
+
+
+def test_services_are_added_renumbered_and_retired_from_the_tab(
+    tab: DefinitionsTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    answers = iter([("37", True), ("Proton beam therapy", True), ("22x", True)])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: next(answers))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    _select(tab, "9")
+    tab.add_service()
+    assert any(r.code == "37" and r.name == "Proton beam therapy" for r in tab.model.rows())
+    tab.filter_edit.clear()
+    _select(tab, "22e")
+    before = tab.selected_line()
+    tab.renumber_service()
+    assert tab.selected_line() == before
+    assert next(r for r in tab.model.rows() if r.id == before).code == "22x"
+    tab.retire_service()
+    assert "retired" in next(r for r in tab.model.rows() if r.id == before).flags
+    tab.retire_service()
+    assert "retired" not in next(r for r in tab.model.rows() if r.id == before).flags

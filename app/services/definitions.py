@@ -172,7 +172,8 @@ def list_services(
                 designated_providers=", ".join(providers.get(line, [])),
                 last_review=reviews.get(line),
                 flags="; ".join(
-                    (
+                    (["retired"] if definition.retired else [])
+                    + (
                         ["review due"]
                         if definition.parent_line_id is None
                         and definition.service_line.kind == "service"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -21,10 +23,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError
 from app.models import LineKind
-from app.services import definitions, nds_exchange
+from app.services import definitions, editions, nds_exchange
 from app.ui.context import UiContext
 from app.ui.definition_editor import DefinitionEditor, _problem_text
 from app.ui.filter_proxy import ALL_COLUMNS, RecordFilterProxy
@@ -127,6 +130,9 @@ class DefinitionsTab(QWidget):
         self.tools = QToolBar(self.tr("Definitions Set tools"))
         self.tools.setAccessibleName(self.tr("Definitions Set tools"))
         for text, slot in (
+            (self.tr("&Add service…"), self.add_service),
+            (self.tr("Re&number…"), self.renumber_service),
+            (self.tr("Re&tire or restore"), self.retire_service),
             (self.tr("Compare &editions…"), self.compare_editions),
             (self.tr("&Work programme…"), self.work_programme),
             (self.tr("Cost &pressures…"), self.cost_pressures),
@@ -224,6 +230,91 @@ class DefinitionsTab(QWidget):
             self.table.selectionModel().blockSignals(True)
             self.select_line(line)
             self.table.selectionModel().blockSignals(False)
+
+    def _edition(self) -> str:
+        return self.edition_choice.currentText()
+
+    def _selected_row(self) -> definitions.ServiceListRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(self.proxy.mapToSource(rows[0]).row()) if rows else None
+
+    def _ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        value, accepted = QInputDialog.getText(self, title, label, text=text)
+        return value.strip() if accepted and value.strip() else None
+
+    def _run(self, title: str, work: Callable[[Session], object]) -> bool:
+        try:
+            with self.context.database.session() as session:
+                work(session)
+        except CommissioningError as error:
+            QMessageBox.warning(self, title, _problem_text(error))
+            return False
+        self.refresh_keeping_selection()
+        return True
+
+    @Slot()
+    def add_service(self) -> None:
+        """A service, or a sub-line of the selected service, in the edition shown."""
+        title = self.tr("Add a service to edition {0}").format(self._edition())
+        selected = self._selected_row()
+        parent = ""
+        if selected is not None and selected.kind == LineKind.SERVICE:
+            answer = QMessageBox.question(
+                self,
+                title,
+                self.tr("Add a sub-line of {0} {1}? (No adds a service of its own.)").format(
+                    selected.code, selected.name
+                ),
+                QMessageBox.StandardButton.Yes
+                | QMessageBox.StandardButton.No
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            parent = selected.code if answer == QMessageBox.StandardButton.Yes else ""
+        code = self._ask_text(title, self.tr("Number (such as 37, or 22n for a sub-line):"))
+        if code is None:
+            return
+        name = self._ask_text(title, self.tr("Name:"))
+        if name is None:
+            return
+        edition = self._edition()
+        if self._run(
+            title, lambda s: editions.add_service(s, edition, code, name, "", parent or None)
+        ):
+            self.filter_edit.setText(code)
+
+    @Slot()
+    def renumber_service(self) -> None:
+        selected = self._selected_row()
+        if selected is None:
+            return
+        title = self.tr("Renumber {0}").format(selected.code)
+        code = self._ask_text(
+            title,
+            self.tr("New number of {0} in edition {1} (it stays the same service):").format(
+                selected.name, self._edition()
+            ),
+            selected.code,
+        )
+        if code is not None and code != selected.code:
+            edition = self._edition()
+            self._run(title, lambda s: editions.renumber_service(s, edition, selected.code, code))
+
+    @Slot()
+    def retire_service(self) -> None:
+        selected = self._selected_row()
+        if selected is None:
+            return
+        edition = self._edition()
+        with self.context.database.session() as session:
+            retired = editions.definition_by_code(
+                session, editions._edition(session, edition), selected.code
+            ).retired
+        self._run(
+            self.tr("Retire {0}").format(selected.code),
+            lambda s: editions.retire_service(s, edition, selected.code, not retired),
+        )
 
     @Slot()
     def compare_editions(self) -> None:
