@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
     CommissioningResponsibility,
@@ -84,6 +84,7 @@ def list_services(
     edition = edition_by_label(session, edition_label)
     definitions = session.scalars(
         select(ServiceDefinition)
+        .options(joinedload(ServiceDefinition.service_line))
         .where(ServiceDefinition.edition_id == edition.id, ServiceDefinition.deleted_at.is_(None))
         .order_by(ServiceDefinition.position)
     ).all()

@@ -47,15 +47,31 @@ COLUMNS = [
 ]
 
 
+COLUMN_SAMPLES = [
+    "No.  ",
+    "Specialised services for blood and marrow transplant",
+    "All ages ",
+    "Pan-SCG ",
+    "Bethan Orchardleigh ",
+    "Excluded from tariff",
+    "Northgate Hospitals NHS Foundation Trust",
+    "30 Sep 2026 ",
+    "review due; designation ending",
+]
+
+
 class ServiceListModel(RecordTableModel):
     """Services in bold, so their sub-lines read as belonging to them."""
+
+    def __init__(self, columns: list[Column], parent: Any = None) -> None:
+        super().__init__(columns, parent)
+        self._bold = QFont()
+        self._bold.setBold(True)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.FontRole and index.isValid():
             if self.row_at(index.row()).kind == LineKind.SERVICE:
-                font = QFont()
-                font.setBold(True)
-                return font
+                return self._bold
             return None
         return super().data(index, role)
 
@@ -87,6 +103,7 @@ class DefinitionsTab(QWidget):
         self.count_label = QLabel()
         self.count_label.setAccessibleName(self.tr("Number of services shown"))
 
+        self._widths_set = False
         self.model = ServiceListModel(COLUMNS, self)
         self.proxy = RecordFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -101,7 +118,14 @@ class DefinitionsTab(QWidget):
         header.setStretchLastSection(True)
 
         self.undo_stack = QUndoStack(self)
-        self.editor = DefinitionEditor(context, self.undo_stack)
+        # The editor is built when a service is first selected, so the list opens at once.
+        self._editor: DefinitionEditor | None = None
+        self.editor_placeholder = QLabel(
+            self.tr("Select a service to see and edit its definition.")
+        )
+        self.editor_placeholder.setAccessibleName(self.tr("Service details"))
+        self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.editor_placeholder.setWordWrap(True)
 
         edition_label = QLabel(self.tr("&Edition:"))
         edition_label.setBuddy(self.edition_choice)
@@ -152,7 +176,8 @@ class DefinitionsTab(QWidget):
         splitter.setObjectName("definitionsSplitter")
         splitter.setAccessibleName(self.tr("Services and their details"))
         splitter.addWidget(self.table)
-        splitter.addWidget(self.editor)
+        splitter.addWidget(self.editor_placeholder)
+        self.splitter = splitter
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -170,7 +195,6 @@ class DefinitionsTab(QWidget):
         self.column_choice.currentIndexChanged.connect(self._apply_filter)
         self.edition_choice.currentIndexChanged.connect(self.reload)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.editor.changed.connect(self.refresh_keeping_selection)
         self.setTabOrder(self.filter_edit, self.column_choice)
         self.setTabOrder(self.column_choice, self.edition_choice)
         self.setTabOrder(self.edition_choice, self.table)
@@ -192,10 +216,22 @@ class DefinitionsTab(QWidget):
         with self.context.database.session() as session:
             rows = definitions.list_services(session, label, self.context.today())
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
-        for column, widest in ((1, 420), (4, 220), (6, 320)):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
+        if not self._widths_set:
+            # Widths from the font, not from measuring every cell: opening stays instant.
+            metrics = self.table.fontMetrics()
+            for column, sample in enumerate(COLUMN_SAMPLES):
+                self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
+            self._widths_set = True
         self._update_count()
+
+    @property
+    def editor(self) -> DefinitionEditor:
+        if self._editor is None:
+            self._editor = DefinitionEditor(self.context, self.undo_stack)
+            self._editor.changed.connect(self.refresh_keeping_selection)
+            self.splitter.replaceWidget(1, self._editor)
+            self.editor_placeholder.deleteLater()
+        return self._editor
 
     def selected_line(self) -> object | None:
         rows = self.table.selectionModel().selectedRows()

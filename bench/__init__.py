@@ -1,0 +1,1 @@
+"""Benchmarks: realistic data at scale, and a figure for every budget (`python -m bench`)."""

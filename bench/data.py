@@ -1,0 +1,243 @@
+"""Build the benchmark data at a scale: a large database and matching return files.
+
+    python -m bench.data tiny|small|full
+
+The database holds the demo's organisations, contracts and meetings, plus monthly returns
+for the scale's years at its rows a year, spread over its providers, commissioners, service
+lines and points of delivery; the files are a month's return to import, as CSV and xlsx.
+Data already built for a scale is kept (delete `bench/data/<scale>` to build it again).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sqlite3
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+from bench.registry import SCALES, Scale
+
+AS_OF = date(2026, 11, 24)
+FORMAT = "3"  # bump when what is generated changes
+HERE = Path(__file__).resolve().parent
+
+
+def data_folder(scale: str) -> Path:
+    return HERE / "data" / scale
+
+
+def large_database(scale: str) -> Path:
+    return data_folder(scale) / "large.sqlite"
+
+
+def demo_database(scale: str) -> Path:
+    return data_folder(scale) / "demo.sqlite"
+
+
+def return_file(scale: str, suffix: str) -> Path:
+    return data_folder(scale) / f"return{suffix}"
+
+
+def build(scale: Scale) -> None:
+    folder = data_folder(scale.name)
+    marker = folder / "built"
+    if marker.exists() and marker.read_text() == FORMAT:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+    from app.services.demo import build_demo
+    from app.store.database import open_database
+
+    demo = open_database(demo_database(scale.name), user="bench")
+    build_demo(demo, AS_OF)
+    demo.close()
+    large = open_database(large_database(scale.name), user="bench")
+    build_demo(large, AS_OF)
+    large.close()
+    _add_returns(large_database(scale.name), scale)
+    _write_return_files(large_database(scale.name), scale)
+    after_build(large_database(scale.name), scale)
+    marker.write_text(FORMAT)
+
+
+def after_build(path: Path, scale: Scale) -> None:
+    """Areas add their own large data here (summaries, records for search...)."""
+
+
+def _codes(connection: sqlite3.Connection) -> tuple[list[str], list[str], list[str], list[str]]:
+    providers = [
+        r[0]
+        for r in connection.execute(
+            "SELECT o.id FROM organisation o JOIN term t ON t.id = o.type_id "
+            "WHERE t.category = 'provider' ORDER BY o.code"
+        )
+    ]
+    commissioners = [
+        r[0]
+        for r in connection.execute(
+            "SELECT o.id FROM organisation o JOIN term t ON t.id = o.type_id "
+            "WHERE t.code = 'PCT' AND o.successor_id IS NULL ORDER BY o.code"
+        )
+    ]
+    lines = [r[0] for r in connection.execute("SELECT id FROM service_line ORDER BY id")]
+    points = [
+        r[0]
+        for r in connection.execute(
+            "SELECT code FROM term WHERE vocabulary = 'point_of_delivery' ORDER BY position"
+        )
+    ]
+    return providers, commissioners, lines, points
+
+
+def _add_returns(path: Path, scale: Scale) -> None:
+    """Monthly returns at the scale, written straight through SQLite for speed."""
+    chance = random.Random(10)
+    connection = sqlite3.connect(path)
+    providers, commissioners, lines, points = _codes(connection)
+    providers = providers[: scale.providers]
+    commissioners = commissioners[: scale.commissioners]
+    first_year = AS_OF.year - scale.years
+    per_submission = max(1, scale.rows_per_year // (12 * len(providers)))
+    now = "2026-11-24 00:00:00.000000"
+    for year in range(first_year, first_year + scale.years):
+        submissions, rows = [], []
+        for provider in providers:
+            for month in range(1, 13):
+                submission = uuid.uuid4().hex
+                submissions.append(
+                    (
+                        submission,
+                        provider,
+                        year,
+                        month,
+                        f"bench-{year}-{month}.csv",
+                        "",
+                        f"{year}-05-01",
+                        per_submission,
+                        None,
+                        now,
+                        now,
+                        "bench",
+                        "bench",
+                        1,
+                        None,
+                    )
+                )
+                for _ in range(per_submission):
+                    planned = chance.randint(5, 60)
+                    actual = max(0, planned + chance.randint(-8, 10))
+                    price = chance.randint(500, 60000) * 100
+                    rows.append(
+                        (
+                            submission,
+                            chance.choice(commissioners),
+                            chance.choice(lines),
+                            chance.choice(points),
+                            planned * 100,
+                            actual * 100,
+                            price,
+                            actual * price,
+                        )
+                    )
+        with connection:
+            connection.executemany(
+                "INSERT INTO return_submission (id, provider_id, financial_year, month, "
+                "file_name, file_hash, received_on, row_count, replaced_by_id, created_at, "
+                "updated_at, created_by, updated_by, version, deleted_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                submissions,
+            )
+            connection.executemany(
+                "INSERT INTO return_row (submission_id, commissioner_id, service_line_id, "
+                "point_of_delivery, planned_activity, actual_activity, price, actual_cost) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+    connection.close()
+
+
+HEADERS = [
+    "Financial year",
+    "Month",
+    "Provider code",
+    "Commissioner code",
+    "Service line",
+    "Point of delivery",
+    "Planned activity",
+    "Actual activity",
+    "Price",
+    "Actual cost",
+]
+
+
+def _write_return_files(path: Path, scale: Scale) -> None:
+    """A return of `import_rows` valid rows for one provider and month, as CSV and xlsx."""
+    chance = random.Random(11)
+    connection = sqlite3.connect(path)
+    provider = connection.execute(
+        "SELECT o.code FROM organisation o JOIN term t ON t.id = o.type_id "
+        "WHERE t.category = 'provider' ORDER BY o.code LIMIT 1"
+    ).fetchone()[0]
+    commissioners = [
+        r[0]
+        for r in connection.execute(
+            "SELECT o.code FROM organisation o JOIN term t ON t.id = o.type_id "
+            "WHERE t.code = 'PCT' AND o.successor_id IS NULL"
+        )
+    ]
+    lines = [
+        r[0]
+        for r in connection.execute(
+            "SELECT d.code FROM service_definition d JOIN edition e ON e.id = d.edition_id "
+            "WHERE e.label = '2002'"
+        )
+    ]
+    points = [
+        r[0]
+        for r in connection.execute("SELECT code FROM term WHERE vocabulary = 'point_of_delivery'")
+    ]
+    connection.close()
+    rows = []
+    for _ in range(scale.import_rows):
+        planned = chance.randint(1, 40)
+        actual = planned + chance.randint(-3, 5)
+        price = chance.randint(500, 60000)
+        rows.append(
+            [
+                "2026/27",
+                7,
+                provider,
+                chance.choice(commissioners),
+                chance.choice(lines),
+                chance.choice(points),
+                planned,
+                max(actual, 0),
+                f"{price}.00",
+                f"{max(actual, 0) * price}.00",
+            ]
+        )
+    with return_file(scale.name, ".csv").open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(HEADERS)
+        writer.writerows(rows)
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Return")
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append(row)
+    book.save(return_file(scale.name, ".xlsx"))
+
+
+def main() -> int:
+    build(SCALES[sys.argv[1] if len(sys.argv) > 1 else "tiny"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
