@@ -122,24 +122,33 @@ rm -rf "$BUNDLE/portable.txt" "$BUNDLE/data" "$BUNDLE/settings"
 
 # -- start-up time --------------------------------------------------------------------------
 step "Measuring start-up (to the main window shown and painted, on the demo database)"
-measure() {  # prints the median of three runs, in seconds from process start
-  local runs=()
+# Other programs on a shared machine stretch the wall-clock time; the processor time the
+# program used does not grow with them, so both are reported. As root, the measured program
+# gets a higher priority than the rest, which brings the wall-clock time near an idle machine's.
+priority=()
+[ "$(id -u)" = 0 ] && priority=(nice -n -15)
+measure() {  # prints "WALL CPU": the medians of three runs, in seconds from process start
+  local walls=() cpus=() line
   for _ in 1 2 3; do
     line=$(COMMISSIONING_MEASURE_STARTUP=1 "$@" --db "$scratch/demo.sqlite" | grep "painted")
-    runs+=("$(sed -E 's/.*painted ([0-9.]+) s after the process started.*/\1/' <<<"$line")")
+    walls+=("$(sed -E 's/.*painted ([0-9.]+) s after the process started.*/\1/' <<<"$line")")
+    cpus+=("$(sed -E 's/.*\(([0-9.]+) s of processor time\).*/\1/' <<<"$line")")
   done
-  printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
+  echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)" \
+    "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 2p)"
 }
-startup_offscreen=$(measure "$PROGRAM")
-echo "Offscreen: $startup_offscreen s"
-startup_x11=""
+read -r startup_offscreen cpu_offscreen <<<"$(measure "${priority[@]}" "$PROGRAM")"
+echo "Offscreen: $startup_offscreen s ($cpu_offscreen s of processor time)"
+startup_x11="" cpu_x11=""
 if command -v xvfb-run >/dev/null; then
-  startup_x11=$(QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
-    bash -c "$(declare -f measure); scratch='$scratch'; measure '$PROGRAM'")
-  echo "X11 (Xvfb): $startup_x11 s"
+  read -r startup_x11 cpu_x11 <<<"$(QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
+    bash -c "$(declare -f measure); scratch='$scratch'; measure ${priority[*]} '$PROGRAM'")"
+  echo "X11 (Xvfb): $startup_x11 s ($cpu_x11 s of processor time)"
 else
   echo "No xvfb-run: start-up measured offscreen only."
 fi
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "Load average while measuring: $load (on $(nproc) cores)"
 worst=${startup_x11:-$startup_offscreen}
 if awk "BEGIN { exit !($worst > $STARTUP_BUDGET_S) }"; then
   echo "WARNING: start-up took $worst s, over the $STARTUP_BUDGET_S s budget" >&2
@@ -191,8 +200,9 @@ cat <<EOF
 version               $VERSION
 bundle                $size_mb MB (budget $SIZE_BUDGET_MB MB)
 tarball               $tarball_mb MB
-start-up, offscreen   $startup_offscreen s (budget $STARTUP_BUDGET_S s)
-start-up, Xvfb        ${startup_x11:-not measured} s
+start-up, offscreen   $startup_offscreen s, $cpu_offscreen s of processor time (budget $STARTUP_BUDGET_S s)
+start-up, Xvfb        ${startup_x11:-not measured} s, ${cpu_x11:-?} s of processor time
+load average          $load on $(nproc) cores
 PyInstaller           $build_seconds s
 whole script          $(seconds_since "$began") s
 EOF

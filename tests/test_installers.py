@@ -142,9 +142,10 @@ def test_the_icon_script_makes_every_size(qapp: object, tmp_path: Path) -> None:
     elements = {}
     position = 8
     while position < len(icns):
-        kind_code, length = icns[position : position + 4], struct.unpack(
-            ">I", icns[position + 4 : position + 8]
-        )[0]
+        kind_code, length = (
+            icns[position : position + 4],
+            struct.unpack(">I", icns[position + 4 : position + 8])[0],
+        )
         elements[kind_code] = _png_size(icns[position + 8 : position + length])[0]
         position += length
     assert elements == {kind_code: size for kind_code, size in make_icons.ICNS_TYPES}

@@ -37,9 +37,7 @@ def test_with_the_marker_settings_data_and_logs_live_beside_the_program(
     assert where.settings_file == program_folder.resolve() / "settings" / "settings.ini"
     settings = Settings.load()
     assert settings.data_dir() == program_folder.resolve() / "data"
-    assert choose_database(None, settings) == str(
-        program_folder.resolve() / "data" / DATABASE_FILE
-    )
+    assert choose_database(None, settings) == str(program_folder.resolve() / "data" / DATABASE_FILE)
     context = CommandContext(choose_database(None, settings), "tester", None, settings)  # type: ignore[arg-type]
     assert configure_logging(context.log_dir) == program_folder.resolve() / "data" / "logs" / (
         LOG_FILE

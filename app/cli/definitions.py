@@ -11,7 +11,6 @@ from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected
 from app.services import definitions
-from app.services.table_export import Table, export_table
 
 NDS_COLUMNS = [
     ("code", "No."),
@@ -53,6 +52,9 @@ def nds_list(arguments: argparse.Namespace, context: CommandContext) -> int:
     finally:
         database.close()
     if arguments.out:
+        # Imported here: the PDF and workbook libraries would slow every other command's start.
+        from app.services.table_export import Table, export_table
+
         # The same columns as the screen's table, through the same export as its menu.
         table = Table(
             title="National Definitions Set",
