@@ -33,7 +33,7 @@ fi
 
 # Qt's X11 plugin needs these at run time; present when building, they go into the bundle.
 # NSIS compiles the Windows installer script; Xvfb measures start-up on a real X server.
-system_packages=(nsis xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
+system_packages=(nsis xvfb xauth desktop-file-utils libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1)
 missing=()
 for package in "${system_packages[@]}"; do
@@ -160,8 +160,8 @@ share=$BUNDLE/share
 rm -rf "$share"
 mkdir -p "$share/applications"
 cp installers/linux/commissioning.desktop "$share/applications/"
-for png in build/icons/png/commissioning-*.png; do
-  size=$(basename "$png" .png | sed 's/commissioning-//')
+for size in 16 24 32 48 64 128 256 512; do  # the sizes of the freedesktop hicolor theme
+  png=build/icons/png/commissioning-$size.png
   mkdir -p "$share/icons/hicolor/${size}x${size}/apps"
   cp "$png" "$share/icons/hicolor/${size}x${size}/apps/commissioning.png"
 done
