@@ -182,3 +182,32 @@ def test_python_dash_m_app_and_no_display(tmp_path: Path) -> None:
         )
         assert gui.returncode == 1
         assert "No display is available" in gui.stderr
+
+
+def test_nds_list_writes_the_table_to_a_pdf_or_workbook(
+    capsys: pytest.CaptureFixture[str], seeded_file: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "nds.pdf"
+    code, out, _ = run(capsys, "nds", "list", "--db", str(seeded_file), "--out", str(pdf))
+    assert code == 0 and "Wrote" in out and str(pdf) in out
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert "National Definitions Set" in text and "Edition 2002" in text
+    assert "Specialised cancer services" in text
+
+    workbook = tmp_path / "nds.xlsx"
+    assert run(capsys, "nds", "list", "--db", str(seeded_file), "--out", str(workbook))[0] == 0
+    sheet = load_workbook(workbook).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[1]][:2] == ["No.", "Service"]
+
+
+def test_nds_list_refuses_a_file_type_it_cannot_write(
+    capsys: pytest.CaptureFixture[str], seeded_file: Path, tmp_path: Path
+) -> None:
+    code, _, err = run(
+        capsys, "nds", "list", "--db", str(seeded_file), "--out", str(tmp_path / "nds.docx")
+    )
+    assert code == 3 and "choose a file ending .xlsx, .csv or .pdf" in err

@@ -31,6 +31,9 @@ def register(add: CommandAdder) -> None:
     listing = add.sub(actions, "list", nds_list, "every service and sub-line of an edition")
     listing.add_argument("--edition", metavar="LABEL", help="edition label (default: latest)")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument(
+        "--out", metavar="FILE", help="write the list to a file instead: .pdf, .xlsx or .csv"
+    )
     export = add.sub(actions, "export", nds_export, "the whole Definitions Set to an xlsx file")
     export.add_argument("--out", required=True, metavar="FILE.xlsx")
     importing = add.sub(actions, "import", nds_import, "bring an xlsx workbook back in")
@@ -152,11 +155,25 @@ def nds_list(arguments: argparse.Namespace, context: CommandContext) -> int:
         with database.session() as session:
             try:
                 rows = definitions.list_services(session, arguments.edition, context.as_of)
+                edition = definitions.edition_by_label(session, arguments.edition).label
             except LookupError as error:
                 raise InputRejected(str(error)) from error
     finally:
         database.close()
-    if arguments.json:
+    if arguments.out:
+        # Imported here: the PDF and workbook libraries would slow every other command's start.
+        from app.services.table_export import Table, export_table
+
+        # The same columns as the screen's table, through the same export as its menu.
+        table = Table(
+            title="National Definitions Set",
+            subtitle=f"Edition {edition}",
+            headers=[header for _, header in NDS_COLUMNS],
+            rows=[[getattr(row, name) for name, _ in NDS_COLUMNS] for row in rows],
+        )
+        export_table(table, Path(arguments.out), context.as_of)
+        print(f"Wrote {len(rows)} services and sub-lines to {arguments.out}")
+    elif arguments.json:
         print(to_json(rows, hidden=("search_text", "position_key")))
     else:
         print_table(rows, NDS_COLUMNS)

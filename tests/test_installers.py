@@ -1,0 +1,191 @@
+"""The installers' parts that run without building: the spec's choices and the icon files."""
+
+from __future__ import annotations
+
+import re
+import struct
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALLERS = ROOT / "installers"
+sys.path.insert(0, str(INSTALLERS))
+
+import make_icons  # noqa: E402
+import spec_support  # noqa: E402
+
+
+def test_the_spec_takes_name_and_version_from_pyproject(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "commissioning"\nversion = "9.8.7"\n')
+    assert spec_support.project_metadata(pyproject) == ("commissioning", "9.8.7")
+
+    spec = (INSTALLERS / "commissioning.spec").read_text()
+    assert 'project_metadata(ROOT / "pyproject.toml")' in spec
+    assert not re.search(r"\b\d+\.\d+\.\d+\b", spec), "the version lives only in pyproject.toml"
+    with (ROOT / "pyproject.toml").open("rb") as stream:
+        declared = tomllib.load(stream)["project"]["version"]
+    # The installed metadata, which the spec copies into the bundle, agrees.
+    assert __version__ == declared
+
+
+def test_the_nsis_script_takes_its_version_from_the_build() -> None:
+    script = (INSTALLERS / "windows" / "commissioning.nsi").read_text()
+    assert "RequestExecutionLevel user" in script
+    assert not re.search(r"\b\d+\.\d+\.\d+\b", script)
+    assert "${VERSION}" in script
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6/Qt/plugins/imageformats/libqsvg.so",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+        "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "resources/reference/services_2002.csv",
+        "app/store/migrations/env.py",
+        "reportlab/fonts/Vera.ttf",
+    ],
+)
+def test_what_the_application_needs_is_kept(path: str) -> None:
+    assert spec_support.keep_entry(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "PySide6\\translations\\qt_fr.qm",
+        "PySide6/Qt/plugins/platforms/libqvnc.so",
+        "PySide6/Qt/plugins/platforms/libqeglfs.so",
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+        "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
+        "PySide6/Qt/plugins/networkinformation/libqnetworkmanager.so",
+        "PySide6/Qt/plugins/xcbglintegrations/libqxcb-glx-integration.so",
+        "PySide6/Qt/qml/QtQuick/Controls/qmldir",
+        "PySide6/opengl32sw.dll",
+    ],
+)
+def test_what_the_application_does_not_use_is_left_out(path: str) -> None:
+    assert not spec_support.keep_entry(path)
+
+
+def test_libraries_only_a_left_out_plugin_needed_go_too() -> None:
+    binaries = [
+        ("PySide6/QtGui.abi3.so", "/site/PySide6/QtGui.abi3.so", "EXTENSION"),
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/site/libqxcb.so", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "/site/libQt6Gui.so.6", "BINARY"),
+        ("libxcb-cursor.so.0", "/usr/lib/libxcb-cursor.so.0", "BINARY"),
+        ("libpango-1.0.so.0", "/usr/lib/libpango-1.0.so.0", "BINARY"),  # was for GTK's theme
+        ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libQt6Network.so.6", "/site/libQt6Network.so.6", "BINARY"),
+        ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
+        ("libpython3.11.so.1.0", "/usr/lib/libpython3.11.so.1.0", "BINARY"),
+    ]
+    needs = {
+        "/site/PySide6/QtGui.abi3.so": ["libQt6Gui.so.6"],
+        "/site/libqxcb.so": ["libQt6Gui.so.6", "/usr/lib/libxcb-cursor.so.0"],
+    }
+    kept = spec_support.without_unreachable(binaries, lambda source: needs.get(source, []))
+    assert [entry[0] for entry in kept] == [
+        "PySide6/QtGui.abi3.so",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/lib/libQt6Gui.so.6",
+        "libxcb-cursor.so.0",
+        "libQt6Gui.so.6",
+        "libpython3.11.so.1.0",
+    ]
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_the_icon_script_makes_every_size(qapp: object, tmp_path: Path) -> None:
+    written = make_icons.make_icons(tmp_path)
+
+    for size in (16, 24, 32, 48, 64, 128, 256, 512, 1024):
+        png = tmp_path / "png" / f"commissioning-{size}.png"
+        assert png in written
+        assert _png_size(png.read_bytes()) == (size, size)
+
+    ico = (tmp_path / "commissioning.ico").read_bytes()
+    reserved, kind, count = struct.unpack("<HHH", ico[:6])
+    assert (reserved, kind, count) == (0, 1, 7)
+    sizes = []
+    for number in range(count):
+        width, height, *_, length, offset = struct.unpack(
+            "<BBBBHHII", ico[6 + 16 * number : 22 + 16 * number]
+        )
+        image = ico[offset : offset + length]
+        assert _png_size(image) == (width or 256, height or 256)
+        sizes.append(width or 256)
+    assert sizes == [16, 24, 32, 48, 64, 128, 256]
+
+    icns = (tmp_path / "commissioning.icns").read_bytes()
+    assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
+    elements = {}
+    position = 8
+    while position < len(icns):
+        kind_code, length = (
+            icns[position : position + 4],
+            struct.unpack(">I", icns[position + 4 : position + 8])[0],
+        )
+        elements[kind_code] = _png_size(icns[position + 8 : position + length])[0]
+        position += length
+    assert elements == {kind_code: size for kind_code, size in make_icons.ICNS_TYPES}
+
+
+def test_the_icon_is_drawn_not_blank(qapp: object, tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    make_icons.make_icons(tmp_path)
+    image = QImage(str(tmp_path / "png" / "commissioning-256.png"))
+    assert image.pixelColor(0, 0).alpha() == 0  # transparent corner (rounded square)
+    assert image.pixelColor(128, 230) == QColor("#005EB8")  # NHS blue
+
+
+def test_the_start_up_measurement_quits_once_the_window_is_painted(
+    qapp: object,
+    demo_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+    from datetime import date
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.cli.context import CommandContext
+    from app.settings import Settings
+    from app.ui.application import MEASURE_STARTUP, run
+
+    database = tmp_path / "demo.sqlite"
+    shutil.copyfile(demo_template, database)
+    monkeypatch.setenv(MEASURE_STARTUP, "1")
+    command = CommandContext(str(database), "tester", date(2026, 11, 24), Settings())
+    # Should the window never be painted, the test fails rather than waiting for ever.
+    QTimer.singleShot(30_000, lambda: QApplication.exit(99))
+
+    assert run(command) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Main window shown and painted .*\d\.\d\d s after the application", out)
+    for window in QApplication.topLevelWidgets():
+        window.close()
