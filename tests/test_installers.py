@@ -181,10 +181,17 @@ def test_the_start_up_measurement_quits_once_the_window_is_painted(
     shutil.copyfile(demo_template, database)
     monkeypatch.setenv(MEASURE_STARTUP, "1")
     command = CommandContext(str(database), "tester", date(2026, 11, 24), Settings())
-    # Should the window never be painted, the test fails rather than waiting for ever.
-    QTimer.singleShot(30_000, lambda: QApplication.exit(99))
-
-    assert run(command) == 0
+    # Should the window never be painted, the test fails rather than waiting for ever; the
+    # guard is stopped afterwards so that it cannot end another test's event loop.
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: QApplication.exit(99))
+    guard.start(30_000)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    try:
+        assert run(command) == 0
+    finally:
+        guard.stop()
     out = capsys.readouterr().out
     assert re.search(r"Main window shown and painted .*\d\.\d\d s after the application", out)
     for window in QApplication.topLevelWidgets():

@@ -61,6 +61,11 @@ def _open(qtbot, dialog: QDialog) -> QDialog:
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
+    dialog.raise_()
+    if QApplication.activeWindow() is not dialog:
+        # The offscreen platform does not always hand activation over from a window closed
+        # by an earlier test; keyboard shortcuts need the dialog to be the active window.
+        QApplication.setActiveWindow(dialog)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
     return dialog
 

@@ -10,8 +10,7 @@ from app.cli.context import CommandContext
 from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected
-from app.services import definitions, editions, nds_exchange, service_codes
-from app.services.table_export import export_table
+from app.services import definitions
 
 NDS_COLUMNS = [
     ("code", "No."),
@@ -67,6 +66,8 @@ def nds_help(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def nds_export(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import nds_exchange
+
     out = Path(arguments.out)
     if out.suffix.lower() != ".xlsx":
         raise InputRejected(f"{out}: the Definitions Set is exported as an .xlsx workbook")
@@ -77,6 +78,8 @@ def nds_export(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def nds_import(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import nds_exchange
+
     with context.session() as session:
         plan = nds_exchange.import_workbook(session, Path(arguments.file), arguments.dry_run)
     verb = "Would change" if arguments.dry_run else "Changed"
@@ -89,6 +92,9 @@ def nds_import(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def nds_diff(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import editions
+    from app.services.table_export import export_table
+
     with context.session() as session:
         rows = editions.compare_editions(session, arguments.label_a, arguments.label_b)
     table = editions.comparison_table(arguments.label_a, arguments.label_b, rows)
@@ -114,6 +120,8 @@ DIFF_COLUMNS = [
 
 
 def nds_edition(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import editions
+
     with context.session() as session:
         label = editions.create_edition(session, arguments.label, arguments.based_on)
     print(f"Started edition {label}")
@@ -121,6 +129,8 @@ def nds_edition(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def codes_import(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import service_codes
+
     with context.session() as session:
         added = service_codes.import_codes(
             session, Path(arguments.file), arguments.line, arguments.edition
@@ -130,6 +140,8 @@ def codes_import(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def codes_find(arguments: argparse.Namespace, context: CommandContext) -> int:
+    from app.services import service_codes
+
     with context.session() as session:
         matches = service_codes.find_code(session, arguments.code, arguments.edition)
     if arguments.json:

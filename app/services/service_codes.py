@@ -15,7 +15,6 @@ from app.models.nds_rules import SCHEMES, code_problem, normalise_code
 from app.services.access import Area, require_write
 from app.services.definitions import edition_by_label
 from app.services.editions import definition_by_code
-from app.services.spreadsheets import column, read_sheets, require_columns
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,8 @@ def remove_code(
 def import_codes(session: Session, path: Path, line_code: str, edition: str | None = None) -> int:
     """Add the codes listed in a CSV or xlsx file (columns Scheme, Code, Description) to a
     line; every problem is reported with its row and nothing is applied unless all are clean."""
+    from app.services.spreadsheets import column, read_sheets, require_columns
+
     require_write(session, Area.DEFINITIONS)
     definition = definition_by_code(session, _edition(session, edition), line_code)
     existing = {(row.scheme, row.code) for row in codes_of(session, line_code, edition)}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from app.errors import InputRejected, Problem
 from app.services.table_export import unguard_cell
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -27,6 +29,8 @@ def read_sheets(path: Path, sheets: list[str] | None = None) -> list[Sheet]:
     """Every cell as text (empty cells as ''); a CSV file is one sheet."""
     if not path.is_file():
         raise InputRejected([Problem(str(path), None, None, "no such file")])
+    import pandas as pd  # here, not at the top: it is slow to load and only imports need it
+
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError
 from app.models import LineKind
-from app.services import definitions, editions, nds_exchange
+from app.services import definitions, editions
 from app.ui.context import UiContext
 from app.ui.definition_editor import DefinitionEditor, _problem_text
 from app.ui.filter_proxy import ALL_COLUMNS, RecordFilterProxy
@@ -391,6 +391,8 @@ class DefinitionsTab(QWidget):
         path = self._ask_path(saving=True)
         if not path:
             return
+        from app.services import nds_exchange
+
         try:
             with self.context.database.session() as session:
                 nds_exchange.export_workbook(session, Path(path))
@@ -402,6 +404,8 @@ class DefinitionsTab(QWidget):
         path = self._ask_path(saving=False)
         if not path:
             return
+        from app.services import nds_exchange
+
         try:
             with self.context.database.session() as session:
                 plan = nds_exchange.import_workbook(session, Path(path))
