@@ -621,7 +621,7 @@ def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
             getattr(session.get(Organisation, m.organisation_id).type, "code", "")  # type: ignore[union-attr]
             for m in members
         }
-        if not types & {"scg", "lscg"}:
+        if not {t.upper() for t in types} & {"SCG", "LSCG"}:
             problems.append("No neighbouring L/SCG representative, and the consortium spans SCGs")
     return problems
 
