@@ -168,16 +168,24 @@ def test_the_panel_refuses_a_member_from_a_party(demo_database) -> None:
         dispute_id = raise_provider_dispute(session, "250000")
         with pytest.raises(InputRejected, match="must be neutral"):
             disputes.add_panel_member(
-                session, dispute_id, "Ann Hale", "Chief Executive", "RX8",
+                session,
+                dispute_id,
+                "Ann Hale",
+                "Chief Executive",
+                "RX8",
                 PanelLevel.CHIEF_EXECUTIVE,
             )
         with pytest.raises(InputRejected, match="Chief Executive and Director level"):
-            disputes.add_panel_member(
-                session, dispute_id, "Bob Ray", "Manager", "RX1", "Manager"
-            )
+            disputes.add_panel_member(session, dispute_id, "Bob Ray", "Manager", "RX1", "Manager")
         disputes.add_panel_member(
-            session, dispute_id, "Cath Orme", "Chief Executive", "5A2",
-            PanelLevel.CHIEF_EXECUTIVE, interests="None declared", declared_on=AS_OF,
+            session,
+            dispute_id,
+            "Cath Orme",
+            "Chief Executive",
+            "5A2",
+            PanelLevel.CHIEF_EXECUTIVE,
+            interests="None declared",
+            declared_on=AS_OF,
         )
         disputes.add_panel_member(
             session, dispute_id, "Dev Iyer", "Director of Finance", "DSHA", PanelLevel.DIRECTOR
@@ -199,8 +207,13 @@ def test_decisions_are_pendulum_or_another_settlement_and_bind_all_parties(
             session, dispute_id, "Are bed days beyond ten chargeable?", "provider", AS_OF
         )
         disputes.record_decision(
-            session, dispute_id, "Critical care days", Upheld.OTHER, AS_OF,
-            decision="Half the days at the critical care rate", amount=Decimal("41000"),
+            session,
+            dispute_id,
+            "Critical care days",
+            Upheld.OTHER,
+            AS_OF,
+            decision="Half the days at the critical care rate",
+            amount=Decimal("41000"),
         )
         with pytest.raises(InputRejected, match="not a side"):
             disputes.record_decision(session, dispute_id, "Drugs", "trust", AS_OF)
@@ -209,8 +222,12 @@ def test_decisions_are_pendulum_or_another_settlement_and_bind_all_parties(
         decisions = disputes.decisions_of(session, dispute_id)
         detail = disputes.get_dispute(session, dispute_id)
         action = disputes.add_action(
-            session, dispute_id, "Credit note for the disallowed days", "Trust Finance Director",
-            AS_OF - timedelta(1), decisions[0].id,
+            session,
+            dispute_id,
+            "Credit note for the disallowed days",
+            "Trust Finance Director",
+            AS_OF - timedelta(1),
+            decisions[0].id,
         )
         assert disputes.actions_of(session, dispute_id, AS_OF)[0].overdue
         disputes.complete_action(session, action, AS_OF)

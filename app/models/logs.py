@@ -277,3 +277,4 @@ class DisputeAction(Record, Base):
     done_on: Mapped[date | None] = mapped_column(Date)
 
     dispute: Mapped[Dispute] = relationship(back_populates="actions")
+    issue: Mapped[DisputeIssue | None] = relationship()

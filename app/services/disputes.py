@@ -1066,3 +1066,43 @@ def export_dispute(session: Session, dispute_id: uuid.UUID, path: str | Path, as
     table = dispute_record_table(session, dispute_id, as_of)
     _record_access(session, dispute_id, "export", str(path))
     export_table(table, path, as_of)
+
+
+@dataclass(frozen=True)
+class MeetingMemberRow:
+    id: uuid.UUID
+    name: str
+    capacity: str
+    organisation: str
+
+
+def meeting_of(session: Session, dispute_id: uuid.UUID) -> list[MeetingMemberRow]:
+    dispute = _dispute(session, dispute_id)
+    return [
+        MeetingMemberRow(
+            m.id, m.name, MeetingCapacity.TITLES.get(m.capacity, m.capacity), m.organisation
+        )
+        for m in dispute.meeting_members
+        if m.deleted_at is None
+    ]
+
+
+def organisation_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every organisation, for choosing panel members' organisations."""
+    return [
+        (code, name)
+        for code, name in session.execute(
+            select(Organisation.code, Organisation.name)
+            .where(Organisation.deleted_at.is_(None))
+            .order_by(Organisation.name)
+        )
+    ]
+
+
+def next_stage_name(session: Session, dispute_id: uuid.UUID) -> str | None:
+    """The name of the stage an open dispute would escalate to, if its process has one."""
+    dispute = _dispute(session, dispute_id)
+    if dispute.status != DisputeStatus.OPEN:
+        return None
+    following = next_stage(session, dispute)
+    return following.name if following else None
