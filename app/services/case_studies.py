@@ -248,6 +248,8 @@ def save_case_study(
         session.add(study)
     else:
         study = _study(session, study_id)
+    # Confirmations first: loading the outcomes below may flush, and the guard checks then.
+    confirm_not_nhs_numbers(session, "case_study", study.id, confirmations or [], user)
     for name in (
         "title",
         "topic",
@@ -265,7 +267,8 @@ def save_case_study(
     ):
         value = getattr(values, name)
         setattr(study, name, value.strip() if name == "title" else value)
-    existing = [o for o in study.measured_outcomes if o.deleted_at is None]
+    with session.no_autoflush:
+        existing = [o for o in study.measured_outcomes if o.deleted_at is None]
     wanted = [o for o in values.measured_outcomes if o.description.strip() or o.figure.strip()]
     for position, item in enumerate(wanted, start=1):
         if position <= len(existing):
@@ -279,7 +282,6 @@ def save_case_study(
         outcome.unit = item.unit.strip()
     for outcome in existing[len(wanted) :]:
         session.delete(outcome)
-    confirm_not_nhs_numbers(session, "case_study", study.id, confirmations or [], user)
     session.flush()
     return study.id
 

@@ -867,11 +867,11 @@ def edit_dispute(
     """Change the dispute's own text (title, issue, outcome, learning...)."""
     user = require_write(session, Area.DISPUTES)
     dispute = _dispute(session, dispute_id)
+    confirm_not_nhs_numbers(session, RECORD, dispute.id, confirmations or [], user)
     for name, value in changes.items():
         if name not in EDITABLE:
             raise InputRejected(f"'{name}' cannot be changed here.")
         setattr(dispute, name, value)
-    confirm_not_nhs_numbers(session, RECORD, dispute.id, confirmations or [], user)
     session.flush()
 
 

@@ -418,7 +418,7 @@ class CaseStudiesTab(QWidget):
                     )
             except IdentifiableDataRefused as error:
                 show_refusal(self.editors, error.refusals[0])
-                more = confirmations_for(self, error, self.ask)
+                more = confirmations_for(self, error, self.ask, confirmations)
                 if more is None:
                     show_error(error, self.context.log_file, self.tr("Not saved"))
                     show_refusal(self.editors, error.refusals[0])

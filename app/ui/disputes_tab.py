@@ -665,7 +665,11 @@ class DisputesTab(QWidget):
             except IdentifiableDataRefused as error:
                 fields = editors or self.editors
                 show_refusal(fields, error.refusals[0])
-                more = confirmations_for(self, error, self.ask) if editors is None else None
+                more = (
+                    confirmations_for(self, error, self.ask, confirmations)
+                    if editors is None
+                    else None
+                )
                 if more is None:
                     show_error(error, self.context.log_file, title)
                     show_refusal(fields, error.refusals[0])

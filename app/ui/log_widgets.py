@@ -82,12 +82,18 @@ def show_refusal(editors: dict[str, TextEditor], refusal: Refusal) -> None:
 
 
 def confirmations_for(
-    parent: QWidget, error: IdentifiableDataRefused, ask: AskReason
+    parent: QWidget,
+    error: IdentifiableDataRefused,
+    ask: AskReason,
+    already: list[Confirmation] | None = None,
 ) -> list[Confirmation] | None:
     """Reasons for every refused number, when all refusals are possible NHS numbers and the
     user confirms each is not one; None otherwise (the text must be corrected)."""
     if any(r.found.kind != Finding.NHS_NUMBER for r in error.refusals):
         return None
+    asked = {(c.field, c.digits) for c in already or []}
+    if any((r.field, r.found.digits) in asked for r in error.refusals):
+        return None  # confirmed once and still refused: never ask in a loop
     confirmations = []
     for refusal in error.refusals:
         reason = ask(parent, refusal)
