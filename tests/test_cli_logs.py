@@ -32,7 +32,7 @@ def test_disputes_list_json_and_open_only(capsys, demo_file: Path) -> None:
         capsys, "disputes", "list", "--json", "--db", str(demo_file), "--as-of", "2026-11-24"
     )
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 6 and all("id" in row for row in rows)
+    assert code == 0 and len(rows) == 7 and all("id" in row for row in rows)
     overdue = [row["reference"] for row in rows if row["overdue"]]
     assert overdue == ["DSP-2026-001-DM"]
     code, out, _ = run(capsys, "disputes", "list", "--open", "--json", "--db", str(demo_file))
@@ -47,7 +47,7 @@ def test_disputes_export_is_marked(capsys, demo_file: Path, tmp_path: Path) -> N
     assert code == 0 and MARKING in out
     sheet = load_workbook(target).active
     assert sheet["A1"].value == MARKING and sheet["A2"].value == "Reference"
-    assert sheet.max_row == 2 + 6
+    assert sheet.max_row == 2 + 7
 
 
 def test_cases_list_and_export(capsys, demo_file: Path, tmp_path: Path) -> None:
