@@ -42,6 +42,7 @@ from app.ui.log_widgets import (
     TextEditor,
     ask_reason,
     confirmations_for,
+    name_buttons,
     show_refusal,
 )
 from app.ui.record_model import Column, Kind, RecordTableModel
@@ -165,6 +166,7 @@ class CaseStudiesTab(QWidget):
         self.add_outcome_button.clicked.connect(self._add_outcome_row)
         self.remove_outcome_button.clicked.connect(self._remove_outcome_row)
 
+        name_buttons(self)
         self._load_topics()
         self.reload()
         if self.proxy.rowCount():
@@ -208,6 +210,7 @@ class CaseStudiesTab(QWidget):
             0, QHeaderView.ResizeMode.Stretch
         )
         self.outcome_table.setMinimumHeight(120)
+        self.outcome_table.verticalHeader().hide()
         self.add_outcome_button = QPushButton(self.tr("Add outcome"))
         self.remove_outcome_button = QPushButton(self.tr("Remove outcome"))
         outcome_buttons = QHBoxLayout()
@@ -242,6 +245,7 @@ class CaseStudiesTab(QWidget):
         buttons.addWidget(self.save_button)
         form.addRow(buttons)
         self.editor_area = QScrollArea()
+        self.editor_area.setAccessibleName(self.tr("Case study editor"))
         self.editor_area.setWidgetResizable(True)
         self.editor_area.setWidget(editor)
 

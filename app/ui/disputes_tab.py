@@ -49,6 +49,7 @@ from app.ui.log_widgets import (
     TextEditor,
     ask_reason,
     confirmations_for,
+    name_buttons,
     show_refusal,
 )
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
@@ -260,6 +261,7 @@ class DisputesTab(QWidget):
         self.results.opened.connect(self.open_dispute)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
+        name_buttons(self)
         self._load_choices()
         self.reload()
         if self.proxy.rowCount():
@@ -284,6 +286,9 @@ class DisputesTab(QWidget):
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("d MMM yyyy")
         edit.setAccessibleName(name)
+        inner = edit.findChild(QLineEdit)
+        if inner is not None:
+            inner.setAccessibleName(name)
         today = self.context.today()
         edit.setDate(QDate(today.year, today.month, today.day))
         return edit

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QInputDialog,
     QLineEdit,
     QPlainTextEdit,
@@ -138,3 +139,10 @@ class SearchResults(QTextBrowser):
         text = url.toString()
         if text.startswith("record:"):
             self.opened.emit(uuid.UUID(text.removeprefix("record:")))
+
+
+def name_buttons(root: QWidget) -> None:
+    """Give every button the words on it as its accessible name, for screen readers."""
+    for button in root.findChildren(QAbstractButton):
+        if not button.accessibleName():
+            button.setAccessibleName(button.text().replace("&", "").rstrip("…"))

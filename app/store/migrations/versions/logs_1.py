@@ -246,7 +246,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("dispute", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("spans_scgs", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column("spans_scgs", sa.Boolean(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("hearing_on", sa.Date(), nullable=True))
         batch_op.add_column(
