@@ -207,3 +207,30 @@ def test_the_printed_record_carries_the_marking(log: DisputesTab, tmp_path: Path
     assert log.print_record_to(str(path)) is True
     text = "".join(page.extract_text() for page in PdfReader(path).pages)
     assert MARKING in text and "binding on all parties" in text
+
+
+def test_a_dispute_is_raised_from_the_dialog(qtbot, log: DisputesTab, errors) -> None:
+    from app.ui.raise_dispute_dialog import RaiseDisputeDialog
+
+    with log.context.database.session() as session:
+        from app.services.disputes import organisation_choices
+
+        choices = organisation_choices(session)
+    dialog = RaiseDisputeDialog(choices, AS_OF, log)
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Radiotherapy fractions counted twice")
+    dialog.value.setText("£120,500")
+    dialog.issue.setPlainText("Seen at the clinic in LS1 4AP.")
+    dialog.parties[0][0].setCurrentIndex(dialog.parties[0][0].findData("5A1"))
+    dialog.parties[1][0].setCurrentIndex(dialog.parties[1][0].findData("RY8"))
+    assert log.submit_new_dispute(dialog) is False
+    assert "postcode" in errors[0]
+    assert dialog.issue.textCursor().selectedText() == "LS1 4AP"
+    dialog.issue.setPlainText("Fractions were counted per session and per plan.")
+    assert log.submit_new_dispute(dialog) is True
+    assert log.summary_label.text().startswith("<b>DSP-2026-004-")
+    assert "£120,500 " in log.summary_label.text()
+    log.submission_side.setCurrentText("provider")
+    log.submission_text.setPlainText("Each fraction is a separate attendance.")
+    assert log.record_submission() is True
+    assert "Each fraction is a separate attendance." in log.submissions_label.text()

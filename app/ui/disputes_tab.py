@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDialog,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -52,6 +53,7 @@ from app.ui.log_widgets import (
     name_buttons,
     show_refusal,
 )
+from app.ui.raise_dispute_dialog import RaiseDisputeDialog
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 
@@ -196,6 +198,9 @@ class DisputesTab(QWidget):
         self.search_edit.setAccessibleName(self.tr("Search disputes"))
         self.count_label = QLabel()
         self.count_label.setAccessibleName(self.tr("Number of disputes shown"))
+        self.raise_button = _button(
+            self.tr("&Raise dispute…"), self.raise_dispute, self.tr("Raise a new dispute (Ctrl+N)")
+        )
         marking = QLabel(f"<b>{MARKING}</b>")
         marking.setAccessibleName(self.tr("Protective marking"))
 
@@ -235,8 +240,7 @@ class DisputesTab(QWidget):
         bar.addWidget(search_label)
         bar.addWidget(self.search_edit, 2)
         bar.addWidget(self.count_label)
-        bar.addSpacing(12)
-        bar.addWidget(marking)
+        bar.addWidget(self.raise_button)
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.table)
@@ -247,13 +251,16 @@ class DisputesTab(QWidget):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([560, 840])
+        marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
+        layout.addWidget(marking)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
 
         self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
         self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
         self._shortcut(QKeySequence.StandardKey.Save, self.save)
+        self._shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
 
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.open_only.toggled.connect(self.reload)
@@ -410,6 +417,14 @@ class DisputesTab(QWidget):
         self.panel_role.setPlaceholderText(self.tr("Role"))
         self.panel_interests.setPlaceholderText(self.tr("Interests declared (or none)"))
         self.hearing_date = self._date(self.tr("Hearing date"))
+        self.submission_side = QComboBox()
+        self.submission_side.setAccessibleName(self.tr("Side making the submission"))
+        self.submission_text = NarrativeEdit(self.tr("Submission"))
+        self.submission_text.setPlaceholderText(self.tr("The side's submission to the panel"))
+        self.submission_text.setMaximumHeight(70)
+        self.submissions_label = QLabel()
+        self.submissions_label.setWordWrap(True)
+        self.submissions_label.setAccessibleName(self.tr("Submissions received"))
         grid = QGridLayout()
         grid.addWidget(self.panel_name, 0, 0)
         grid.addWidget(self.panel_role, 0, 1)
@@ -420,8 +435,12 @@ class DisputesTab(QWidget):
         grid.addWidget(QLabel(self.tr("Hearing:")), 2, 0)
         grid.addWidget(self.hearing_date, 2, 1)
         grid.addWidget(_button(self.tr("Set &hearing date"), self.set_hearing), 2, 2)
+        grid.addWidget(self.submission_side, 3, 0)
+        grid.addWidget(self.submission_text, 3, 1, 1, 2)
+        grid.addWidget(_button(self.tr("Record s&ubmission"), self.record_submission), 3, 3)
         layout.addWidget(self.panel_table, 1)
         layout.addWidget(self.panel_check)
+        layout.addWidget(self.submissions_label)
         layout.addLayout(grid)
         return page
 
@@ -636,6 +655,16 @@ class DisputesTab(QWidget):
                 QDate(detail.hearing_on.year, detail.hearing_on.month, detail.hearing_on.day)
             )
         self.sides = [side for _, side, _, _, _ in detail.parties]
+        self.submission_side.clear()
+        self.submission_side.addItems(self.sides)
+        received = [
+            f"<b>{name}</b> ({side}): {submission}"
+            for name, side, _, _, submission in detail.parties
+            if submission
+        ]
+        self.submissions_label.setText(
+            "<br>".join(received) or self.tr("No submissions recorded yet.")
+        )
         self.decision_upheld.clear()
         for side in self.sides:
             self.decision_upheld.addItem(self.tr("Upheld: {side}").format(side=side), side)
@@ -796,6 +825,49 @@ class DisputesTab(QWidget):
             return False
         dispute_id, day = self.current_id, self._day(self.hearing_date)
         return self._act(lambda a: disputes.set_hearing(a[0], dispute_id, day), self.tr("Not set"))
+
+    @Slot()
+    def record_submission(self) -> bool:
+        if self.current_id is None:
+            return False
+        dispute_id, side = self.current_id, self.submission_side.currentText()
+        text, day = self.submission_text.toPlainText(), self.context.today()
+        done = self._act(
+            lambda a: disputes.record_submission(a[0], dispute_id, side, text, day),
+            self.tr("Submission not recorded"),
+            {"submission": self.submission_text},
+        )
+        if done:
+            self.submission_text.clear()
+            self.detail.setCurrentIndex(3)
+        return done
+
+    @Slot()
+    def raise_dispute(self) -> None:
+        with self.context.database.session() as session:
+            choices = disputes.organisation_choices(session)
+        dialog = RaiseDisputeDialog(choices, self.context.today(), self)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            if self.submit_new_dispute(dialog):
+                break
+
+    def submit_new_dispute(self, dialog: RaiseDisputeDialog) -> bool:
+        """Raise the dispute the dialog describes; a refusal is shown in the dialog."""
+        try:
+            values = dialog.values()
+            with self.context.database.session() as session:
+                dispute_id = disputes.raise_dispute(session, values)
+        except IdentifiableDataRefused as error:
+            fields: dict[str, TextEditor] = {"issue": dialog.issue, "title": dialog.title}
+            show_error(error, self.context.log_file, self.tr("Not raised"))
+            show_refusal(fields, error.refusals[0])
+            return False
+        except CommissioningError as error:
+            show_error(error, self.context.log_file, self.tr("Not raised"))
+            return False
+        self.reload()
+        self.open_dispute(dispute_id)
+        return True
 
     @Slot()
     def record_decision(self) -> bool:
