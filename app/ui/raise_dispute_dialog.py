@@ -40,6 +40,7 @@ class RaiseDisputeDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Raise a dispute"))
         self.setAccessibleName(self.tr("Raise a dispute"))
+        self.resize(820, 560)
         self.kind = QComboBox()
         self.kind.setAccessibleName(self.tr("Kind of dispute"))
         for key, title in DisputeKind.TITLES.items():
@@ -77,14 +78,27 @@ class RaiseDisputeDialog(QDialog):
             position.setPlaceholderText(self.tr("Position"))
             offer = QLineEdit()
             offer.setAccessibleName(self.tr("Final offer of party {n}").format(n=number))
-            offer.setPlaceholderText(self.tr("Final offer (£)"))
-            grid.addWidget(organisation, number, 0)
-            grid.addWidget(position, number, 1)
-            grid.addWidget(offer, number, 2)
+            offer.setPlaceholderText(self.tr("if made"))
+            organisation.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            organisation.setMinimumContentsLength(24)
+            offer.setMinimumWidth(110)
+            position.setMinimumWidth(220)
+            grid.addWidget(organisation, number, 1)
+            grid.addWidget(position, number, 2)
+            grid.addWidget(offer, number, 3)
             self.parties.append((organisation, position, offer))
         self.side_labels = [QLabel(), QLabel()]
-        grid.addWidget(self.side_labels[0], 0, 0)
-        grid.addWidget(self.side_labels[1], 0, 1)
+        grid.addWidget(self.side_labels[0], 1, 0)
+        grid.addWidget(self.side_labels[1], 2, 0)
+        for column, heading in enumerate(
+            (self.tr("Organisation"), self.tr("Position"), self.tr("Final offer (£)")), start=1
+        ):
+            grid.addWidget(QLabel(heading), 0, column)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 3)
+        grid.setColumnStretch(3, 1)
         form = QFormLayout(self)
         for label, widget in (
             (self.tr("&Kind:"), self.kind),
@@ -114,8 +128,8 @@ class RaiseDisputeDialog(QDialog):
 
     def _show_sides(self) -> None:
         first, second = SIDES[self.kind.currentData()]
-        self.side_labels[0].setText(self.tr("First party ({side})").format(side=first))
-        self.side_labels[1].setText(self.tr("second ({side})").format(side=second))
+        self.side_labels[0].setText(first.capitalize())
+        self.side_labels[1].setText(second.capitalize())
 
     @staticmethod
     def _money(text: str, what: str) -> Decimal | None:
