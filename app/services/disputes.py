@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
-from app.formatting import format_date
+from app.formatting import format_date, format_money
 from app.models import (
     Dispute,
     DisputeAction,
@@ -1018,7 +1018,7 @@ def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -
         ["Reference", detail.reference],
         ["Kind", DisputeKind.TITLES.get(detail.kind, detail.kind)],
         ["Title", detail.title],
-        ["Value (£)", detail.value],
+        ["Value", format_money(detail.value, pence=True)],
         ["Raised", detail.raised_on],
         ["Raised by", detail.raised_by],
         ["Services", detail.service_codes],
@@ -1029,7 +1029,7 @@ def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -
     for name, side, position, offer, submission in detail.parties:
         rows.append([f"Party ({side})", f"{name}: {position}"])
         if offer is not None:
-            rows.append([f"Final offer ({side})", offer])
+            rows.append([f"Final offer ({side})", format_money(offer, pence=True)])
         if submission:
             rows.append([f"Submission ({side})", submission])
     for stage in stages_of(session, dispute_id, as_of):
@@ -1050,7 +1050,9 @@ def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -
         rows.append(
             [
                 f"Decision {decision.sequence}",
-                f"{decision.question}: upheld {decision.upheld}. {decision.decision}",
+                f"{decision.question} Upheld: {decision.upheld}"
+                + (f", {format_money(decision.amount, pence=True)}" if decision.amount else "")
+                + f". {decision.decision}",
             ]
         )
     rows += [
