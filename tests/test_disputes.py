@@ -290,3 +290,36 @@ def test_every_export_of_disputes_carries_the_marking(
         else:
             pages = PdfReader(path).pages
             assert all(MARKING in page.extract_text() for page in pages)
+
+
+def test_a_panel_members_interests_are_declared_and_kept(demo_database) -> None:
+    with demo_database.session() as session:
+        dispute_id = raise_provider_dispute(session, "250000")
+        member = disputes.add_panel_member(
+            session, dispute_id, "Cath Orme", "Chief Executive", "5A2", PanelLevel.CHIEF_EXECUTIVE
+        )
+        disputes.declare_interest(
+            session, member, "Sister works in the trust's finance team", AS_OF
+        )
+        row = disputes.panel_of(session, dispute_id)[0]
+    assert (row.interests, row.declared_on) == ("Sister works in the trust's finance team", AS_OF)
+
+
+def test_a_panel_spanning_scgs_needs_a_neighbouring_scg_member(demo_database) -> None:
+    with demo_database.session() as session:
+        dispute_id = raise_provider_dispute(session, "250000", spans_scgs=True)
+        disputes.add_panel_member(
+            session, dispute_id, "Cath Orme", "Chief Executive", "5A2", PanelLevel.CHIEF_EXECUTIVE
+        )
+        assert any("L/SCG" in p for p in disputes.panel_check(session, dispute_id))
+        disputes.add_panel_member(
+            session, dispute_id, "Sam Reed", "Director", "DSCG", PanelLevel.DIRECTOR
+        )
+        assert disputes.panel_check(session, dispute_id) == []
+
+
+def test_each_new_dispute_takes_the_next_reference_of_this_copy(demo_database) -> None:
+    with demo_database.session() as session:
+        first = disputes.get_dispute(session, raise_provider_dispute(session, "1000")).reference
+        second = disputes.get_dispute(session, raise_provider_dispute(session, "1000")).reference
+    assert first != second and first.split("-")[-1] == second.split("-")[-1]

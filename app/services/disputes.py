@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.errors import InputRejected, NotFound, Problem
 from app.formatting import format_date, format_money
 from app.models import (
+    Contract,
     Dispute,
     DisputeAction,
     DisputeIssue,
@@ -811,6 +812,7 @@ class DisputeDetail:
     closed_on: date | None
     parties: list[tuple[str, str, str, Decimal | None, str]]
     version: int
+    contract: str = ""
 
 
 def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened") -> DisputeDetail:
@@ -852,7 +854,15 @@ def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened"
         closed_on=dispute.closed_on,
         parties=parties,
         version=dispute.version,
+        contract=_contract_reference(session, dispute),
     )
+
+
+def _contract_reference(session: Session, dispute: Dispute) -> str:
+    if dispute.contract_id is None:
+        return ""
+    contract = session.get(Contract, dispute.contract_id)
+    return contract.reference if contract is not None else ""
 
 
 EDITABLE = ("title", "issue", "outcome", "learning", "service_codes", "raised_by")
@@ -1021,6 +1031,7 @@ def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -
         ["Value", format_money(detail.value, pence=True)],
         ["Raised", detail.raised_on],
         ["Raised by", detail.raised_by],
+        ["Contract", detail.contract],
         ["Services", detail.service_codes],
         ["Issue", detail.issue],
         ["Status", detail.status],

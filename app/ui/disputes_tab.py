@@ -616,7 +616,9 @@ class DisputesTab(QWidget):
             f"<b>{detail.reference}</b> · {DisputeKind.TITLES.get(detail.kind, detail.kind)}"
             f" · {format_money(detail.value)} · raised {format_date(detail.raised_on)}"
             f"{' by ' + detail.raised_by if detail.raised_by else ''} · services "
-            f"{detail.service_codes or '—'}<br>Stage: <b>{detail.stage}</b> · "
+            f"{detail.service_codes or '—'}"
+            f"{' · contract ' + detail.contract if detail.contract else ''}"
+            f"<br>Stage: <b>{detail.stage}</b> · "
             f"{detail.status}{' ' + format_date(detail.closed_on) if detail.closed_on else ''}"
             f"<br>{parties}"
         )
