@@ -234,3 +234,21 @@ def test_a_dispute_is_raised_from_the_dialog(qtbot, log: DisputesTab, errors) ->
     log.submission_text.setPlainText("Each fraction is a separate attendance.")
     assert log.record_submission() is True
     assert "Each fraction is a separate attendance." in log.submissions_label.text()
+
+
+def test_a_save_can_be_undone_and_redone(qtbot, cases: CaseStudiesTab, errors) -> None:
+    select(cases, "Sharing the risk of bariatric")
+    study = cases.current_id
+    original = cases.editors["title"].text()
+    cases.editors["title"].setText("Sharing bariatric over-performance risk")
+    assert cases.save() is True
+    cases.table.setFocus()
+    qtbot.keyClick(cases.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert cases.current_id == study and cases.editors["title"].text() == original
+    cases.undo_stack.redo()
+    assert cases.editors["title"].text() == "Sharing bariatric over-performance risk"
+    qtbot.keyClick(cases, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    cases.editors["title"].setText("Short-lived")
+    assert cases.save() is True and cases.proxy.rowCount() == 14
+    cases.undo_stack.undo()
+    assert cases.proxy.rowCount() == 13 and errors == []

@@ -25,6 +25,7 @@ from app.models import (
     Term,
     Vocabulary,
 )
+from app.models.base import utc_now
 from app.services.access import Area, require_write
 from app.services.table_export import Table, export_table
 
@@ -432,3 +433,19 @@ def export_case_studies(
     table = case_studies_table(session, topic, status)
     export_table(table, path, printed_on)
     return len(table.rows)
+
+
+def delete_case_study(session: Session, study_id: uuid.UUID) -> None:
+    """Delete softly (the deletion travels to other copies and can be undone)."""
+    require_write(session, Area.CASE_STUDIES)
+    _study(session, study_id).deleted_at = utc_now()
+    session.flush()
+
+
+def restore_case_study(session: Session, study_id: uuid.UUID) -> None:
+    require_write(session, Area.CASE_STUDIES)
+    study = session.get(CaseStudy, study_id)
+    if study is None:
+        raise NotFound(f"There is no case study {study_id}.")
+    study.deleted_at = None
+    session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -71,6 +71,40 @@ NARRATIVE_FIELDS = [
     ("outcomes", "O&utcomes:"),
     ("learning", "&Learning:"),
 ]
+
+
+class SaveCaseStudy(QUndoCommand):
+    """A save that can be undone: back to the text before it (or, for a new case study, gone)."""
+
+    def __init__(
+        self,
+        tab: CaseStudiesTab,
+        study_id: uuid.UUID,
+        before: CaseStudyInput | None,
+        after: CaseStudyInput,
+    ) -> None:
+        super().__init__(tab.tr("Save “{title}”").format(title=after.title))
+        self.tab, self.study_id, self.before, self.after = tab, study_id, before, after
+        self._done = True  # the save happened before the command was pushed
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        with self.tab.context.database.session() as session:
+            if self.before is None:
+                case_studies.restore_case_study(session, self.study_id)
+            else:
+                case_studies.save_case_study(session, self.after, self.study_id)
+        self.tab.show_after_undo(self.study_id)
+
+    def undo(self) -> None:
+        with self.tab.context.database.session() as session:
+            if self.before is None:
+                case_studies.delete_case_study(session, self.study_id)
+            else:
+                case_studies.save_case_study(session, self.before, self.study_id)
+        self.tab.show_after_undo(None if self.before is None else self.study_id)
 
 
 class CaseStudiesTab(QWidget):
@@ -153,6 +187,20 @@ class CaseStudiesTab(QWidget):
         self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
         self._shortcut(QKeySequence.StandardKey.Save, self.save)
         self._shortcut(QKeySequence.StandardKey.New, self.new_case_study)
+        self.undo_stack = QUndoStack(self)
+        for action, keys in (
+            (
+                self.undo_stack.createUndoAction(self, self.tr("Undo save")),
+                QKeySequence.StandardKey.Undo,
+            ),
+            (
+                self.undo_stack.createRedoAction(self, self.tr("Redo save")),
+                QKeySequence.StandardKey.Redo,
+            ),
+        ):
+            action.setShortcut(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
 
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.topic_filter.currentIndexChanged.connect(self.reload)
@@ -409,10 +457,24 @@ class CaseStudiesTab(QWidget):
         self._show_documents([])
         self.editors["title"].setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def show_after_undo(self, study_id: uuid.UUID | None) -> None:
+        self.reload()
+        if study_id is not None:
+            self.current_id = None
+            self.open_case_study(study_id)
+            if self.current_id is None:
+                self.load(study_id)
+        elif self.proxy.rowCount():
+            self.table.selectRow(0)
+
     @Slot()
     def save(self) -> bool:
         """Save the editor; a refusal by the guard is shown selected in its field."""
         values = self.values()
+        before: CaseStudyInput | None = None
+        if self.current_id is not None:
+            with self.context.database.session() as session:
+                before = case_studies.get_case_study(session, self.current_id).values
         confirmations: list[Confirmation] = []
         while True:
             try:
@@ -434,6 +496,7 @@ class CaseStudiesTab(QWidget):
                 return False
             break
         self.current_id = saved
+        self.undo_stack.push(SaveCaseStudy(self, saved, before, values))
         self.reload()
         self.open_case_study(saved)
         return True
