@@ -398,7 +398,7 @@ EXPORT_HEADERS = [
 
 
 def case_studies_table(session: Session, topic: str = "", status: str = "") -> Table:
-    rows = []
+    rows: list[list[object]] = []
     for item in list_case_studies(session, topic, status):
         study = _study(session, item.id)
         figures = "\n".join(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -450,8 +451,8 @@ def stages_of(session: Session, dispute_id: uuid.UUID, as_of: date) -> list[Stag
 # Facilitated meeting
 
 
-def _facilitated_rule() -> dict[str, object]:
-    rule: dict[str, object] = read_json("dispute_process.json")["facilitated_meeting"]
+def _facilitated_rule() -> dict[str, Any]:
+    rule: dict[str, Any] = read_json("dispute_process.json")["facilitated_meeting"]
     return rule
 
 
@@ -465,12 +466,12 @@ def missing_from_meeting(capacities: list[str], spans_scgs: bool) -> list[str]:
             MeetingCapacity.COMMISSIONER,
             int(rule["commissioner_representatives"]),
             "commissioner representatives",
-        ),  # type: ignore[call-overload]
-        (MeetingCapacity.TRUST, int(rule["trust_representatives"]), "trust representatives"),  # type: ignore[call-overload]
-        (MeetingCapacity.SHA_DIRECTOR, int(rule["sha_director"]), "a Director from the SHA"),  # type: ignore[call-overload]
+        ),
+        (MeetingCapacity.TRUST, int(rule["trust_representatives"]), "trust representatives"),
+        (MeetingCapacity.SHA_DIRECTOR, int(rule["sha_director"]), "a Director from the SHA"),
         (
             MeetingCapacity.HEAD_OF_SPECIALISED_COMMISSIONING,
-            int(rule["head_of_specialised_commissioning"]),  # type: ignore[call-overload]
+            int(rule["head_of_specialised_commissioning"]),
             "the Head of Specialised Commissioning",
         ),
     ]
