@@ -252,3 +252,19 @@ def test_a_save_can_be_undone_and_redone(qtbot, cases: CaseStudiesTab, errors) -
     assert cases.save() is True and cases.proxy.rowCount() == 14
     cases.undo_stack.undo()
     assert cases.proxy.rowCount() == 13 and errors == []
+
+
+def test_a_document_attached_to_a_dispute_is_kept_and_searched(
+    qtbot, log: DisputesTab, errors, tmp_path: Path
+) -> None:
+    select(log, "DSP-2026-002")
+    paper = tmp_path / "cot-audit.txt"
+    paper.write_text("Audit of step-down cot staffing ratios by shift.", encoding="utf-8")
+    assert log.attach_file(str(paper)) is True
+    assert "cot-audit.txt" in log.documents_label.text() and "intact" in log.documents_label.text()
+    log.search_edit.setText("staffing ratios")
+    assert [h.title[:15] for h in log.results.hits] == ["DSP-2026-002-DM"]
+    bad = tmp_path / "letter.txt"
+    bad.write_text("Re: baby born on 3 April 2026 at the unit.", encoding="utf-8")
+    assert log.attach_file(str(bad)) is False
+    assert "date of birth" in errors[0]

@@ -36,7 +36,8 @@ from app.errors import CommissioningError
 from app.formatting import format_date, format_money
 from app.models import DisputeKind, MeetingCapacity, PanelLevel, Upheld
 from app.models.identifiable import IdentifiableDataRefused
-from app.services import disputes, log_search
+from app.services import case_studies, disputes, log_search
+from app.services.access import Area
 from app.services.case_studies import Confirmation
 from app.services.disputes import MARKING
 from app.services.log_search import DISPUTE, SearchFilters
@@ -335,9 +336,13 @@ class DisputesTab(QWidget):
             self.tr("Closing needs the learning written up"),
         )
         self.print_button = _button(self.tr("&Print record…"), self.print_record)
+        self.documents_label = QLabel()
+        self.documents_label.setWordWrap(True)
+        self.documents_label.setAccessibleName(self.tr("Documents of the dispute"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.print_button)
-        buttons.addStretch(1)
+        buttons.addWidget(_button(self.tr("Attach document…"), self.attach))
+        buttons.addWidget(self.documents_label, 1)
         buttons.addWidget(self.close_date)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
@@ -606,7 +611,17 @@ class DisputesTab(QWidget):
             panel_problems = disputes.panel_check(session, dispute_id)
             decisions = disputes.decisions_of(session, dispute_id)
             actions = disputes.actions_of(session, dispute_id, today)
+            documents = case_studies.documents(session, dispute_id)
         self.current_id = dispute_id
+        self.documents_label.setText(
+            "\n".join(
+                f"{d.file_name} ({d.size:,} bytes, SHA-256 {d.sha256[:12]}…, "
+                + (self.tr("intact") if d.intact else self.tr("CHANGED since attached"))
+                + ")"
+                for d in documents
+            )
+            or self.tr("No documents")
+        )
         parties = "<br>".join(
             f"<b>{name}</b> ({side}): {position}"
             + (f" Final offer {format_money(offer)}." if offer is not None else "")
@@ -930,6 +945,27 @@ class DisputesTab(QWidget):
         )
         self.detail.setCurrentIndex(4)
         return done
+
+    @Slot()
+    def attach(self) -> None:
+        if self.current_id is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Attach a document"))
+        if path:
+            self.attach_file(path)
+
+    def attach_file(self, path: str) -> bool:
+        """Keep a copy of the file with the dispute; its text is searched and guarded."""
+        if self.current_id is None:
+            return False
+        dispute_id = self.current_id
+        return self._act(
+            lambda a: case_studies.attach_document(
+                a[0], "dispute", dispute_id, path, Area.DISPUTES
+            ),
+            self.tr("Not attached"),
+            {},
+        )
 
     @Slot()
     def print_record(self) -> None:
