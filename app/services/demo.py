@@ -48,6 +48,7 @@ from app.models import (
     VotingRule,
 )
 from app.services.demo_definitions import add_definitions_demo
+from app.services.demo_logs import add_logs_demo
 from app.services.reference_data import FIRST_EDITION
 from app.store.database import Database
 
@@ -482,6 +483,7 @@ def build_demo(database: Database, as_of: date) -> DemoSummary:
         add_disputes(demo)
         add_meetings(demo)
         add_case_studies(demo)
+        add_logs_demo(demo)
         session.flush()
         add_definitions_demo(demo)
         session.flush()

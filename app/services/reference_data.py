@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     CaseStudy,
+    CaseStudyOutcome,
+    CaseStudyStatus,
     DatabaseFact,
+    DisputeStageRule,
     Edition,
     LineKind,
     NationalService,
@@ -69,6 +73,28 @@ def load_reference_data(session: Session) -> None:
             )
         )
     _load_case_studies(session)
+    load_dispute_process(session)
+
+
+def load_dispute_process(session: Session) -> None:
+    """The escalation stages of each kind of dispute, with the threshold and target durations."""
+    process = read_json("dispute_process.json")
+    targets = read_json("dispute_targets.json")["target_days"]
+    for kind in process["kinds"]:
+        for position, stage in enumerate(kind["stages"], start=1):
+            above = stage.get("applies_above_gbp")
+            session.add(
+                DisputeStageRule(
+                    kind=kind["key"],
+                    key=stage["key"],
+                    position=position,
+                    name=stage["name"],
+                    who=stage["who"],
+                    target_days=stage["target_days"] or targets.get(stage["key"]),
+                    applies_above=None if above is None else Decimal(above),
+                    entered_when=stage.get("entered_when", ""),
+                )
+            )
 
 
 def _load_terms(session: Session) -> None:
@@ -135,7 +161,16 @@ def _load_first_edition(session: Session) -> None:
 
 def _load_case_studies(session: Session) -> None:
     for study in read_json("case_studies.json"):
-        outcomes = "\n".join(
+        outcomes = [
+            CaseStudyOutcome(
+                position=position,
+                description=item["description"],
+                figure=item.get("figure") or "",
+                unit=item.get("unit") or "",
+            )
+            for position, item in enumerate(study["outcomes"], start=1)
+        ]
+        summary = "\n".join(
             f"{item['description']}"
             + (f" ({item['figure']} {item['unit'] or ''})".rstrip() if item.get("figure") else "")
             for item in study["outcomes"]
@@ -149,10 +184,11 @@ def _load_case_studies(session: Session) -> None:
                 period=study["period"],
                 context=study["context"],
                 what_was_done=study["what_was_done"],
-                outcomes=outcomes,
+                outcomes=summary,
+                measured_outcomes=outcomes,
                 learning=study["learning"],
                 tags=", ".join(study["tags"]),
-                status="published",
+                status=CaseStudyStatus.PUBLISHED,
                 author="Review of Commissioning Arrangements for Specialised Services (2006)",
             )
         )

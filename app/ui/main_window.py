@@ -22,8 +22,10 @@ from app import APP_TITLE, __version__
 from app.errors import CommissioningError
 from app.services import maintenance
 from app.store.backup import backup_name
+from app.ui.case_studies_tab import CaseStudiesTab
 from app.ui.context import UiContext
 from app.ui.definitions_tab import DefinitionsTab
+from app.ui.disputes_tab import DisputesTab
 from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
 from app.ui.settings_dialog import SettingsDialog
@@ -33,6 +35,8 @@ from app.ui.table_view import DataTableView
 TabFactory = Callable[[UiContext], QWidget]
 AREAS: list[tuple[str, str, TabFactory]] = [
     ("definitions", "National Definitions Set", DefinitionsTab),
+    ("case-studies", "Case studies", CaseStudiesTab),
+    ("disputes", "Disputes", DisputesTab),
 ]
 GUIDES = [("getting-started", "Getting started")] + [(a, t) for a, t, _ in AREAS]
 

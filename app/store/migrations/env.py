@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from app.models import Base
 from app.models.types import FinancialYearType, ScaledDecimal
+from app.store.database import compared_with_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -40,6 +41,7 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=compared_with_models,
     )
     with context.begin_transaction():
         context.run_migrations()

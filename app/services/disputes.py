@@ -1,0 +1,1122 @@
+"""The dispute and arbitration log: raise, escalate, facilitate, arbitrate, decide, learn, close.
+
+The escalation process of each kind of dispute is data (`DisputeStageRule`, seeded from the
+London SCG process of 000 Appendix 5 case study 1): its stages, who takes part, target
+durations and the value above which the formal process (a facilitated meeting, then an
+arbitration panel) applies. Disputes are commercially sensitive: every export carries
+OFFICIAL-SENSITIVE: COMMERCIAL.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import InputRejected, NotFound, Problem
+from app.formatting import format_date, format_money
+from app.models import (
+    Contract,
+    Dispute,
+    DisputeAction,
+    DisputeIssue,
+    DisputeKind,
+    DisputeParty,
+    DisputeStage,
+    DisputeStageRule,
+    DisputeStatus,
+    FacilitatedMeetingMember,
+    FinancialYear,
+    MeetingCapacity,
+    Organisation,
+    PanelLevel,
+    PanelMember,
+    Upheld,
+)
+from app.services.access import Area, require_write
+from app.services.case_studies import Confirmation, confirm_not_nhs_numbers
+from app.services.reference_data import load_dispute_process, read_json
+from app.services.references import next_reference
+from app.services.table_export import Table, export_table
+
+log = logging.getLogger(__name__)
+
+MARKING = "OFFICIAL-SENSITIVE: COMMERCIAL"
+RECORD = "dispute"
+FACILITATED_MEETING = "facilitated_meeting"
+ARBITRATION_PANEL = "arbitration_panel"
+BINDING_STATEMENT = (
+    "The decision of the arbitration panel is binding on all parties to the dispute."
+)
+
+
+def _record_access(session: Session, record_id: uuid.UUID, action: str, detail: str) -> None:
+    """Who opened, exported or printed a confidential dispute.
+
+    The single call site for the access log of issue 9 (`record_access(session, record_id,
+    action, detail)`); until that lands it writes only a log line.
+    """
+    log.info(
+        "access to confidential dispute %s by %s: %s (%s)",
+        record_id,
+        session.info.get("user", ""),
+        action,
+        detail,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The process as data
+
+
+@dataclass(frozen=True)
+class StageRule:
+    kind: str
+    key: str
+    position: int
+    name: str
+    who: str
+    target_days: int | None
+    applies_above: Decimal | None
+    entered_when: str
+
+
+def stage_rules(session: Session, kind: str) -> list[StageRule]:
+    """The escalation stages of a kind of dispute, in order (seeded on first use if absent)."""
+    if not session.scalar(select(func.count()).select_from(DisputeStageRule)):
+        load_dispute_process(session)  # a database upgraded from before the rules existed
+        session.flush()
+    rules = session.scalars(
+        select(DisputeStageRule)
+        .where(DisputeStageRule.kind == kind, DisputeStageRule.deleted_at.is_(None))
+        .order_by(DisputeStageRule.position)
+    )
+    return [
+        StageRule(
+            r.kind,
+            r.key,
+            r.position,
+            r.name,
+            r.who,
+            r.target_days,
+            r.applies_above,
+            r.entered_when,
+        )
+        for r in rules
+    ]
+
+
+def stage_applies(rule: StageRule, value: Decimal) -> bool:
+    """A stage with a threshold applies only when the value is above it ("in excess of")."""
+    return rule.applies_above is None or value > rule.applies_above
+
+
+def applicable_stages(session: Session, kind: str, value: Decimal) -> list[StageRule]:
+    return [rule for rule in stage_rules(session, kind) if stage_applies(rule, value)]
+
+
+def threshold(session: Session) -> Decimal:
+    """The value above which the formal two-stage process applies (£100,000 as seeded)."""
+    values = [
+        r.applies_above
+        for kind in DisputeKind.TITLES
+        for r in stage_rules(session, kind)
+        if r.applies_above is not None
+    ]
+    return min(values) if values else Decimal(read_json("dispute_process.json")["threshold_gbp"])
+
+
+def stage_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(DisputeStageRule.key, DisputeStageRule.name)).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Listing
+
+
+@dataclass(frozen=True)
+class DisputeRow:
+    id: uuid.UUID
+    reference: str
+    kind: str
+    title: str
+    parties: str
+    services: str
+    value: Decimal
+    raised_on: date
+    stage: str
+    stage_target: date | None
+    overdue: bool
+    status: str
+    confidential: bool
+
+
+def _parties_text(session: Session, dispute: Dispute) -> str:
+    ids = [p.organisation_id for p in dispute.parties if p.deleted_at is None]
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+        ).all()
+    )
+    return "; ".join(names.get(i, "") for i in ids)
+
+
+def current_stage(dispute: Dispute) -> DisputeStage | None:
+    stages = [s for s in dispute.stages if s.deleted_at is None]
+    return stages[-1] if stages else None
+
+
+def is_overdue(stage: DisputeStage | None, as_of: date) -> bool:
+    """A stage still open after its target date."""
+    return (
+        stage is not None
+        and stage.ended_on is None
+        and stage.target_on is not None
+        and stage.target_on < as_of
+    )
+
+
+def _dispute_row(
+    session: Session, dispute: Dispute, names: dict[str, str], as_of: date
+) -> DisputeRow:
+    stage = current_stage(dispute)
+    open_ = dispute.status == DisputeStatus.OPEN
+    return DisputeRow(
+        id=dispute.id,
+        reference=dispute.reference,
+        kind=DisputeKind.TITLES.get(dispute.kind, dispute.kind),
+        title=dispute.title,
+        parties=_parties_text(session, dispute),
+        services=dispute.service_codes,
+        value=dispute.value,
+        raised_on=dispute.raised_on,
+        stage=names.get(dispute.stage, dispute.stage),
+        stage_target=stage.target_on if stage and open_ else None,
+        overdue=open_ and is_overdue(stage, as_of),
+        status=dispute.status,
+        confidential=dispute.confidential,
+    )
+
+
+def list_disputes(session: Session, as_of: date, open_only: bool = False) -> list[DisputeRow]:
+    query = select(Dispute).where(Dispute.deleted_at.is_(None)).order_by(Dispute.raised_on)
+    if open_only:
+        query = query.where(Dispute.status == DisputeStatus.OPEN)
+    names = stage_names(session)
+    return [_dispute_row(session, d, names, as_of) for d in session.scalars(query)]
+
+
+def _dispute(session: Session, dispute_id: uuid.UUID) -> Dispute:
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None or dispute.deleted_at is not None:
+        raise NotFound(f"There is no dispute {dispute_id}.")
+    return dispute
+
+
+def find_dispute(session: Session, reference: str) -> uuid.UUID:
+    """A dispute by its reference, or the start of one (DSP-2026-007)."""
+    matches = list(
+        session.scalars(select(Dispute.id).where(Dispute.reference.startswith(reference)))
+    )
+    if len(matches) != 1:
+        raise NotFound(
+            f"No dispute has the reference {reference}."
+            if not matches
+            else f"{reference} matches {len(matches)} disputes; give the whole reference."
+        )
+    return matches[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Raising and escalating
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    organisation_code: str
+    side: str
+    position: str = ""
+    final_offer: Decimal | None = None
+
+
+@dataclass
+class DisputeInput:
+    kind: str
+    title: str
+    value: Decimal
+    raised_on: date
+    issue: str
+    parties: list[PartyInput]
+    raised_by: str = ""
+    service_codes: str = ""
+    contract_id: uuid.UUID | None = None
+    spans_scgs: bool = False
+    confidential: bool = True
+    confirmations: list[Confirmation] = field(default_factory=list)
+
+
+def _organisation(session: Session, code: str) -> Organisation:
+    organisation = session.scalars(select(Organisation).where(Organisation.code == code)).first()
+    if organisation is None:
+        raise NotFound(f"There is no organisation with the code {code}.")
+    return organisation
+
+
+def _start_stage(
+    dispute: Dispute, rule: StageRule, started_on: date, sequence: int, notes: str = ""
+) -> DisputeStage:
+    stage = DisputeStage(
+        dispute=dispute,
+        sequence=sequence,
+        stage=rule.key,
+        started_on=started_on,
+        target_on=None if rule.target_days is None else started_on + timedelta(rule.target_days),
+        who=rule.who,
+        notes=notes,
+    )
+    dispute.stage = rule.key
+    return stage
+
+
+def raise_dispute(session: Session, values: DisputeInput) -> uuid.UUID:
+    """Record a new dispute at the first stage of its kind's process; return its id."""
+    user = require_write(session, Area.DISPUTES)
+    problems = []
+    if values.kind not in DisputeKind.TITLES:
+        problems.append(Problem(RECORD, None, "kind", f"'{values.kind}' is not a kind of dispute."))
+    if not values.title.strip():
+        problems.append(Problem(RECORD, None, "title", "A dispute needs a title."))
+    if values.value < 0:
+        problems.append(Problem(RECORD, None, "value", "The value cannot be negative."))
+    if len(values.parties) < 2:
+        problems.append(Problem(RECORD, None, "parties", "A dispute has at least two parties."))
+    if problems:
+        raise InputRejected(problems)
+    rules = applicable_stages(session, values.kind, values.value)
+    dispute = Dispute(
+        id=uuid.uuid4(),
+        reference=next_reference(session, "DSP", values.raised_on.year),
+        kind=values.kind,
+        title=values.title.strip(),
+        contract_id=values.contract_id,
+        service_codes=values.service_codes,
+        value=values.value,
+        raised_on=values.raised_on,
+        raised_by=values.raised_by,
+        issue=values.issue,
+        stage=rules[0].key,
+        status=DisputeStatus.OPEN,
+        confidential=values.confidential,
+        spans_scgs=values.spans_scgs,
+    )
+    session.add(dispute)
+    for party in values.parties:
+        session.add(
+            DisputeParty(
+                dispute=dispute,
+                organisation_id=_organisation(session, party.organisation_code).id,
+                side=party.side,
+                position=party.position,
+                final_offer=party.final_offer,
+            )
+        )
+    session.add(_start_stage(dispute, rules[0], values.raised_on, 1))
+    confirm_not_nhs_numbers(session, RECORD, dispute.id, values.confirmations, user)
+    session.flush()
+    return dispute.id
+
+
+def end_stage(
+    session: Session, dispute_id: uuid.UUID, ended_on: date, agreed: bool, notes: str = ""
+) -> None:
+    """Record how the current stage ended: agreed (resolved there) or not."""
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    stage = current_stage(dispute)
+    if stage is None or stage.ended_on is not None:
+        raise InputRejected(f"{dispute.reference} has no stage in progress to end.")
+    if ended_on < stage.started_on:
+        raise InputRejected("A stage cannot end before it started.")
+    stage.ended_on = ended_on
+    stage.agreed = agreed
+    if notes:
+        stage.notes = f"{stage.notes}\n{notes}".strip()
+    session.flush()
+
+
+def next_stage(session: Session, dispute: Dispute) -> StageRule | None:
+    """The stage a dispute escalates to next, or None when its process has no further stage."""
+    rules = applicable_stages(session, dispute.kind, dispute.value)
+    keys = [r.key for r in rules]
+    if dispute.stage not in keys:
+        return None
+    position = keys.index(dispute.stage)
+    return rules[position + 1] if position + 1 < len(rules) else None
+
+
+def escalate(session: Session, dispute_id: uuid.UUID, started_on: date, notes: str = "") -> str:
+    """Move a dispute to the next stage of its process; return the stage's name.
+
+    Refused while the current stage is in progress or ended in agreement, when the value is
+    not above the threshold for the formal process, and at the end of the process.
+    """
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    if dispute.status != DisputeStatus.OPEN:
+        raise InputRejected(f"{dispute.reference} is closed.")
+    stage = current_stage(dispute)
+    if stage is not None and stage.ended_on is None:
+        raise InputRejected(
+            f"Record how the current stage ended before escalating {dispute.reference}."
+        )
+    if stage is not None and stage.agreed:
+        raise InputRejected(
+            f"{dispute.reference} was resolved at its last stage; close it instead."
+        )
+    following = next_stage(session, dispute)
+    if following is None:
+        all_rules = stage_rules(session, dispute.kind)
+        keys = [r.key for r in all_rules]
+        later = all_rules[keys.index(dispute.stage) + 1 :] if dispute.stage in keys else []
+        if later and later[0].applies_above is not None:
+            raise InputRejected(
+                f"{dispute.reference} is worth £{dispute.value:,.2f}: the formal process "
+                f"({later[0].name.lower()}) applies only to disputes worth more than "
+                f"£{later[0].applies_above:,.0f}."
+            )
+        raise InputRejected(f"{dispute.reference} is at the last stage of its process.")
+    sequence = max((s.sequence for s in dispute.stages), default=0) + 1
+    session.add(_start_stage(dispute, following, started_on, sequence, notes))
+    session.flush()
+    return following.name
+
+
+def record_stage_notes(
+    session: Session, stage_id: uuid.UUID, notes: str, who: str | None = None
+) -> None:
+    require_write(session, Area.DISPUTES)
+    stage = session.get(DisputeStage, stage_id)
+    if stage is None:
+        raise NotFound(f"There is no dispute stage {stage_id}.")
+    stage.notes = notes
+    if who is not None:
+        stage.who = who
+    session.flush()
+
+
+@dataclass(frozen=True)
+class StageRow:
+    id: uuid.UUID
+    sequence: int
+    stage: str
+    who: str
+    started_on: date
+    target_on: date | None
+    ended_on: date | None
+    agreed: bool | None
+    overdue: bool
+    notes: str
+
+
+def stages_of(session: Session, dispute_id: uuid.UUID, as_of: date) -> list[StageRow]:
+    dispute = _dispute(session, dispute_id)
+    names = stage_names(session)
+    return [
+        StageRow(
+            s.id,
+            s.sequence,
+            names.get(s.stage, s.stage),
+            s.who,
+            s.started_on,
+            s.target_on,
+            s.ended_on,
+            s.agreed,
+            dispute.status == DisputeStatus.OPEN and is_overdue(s, as_of),
+            s.notes,
+        )
+        for s in dispute.stages
+        if s.deleted_at is None
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Facilitated meeting
+
+
+def _facilitated_rule() -> dict[str, Any]:
+    rule: dict[str, Any] = read_json("dispute_process.json")["facilitated_meeting"]
+    return rule
+
+
+def missing_from_meeting(capacities: list[str], spans_scgs: bool) -> list[str]:
+    """What a facilitated meeting lacks to be constituted as the source describes."""
+    rule = _facilitated_rule()
+    present = Counter(capacities)
+    missing = []
+    wanted = [
+        (
+            MeetingCapacity.COMMISSIONER,
+            int(rule["commissioner_representatives"]),
+            "commissioner representatives",
+        ),
+        (MeetingCapacity.TRUST, int(rule["trust_representatives"]), "trust representatives"),
+        (MeetingCapacity.SHA_DIRECTOR, int(rule["sha_director"]), "a Director from the SHA"),
+        (
+            MeetingCapacity.HEAD_OF_SPECIALISED_COMMISSIONING,
+            int(rule["head_of_specialised_commissioning"]),
+            "the Head of Specialised Commissioning",
+        ),
+    ]
+    for capacity, count, words in wanted:
+        short = count - present[capacity]
+        if short > 0:
+            missing.append(f"{short} more {words}" if count > 1 else words[0].upper() + words[1:])
+    if rule.get("expert_clinical_advice") and not present[MeetingCapacity.CLINICAL_ADVICE]:
+        missing.append("Expert clinical advice")
+    if (
+        spans_scgs
+        and rule.get("neighbouring_scg_where_spanning")
+        and not present[MeetingCapacity.NEIGHBOURING_SCG]
+    ):
+        missing.append("Representation from the neighbouring SCG(s) the consortium spans")
+    return missing
+
+
+def add_meeting_member(
+    session: Session, dispute_id: uuid.UUID, name: str, capacity: str, organisation: str = ""
+) -> uuid.UUID:
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    if capacity not in MeetingCapacity.TITLES:
+        raise InputRejected(f"'{capacity}' is not a capacity at a facilitated meeting.")
+    if not name.strip():
+        raise InputRejected("Give the name of the person attending.")
+    member = FacilitatedMeetingMember(
+        id=uuid.uuid4(),
+        dispute=dispute,
+        name=name.strip(),
+        capacity=capacity,
+        organisation=organisation,
+    )
+    session.add(member)
+    session.flush()
+    return member.id
+
+
+def meeting_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
+    dispute = _dispute(session, dispute_id)
+    return missing_from_meeting(
+        [m.capacity for m in dispute.meeting_members if m.deleted_at is None], dispute.spans_scgs
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Arbitration panel
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    id: uuid.UUID
+    name: str
+    role: str
+    organisation: str
+    level: str
+    interests: str
+    declared_on: date | None
+
+
+def add_panel_member(
+    session: Session,
+    dispute_id: uuid.UUID,
+    name: str,
+    role: str,
+    organisation_code: str,
+    level: str,
+    interests: str = "",
+    declared_on: date | None = None,
+) -> uuid.UUID:
+    """Seat a panel member; refused from an organisation that is a party (the panel is neutral)."""
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    organisation = _organisation(session, organisation_code)
+    problems = []
+    if not name.strip():
+        problems.append(Problem("panel member", None, "name", "Give the member's name."))
+    if level not in PanelLevel.ALL:
+        problems.append(
+            Problem(
+                "panel member",
+                None,
+                "level",
+                f"The panel sits at Chief Executive and Director level, not '{level}'.",
+            )
+        )
+    parties = {p.organisation_id for p in dispute.parties if p.deleted_at is None}
+    if organisation.id in parties:
+        problems.append(
+            Problem(
+                "panel member",
+                None,
+                "organisation",
+                f"{organisation.name} is a party to {dispute.reference}: the arbitration panel "
+                "must be neutral to the dispute, so its members cannot come from a party.",
+            )
+        )
+    if problems:
+        raise InputRejected(problems)
+    member = PanelMember(
+        id=uuid.uuid4(),
+        dispute=dispute,
+        name=name.strip(),
+        role=role,
+        organisation_id=organisation.id,
+        level=level,
+        interests=interests,
+        declared_on=declared_on,
+    )
+    session.add(member)
+    session.flush()
+    return member.id
+
+
+def panel_of(session: Session, dispute_id: uuid.UUID) -> list[PanelRow]:
+    dispute = _dispute(session, dispute_id)
+    rows = []
+    for m in dispute.panel:
+        if m.deleted_at is None:
+            organisation = session.get(Organisation, m.organisation_id)
+            rows.append(
+                PanelRow(
+                    m.id,
+                    m.name,
+                    m.role,
+                    organisation.name if organisation else "",
+                    m.level,
+                    m.interests,
+                    m.declared_on,
+                )
+            )
+    return rows
+
+
+def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
+    """What is wrong with a panel as constituted (empty when it is in order)."""
+    dispute = _dispute(session, dispute_id)
+    members = [m for m in dispute.panel if m.deleted_at is None]
+    parties = {p.organisation_id for p in dispute.parties if p.deleted_at is None}
+    problems = []
+    if not members:
+        problems.append("The panel has no members yet")
+    for member in members:
+        if member.organisation_id in parties:
+            problems.append(f"{member.name} comes from a party to the dispute")
+    if dispute.spans_scgs and members:
+        types = {
+            getattr(session.get(Organisation, m.organisation_id).type, "code", "")  # type: ignore[union-attr]
+            for m in members
+        }
+        if not {t.upper() for t in types} & {"SCG", "LSCG"}:
+            problems.append("No neighbouring L/SCG representative, and the consortium spans SCGs")
+    return problems
+
+
+def declare_interest(
+    session: Session, member_id: uuid.UUID, interests: str, declared_on: date
+) -> None:
+    require_write(session, Area.DISPUTES)
+    member = session.get(PanelMember, member_id)
+    if member is None:
+        raise NotFound(f"There is no panel member {member_id}.")
+    member.interests = interests
+    member.declared_on = declared_on
+    session.flush()
+
+
+def set_hearing(session: Session, dispute_id: uuid.UUID, hearing_on: date) -> None:
+    require_write(session, Area.DISPUTES)
+    _dispute(session, dispute_id).hearing_on = hearing_on
+    session.flush()
+
+
+def record_submission(
+    session: Session, dispute_id: uuid.UUID, side: str, submission: str, submitted_on: date
+) -> None:
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    parties = [p for p in dispute.parties if p.side == side and p.deleted_at is None]
+    if not parties:
+        raise InputRejected(f"{dispute.reference} has no party on the side '{side}'.")
+    for party in parties:
+        party.submission = submission
+        party.submitted_on = submitted_on
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and actions
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: uuid.UUID
+    sequence: int
+    question: str
+    upheld: str
+    decision: str
+    amount: Decimal | None
+    decided_on: date | None
+
+
+def record_decision(
+    session: Session,
+    dispute_id: uuid.UUID,
+    question: str,
+    upheld: str,
+    decided_on: date,
+    decision: str = "",
+    amount: Decimal | None = None,
+) -> uuid.UUID:
+    """The panel's decision on one issue: one side's final position wholly (a pendulum award,
+    the amount being that side's final offer unless given) or another settlement."""
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    sides = {p.side: p for p in dispute.parties if p.deleted_at is None}
+    if not question.strip():
+        raise InputRejected("Say which issue in dispute the decision is on.")
+    if upheld != Upheld.OTHER and upheld not in sides:
+        raise InputRejected(
+            f"'{upheld}' is not a side of {dispute.reference}: choose "
+            f"{', '.join(sorted(sides))} or '{Upheld.OTHER}' for another settlement."
+        )
+    if upheld == Upheld.OTHER and not decision.strip():
+        raise InputRejected("Describe the settlement when neither side's position is upheld.")
+    if upheld in sides and amount is None:
+        amount = sides[upheld].final_offer
+    sequence = max((i.sequence for i in dispute.issues), default=0) + 1
+    issue = DisputeIssue(
+        id=uuid.uuid4(),
+        dispute=dispute,
+        sequence=sequence,
+        question=question,
+        upheld=upheld,
+        decision=decision,
+        amount=amount,
+        decided_on=decided_on,
+    )
+    session.add(issue)
+    if not dispute.binding_statement:
+        dispute.binding_statement = BINDING_STATEMENT
+    session.flush()
+    return issue.id
+
+
+def decisions_of(session: Session, dispute_id: uuid.UUID) -> list[DecisionRow]:
+    dispute = _dispute(session, dispute_id)
+    return [
+        DecisionRow(i.id, i.sequence, i.question, i.upheld, i.decision, i.amount, i.decided_on)
+        for i in dispute.issues
+        if i.deleted_at is None
+    ]
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    id: uuid.UUID
+    description: str
+    owner: str
+    due_on: date | None
+    done_on: date | None
+    overdue: bool
+
+
+def add_action(
+    session: Session,
+    dispute_id: uuid.UUID,
+    description: str,
+    owner: str,
+    due_on: date | None,
+    issue_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    if not description.strip() or not owner.strip():
+        raise InputRejected("An action needs a description and an owner.")
+    action = DisputeAction(
+        id=uuid.uuid4(),
+        dispute=dispute,
+        issue_id=issue_id,
+        description=description,
+        owner=owner,
+        due_on=due_on,
+    )
+    session.add(action)
+    session.flush()
+    return action.id
+
+
+def complete_action(session: Session, action_id: uuid.UUID, done_on: date) -> None:
+    require_write(session, Area.DISPUTES)
+    action = session.get(DisputeAction, action_id)
+    if action is None:
+        raise NotFound(f"There is no action {action_id}.")
+    action.done_on = done_on
+    session.flush()
+
+
+def actions_of(session: Session, dispute_id: uuid.UUID, as_of: date) -> list[ActionRow]:
+    dispute = _dispute(session, dispute_id)
+    return [
+        ActionRow(
+            a.id,
+            a.description,
+            a.owner,
+            a.due_on,
+            a.done_on,
+            a.done_on is None and a.due_on is not None and a.due_on < as_of,
+        )
+        for a in dispute.actions
+        if a.deleted_at is None
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing, learning and closing
+
+
+@dataclass
+class DisputeDetail:
+    id: uuid.UUID
+    reference: str
+    kind: str
+    title: str
+    value: Decimal
+    raised_on: date
+    raised_by: str
+    service_codes: str
+    issue: str
+    status: str
+    stage: str
+    confidential: bool
+    spans_scgs: bool
+    hearing_on: date | None
+    binding_statement: str
+    outcome: str
+    learning: str
+    closed_on: date | None
+    parties: list[tuple[str, str, str, Decimal | None, str]]
+    version: int
+    contract: str = ""
+
+
+def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened") -> DisputeDetail:
+    dispute = _dispute(session, dispute_id)
+    if dispute.confidential:
+        _record_access(session, dispute.id, "open", purpose)
+    names = stage_names(session)
+    parties = []
+    for p in dispute.parties:
+        if p.deleted_at is None:
+            organisation = session.get(Organisation, p.organisation_id)
+            parties.append(
+                (
+                    organisation.name if organisation else "",
+                    p.side,
+                    p.position,
+                    p.final_offer,
+                    p.submission,
+                )
+            )
+    return DisputeDetail(
+        id=dispute.id,
+        reference=dispute.reference,
+        kind=dispute.kind,
+        title=dispute.title,
+        value=dispute.value,
+        raised_on=dispute.raised_on,
+        raised_by=dispute.raised_by,
+        service_codes=dispute.service_codes,
+        issue=dispute.issue,
+        status=dispute.status,
+        stage=names.get(dispute.stage, dispute.stage),
+        confidential=dispute.confidential,
+        spans_scgs=dispute.spans_scgs,
+        hearing_on=dispute.hearing_on,
+        binding_statement=dispute.binding_statement,
+        outcome=dispute.outcome,
+        learning=dispute.learning,
+        closed_on=dispute.closed_on,
+        parties=parties,
+        version=dispute.version,
+        contract=_contract_reference(session, dispute),
+    )
+
+
+def _contract_reference(session: Session, dispute: Dispute) -> str:
+    if dispute.contract_id is None:
+        return ""
+    contract = session.get(Contract, dispute.contract_id)
+    return contract.reference if contract is not None else ""
+
+
+EDITABLE = ("title", "issue", "outcome", "learning", "service_codes", "raised_by")
+
+
+def edit_dispute(
+    session: Session,
+    dispute_id: uuid.UUID,
+    changes: dict[str, str],
+    confirmations: list[Confirmation] | None = None,
+) -> None:
+    """Change the dispute's own text (title, issue, outcome, learning...)."""
+    user = require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    confirm_not_nhs_numbers(session, RECORD, dispute.id, confirmations or [], user)
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            raise InputRejected(f"'{name}' cannot be changed here.")
+        setattr(dispute, name, value)
+    session.flush()
+
+
+def close_dispute(
+    session: Session, dispute_id: uuid.UUID, closed_on: date, outcome: str = ""
+) -> None:
+    """Close a dispute, which is refused until its learning is written up (Appendix 14)."""
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    if dispute.status == DisputeStatus.CLOSED:
+        raise InputRejected(f"{dispute.reference} is already closed.")
+    if not dispute.learning.strip():
+        raise InputRejected(
+            [
+                Problem(
+                    RECORD,
+                    None,
+                    "learning",
+                    f"{dispute.reference} cannot be closed until its learning is written up: "
+                    "each dispute is written up to capture the learning (Appendix 14, "
+                    "measure 10).",
+                )
+            ]
+        )
+    if outcome:
+        dispute.outcome = outcome
+    stage = current_stage(dispute)
+    if stage is not None and stage.ended_on is None:
+        stage.ended_on = closed_on
+    dispute.status = DisputeStatus.CLOSED
+    dispute.closed_on = closed_on
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Appendix 14 measure 10 and exports
+
+
+@dataclass(frozen=True)
+class ArbitrationFigures:
+    """Measure 10 for one financial year: disputes needing arbitration, results, learning."""
+
+    id: str
+    year: str
+    disputes_raised: int
+    needing_arbitration: int
+    decided: int
+    upheld_for_commissioners: int
+    upheld_for_providers: int
+    other_settlements: int
+    awaiting_decision: int
+    learning_written: int
+    learning: list[str]
+
+
+def measure_10(session: Session) -> list[ArbitrationFigures]:
+    by_year: dict[FinancialYear, list[Dispute]] = {}
+    for dispute in session.scalars(select(Dispute).where(Dispute.deleted_at.is_(None))):
+        by_year.setdefault(FinancialYear.containing(dispute.raised_on), []).append(dispute)
+    figures = []
+    for year in sorted(by_year):
+        disputes = by_year[year]
+        arbitrated = [d for d in disputes if any(s.stage == ARBITRATION_PANEL for s in d.stages)]
+        issues = [i for d in arbitrated for i in d.issues if i.deleted_at is None]
+        figures.append(
+            ArbitrationFigures(
+                id=str(year),
+                year=str(year),
+                disputes_raised=len(disputes),
+                needing_arbitration=len(arbitrated),
+                decided=sum(1 for d in arbitrated if d.issues),
+                upheld_for_commissioners=sum(
+                    1 for i in issues if i.upheld in ("commissioner", "raising")
+                ),
+                upheld_for_providers=sum(
+                    1 for i in issues if i.upheld in ("provider", "responding")
+                ),
+                other_settlements=sum(1 for i in issues if i.upheld == Upheld.OTHER),
+                awaiting_decision=sum(1 for d in arbitrated if not d.issues),
+                learning_written=sum(1 for d in arbitrated if d.learning.strip()),
+                learning=[f"{d.reference}: {d.learning}" for d in arbitrated if d.learning.strip()],
+            )
+        )
+    return figures
+
+
+EXPORT_HEADERS = [
+    "Reference",
+    "Kind",
+    "Title",
+    "Parties",
+    "Services",
+    "Value (£)",
+    "Raised",
+    "Stage",
+    "Stage target",
+    "Overdue",
+    "Status",
+]
+
+
+def disputes_table(session: Session, as_of: date, open_only: bool = False) -> Table:
+    rows = list_disputes(session, as_of, open_only)
+    return Table(
+        "Disputes",
+        EXPORT_HEADERS,
+        [
+            [
+                r.reference,
+                r.kind,
+                r.title,
+                r.parties,
+                r.services,
+                r.value,
+                r.raised_on,
+                r.stage,
+                r.stage_target,
+                r.overdue,
+                r.status,
+            ]
+            for r in rows
+        ],
+        subtitle=f"As of {format_date(as_of)}",
+        marking=MARKING,
+    )
+
+
+def export_disputes(
+    session: Session, path: str | Path, as_of: date, open_only: bool = False
+) -> int:
+    """Write the dispute log to xlsx, CSV or PDF, marked OFFICIAL-SENSITIVE: COMMERCIAL."""
+    table = disputes_table(session, as_of, open_only)
+    for row in list_disputes(session, as_of, open_only):
+        if row.confidential:
+            _record_access(session, row.id, "export", str(path))
+    export_table(table, path, as_of)
+    return len(table.rows)
+
+
+def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -> Table:
+    """One dispute as a printable record: its fields, stages, panel and decisions."""
+    detail = get_dispute(session, dispute_id, "printed")
+    rows: list[list[object]] = [
+        ["Reference", detail.reference],
+        ["Kind", DisputeKind.TITLES.get(detail.kind, detail.kind)],
+        ["Title", detail.title],
+        ["Value", format_money(detail.value, pence=True)],
+        ["Raised", detail.raised_on],
+        ["Raised by", detail.raised_by],
+        ["Contract", detail.contract],
+        ["Services", detail.service_codes],
+        ["Issue", detail.issue],
+        ["Status", detail.status],
+        ["Stage", detail.stage],
+    ]
+    for name, side, position, offer, submission in detail.parties:
+        rows.append([f"Party ({side})", f"{name}: {position}"])
+        if offer is not None:
+            rows.append([f"Final offer ({side})", format_money(offer, pence=True)])
+        if submission:
+            rows.append([f"Submission ({side})", submission])
+    for stage in stages_of(session, dispute_id, as_of):
+        result = {True: "agreed", False: "not agreed", None: "in progress"}[stage.agreed]
+        rows.append(
+            [f"Stage {stage.sequence}: {stage.stage}", f"{stage.who}; {result}. {stage.notes}"]
+        )
+    for member in panel_of(session, dispute_id):
+        rows.append(
+            [
+                "Panel member",
+                f"{member.name}, {member.role}, {member.organisation} ({member.level})",
+            ]
+        )
+    if detail.hearing_on:
+        rows.append(["Hearing", detail.hearing_on])
+    for decision in decisions_of(session, dispute_id):
+        rows.append(
+            [
+                f"Decision {decision.sequence}",
+                f"{decision.question} Upheld: {decision.upheld}"
+                + (f", {format_money(decision.amount, pence=True)}" if decision.amount else "")
+                + f". {decision.decision}",
+            ]
+        )
+    rows += [
+        ["Binding", detail.binding_statement],
+        ["Outcome", detail.outcome],
+        ["Learning", detail.learning],
+    ]
+    return Table(f"Dispute {detail.reference}", ["Field", "Value"], rows, marking=MARKING)
+
+
+def export_dispute(session: Session, dispute_id: uuid.UUID, path: str | Path, as_of: date) -> None:
+    """Write one dispute's record (xlsx, CSV or PDF), marked OFFICIAL-SENSITIVE: COMMERCIAL."""
+    table = dispute_record_table(session, dispute_id, as_of)
+    _record_access(session, dispute_id, "export", str(path))
+    export_table(table, path, as_of)
+
+
+@dataclass(frozen=True)
+class MeetingMemberRow:
+    id: uuid.UUID
+    name: str
+    capacity: str
+    organisation: str
+
+
+def meeting_of(session: Session, dispute_id: uuid.UUID) -> list[MeetingMemberRow]:
+    dispute = _dispute(session, dispute_id)
+    return [
+        MeetingMemberRow(
+            m.id, m.name, MeetingCapacity.TITLES.get(m.capacity, m.capacity), m.organisation
+        )
+        for m in dispute.meeting_members
+        if m.deleted_at is None
+    ]
+
+
+def organisation_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every organisation, for choosing panel members' organisations."""
+    return [
+        (code, name)
+        for code, name in session.execute(
+            select(Organisation.code, Organisation.name)
+            .where(Organisation.deleted_at.is_(None))
+            .order_by(Organisation.name)
+        )
+    ]
+
+
+def next_stage_name(session: Session, dispute_id: uuid.UUID) -> str | None:
+    """The name of the stage an open dispute would escalate to, if its process has one."""
+    dispute = _dispute(session, dispute_id)
+    if dispute.status != DisputeStatus.OPEN:
+        return None
+    following = next_stage(session, dispute)
+    return following.name if following else None

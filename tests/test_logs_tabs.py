@@ -1,0 +1,270 @@
+"""The Case studies and Disputes tabs: lists, search, the editor, the guard's refusal shown in
+place, and the dispute process driven from the screen."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.settings import Settings
+from app.ui.case_studies_tab import CaseStudiesTab
+from app.ui.context import UiContext
+from app.ui.disputes_tab import DisputesTab
+
+AS_OF = date(2026, 11, 24)
+MARKING = "OFFICIAL-SENSITIVE: COMMERCIAL"
+
+
+@pytest.fixture
+def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Error dialogs are an edge: record what they would say instead of showing them."""
+    shown: list[str] = []
+
+    def critical(_parent, _title, text, *args, **kwargs):  # type: ignore[no-untyped-def]
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    return shown
+
+
+def context(database, tmp_path: Path) -> UiContext:  # type: ignore[no-untyped-def]
+    return UiContext(database, Settings(), tmp_path / "log", AS_OF)
+
+
+@pytest.fixture
+def cases(qtbot, demo_database, tmp_path) -> CaseStudiesTab:
+    tab = CaseStudiesTab(context(demo_database, tmp_path), ask=lambda *_: None)
+    qtbot.addWidget(tab)
+    tab.show()
+    return tab
+
+
+@pytest.fixture
+def log(qtbot, demo_database, tmp_path) -> DisputesTab:
+    tab = DisputesTab(context(demo_database, tmp_path))
+    qtbot.addWidget(tab)
+    tab.show()
+    return tab
+
+
+def select(tab, text: str) -> None:  # type: ignore[no-untyped-def]
+    for row in range(tab.proxy.rowCount()):
+        if text in " ".join(str(tab.proxy.index(row, c).data()) for c in range(2)):
+            tab.table.selectRow(row)
+            return
+    raise AssertionError(f"{text} is not in the list")
+
+
+def test_the_case_study_list_filters_and_its_model_is_sound(
+    qtbot, qtmodeltester, cases: CaseStudiesTab
+) -> None:
+    qtmodeltester.check(cases.model)
+    assert cases.proxy.rowCount() == 13  # ten from the review, three from the demo
+    cases.topic_filter.setCurrentIndex(cases.topic_filter.findData("Risk Sharing"))
+    assert {cases.proxy.index(r, 2).data() for r in range(cases.proxy.rowCount())} == {
+        "Risk Sharing"
+    }
+    assert cases.count_label.text() == f"{cases.proxy.rowCount()} case studies"
+
+
+def test_the_search_box_is_reached_by_keyboard_and_opens_a_result(
+    qtbot, cases: CaseStudiesTab
+) -> None:
+    cases.table.setFocus()
+    qtbot.keyClick(
+        cases.table,
+        Qt.Key.Key_F,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert cases.search_edit.hasFocus()
+    qtbot.keyClicks(cases.search_edit, "pendulum")
+    assert cases.results.isVisible() and cases.results.hits
+    hit = cases.results.hits[0]
+    assert "pendulum" in cases.results.toPlainText() and "<b>pendulum</b>" in hit.snippet_html
+    cases.results.opened.emit(hit.id)
+    assert cases.current_id == hit.id
+    assert cases.editors["title"].text() == hit.title
+
+
+def test_a_refused_nhs_number_is_selected_in_its_field(
+    qtbot, cases: CaseStudiesTab, errors: list[str]
+) -> None:
+    select(cases, "Sharing the risk of bariatric")
+    context = cases.editors["context"]
+    context.setPlainText("Raised after a complaint about patient 943 476 5919 in March.")
+    assert cases.save() is False
+    assert errors and "943 476 5919" in errors[0] and "context" in errors[0]
+    cursor = context.textCursor()
+    assert cursor.selectedText() == "943 476 5919"
+    assert context.extraSelections()  # marked until the text changes
+    qtbot.keyClicks(context, "x")
+    assert not context.extraSelections()
+
+
+def test_a_date_of_birth_cannot_be_confirmed_away(qtbot, cases, errors) -> None:
+    cases.ask = lambda *_: "It is fine"
+    select(cases, "Sharing the risk of bariatric")
+    cases.editors["learning"].setPlainText("One patient, DOB 12/03/1961, waited longest.")
+    assert cases.save() is False
+    assert "date of birth" in errors[0]
+    assert cases.editors["learning"].textCursor().selectedText() == "DOB 12/03/1961"
+
+
+def test_an_invoice_number_confirmed_with_a_reason_is_saved(qtbot, cases, errors) -> None:
+    asked = []
+    cases.ask = lambda _parent, refusal: asked.append(refusal.found.text) or "Trust invoice"
+    select(cases, "Sharing the risk of bariatric")
+    cases.editors["what_was_done"].setPlainText("Invoice 9434765919 was withheld.")
+    assert cases.save() is True
+    assert asked == ["9434765919"] and errors == []
+    assert cases.editors["what_was_done"].toPlainText() == "Invoice 9434765919 was withheld."
+
+
+def test_a_new_case_study_is_written_and_listed(qtbot, cases, errors) -> None:
+    qtbot.keyClick(cases, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(cases.editors["title"], "Lessons from the PET-CT tender")
+    cases.topic_choice.setCurrentIndex(cases.topic_choice.findData("Quality"))
+    cases.editors["learning"].setPlainText("Write the activity assumptions down.")
+    cases._add_outcome_row()
+    cases.outcome_table.item(0, 0).setText("Scans a year")
+    cases.outcome_table.item(0, 1).setText("4200")
+    cases.outcome_table.item(0, 2).setText("scans")
+    assert cases.save() is True and errors == []
+    assert cases.proxy.rowCount() == 14
+    assert cases.editors["title"].text() == "Lessons from the PET-CT tender"
+    assert cases.outcome_table.item(0, 1).text() == "4200"
+
+
+def test_the_dispute_list_is_marked_and_flags_the_overdue_stage(
+    qtmodeltester, log: DisputesTab
+) -> None:
+    qtmodeltester.check(log.model)
+    assert log.table.marking() == MARKING
+    for table in (log.stages_table, log.panel_table, log.decisions_table, log.figures_table):
+        assert table.marking() == MARKING
+    overdue = [
+        log.proxy.index(r, 0).data()
+        for r in range(log.proxy.rowCount())
+        if log.proxy.index(r, 0).data(Qt.ItemDataRole.FontRole) is not None
+    ]
+    assert overdue == ["DSP-2026-001-DM"]
+    assert "1 overdue" in log.count_label.text()
+
+
+def test_the_meeting_and_panel_checks_are_shown(log: DisputesTab, errors) -> None:
+    select(log, "DSP-2026-001")
+    text = log.meeting_check.text()
+    assert "1 more commissioner" in text and "SHA" in text and "clinical" in text
+    select(log, "DSP-2025-001")
+    assert log.meeting_check.text() == "Constituted as the process requires."
+    assert log.panel_check.text() == "The panel is neutral to the dispute."
+    log.panel_name.setText("Pat Doyle")
+    log.panel_organisation.setCurrentIndex(log.panel_organisation.findData("RX2"))
+    assert log.add_panel_member() is False
+    assert "must be neutral" in errors[0]
+    assert log.panel_model.rowCount() == 3
+
+
+def test_closing_needs_the_learning_then_closes(log: DisputesTab, errors) -> None:
+    select(log, "DSP-2026-003")
+    assert log.close_dispute() is False
+    assert "learning is written up" in errors[0]
+    log.learning_edit.setPlainText("Agree responsibility rules before PCTs merge.")
+    assert log.close_dispute() is True
+    assert log.close_button.isEnabled() is False
+    assert "closed" in log.summary_label.text()
+
+
+def test_escalation_from_the_screen(log: DisputesTab, errors) -> None:
+    select(log, "DSP-2026-001")
+    log.stage_notes.setPlainText("Facilitation was not possible.")
+    assert log.end_stage(False) is True
+    assert log.escalate() is True
+    assert log.stages_model.row_at(log.stages_model.rowCount() - 1).stage == "Arbitration panel"
+    assert log.escalate() is False and "current stage ended" in errors[0]
+
+
+def test_a_decision_from_the_screen(log: DisputesTab, errors) -> None:
+    select(log, "DSP-2025-001")
+    log.decision_question.setText("Are bed days beyond five chargeable?")
+    log.decision_upheld.setCurrentIndex(log.decision_upheld.findData("provider"))
+    assert log.record_decision() is True and errors == []
+    row = log.decisions_model.row_at(0)
+    assert (row.upheld, row.amount) == ("provider", log.decisions_model.row_at(0).amount)
+    assert row.amount is not None
+    assert "binding on all parties" in log.binding_label.text()
+
+
+def test_the_printed_record_carries_the_marking(log: DisputesTab, tmp_path: Path) -> None:
+    select(log, "DSP-2025-003")
+    path = tmp_path / "record.pdf"
+    assert log.print_record_to(str(path)) is True
+    text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert MARKING in text and "binding on all parties" in text
+
+
+def test_a_dispute_is_raised_from_the_dialog(qtbot, log: DisputesTab, errors) -> None:
+    from app.ui.raise_dispute_dialog import RaiseDisputeDialog
+
+    with log.context.database.session() as session:
+        from app.services.disputes import organisation_choices
+
+        choices = organisation_choices(session)
+    dialog = RaiseDisputeDialog(choices, AS_OF, log)
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Radiotherapy fractions counted twice")
+    dialog.value.setText("£120,500")
+    dialog.issue.setPlainText("Seen at the clinic in LS1 4AP.")
+    dialog.parties[0][0].setCurrentIndex(dialog.parties[0][0].findData("5A1"))
+    dialog.parties[1][0].setCurrentIndex(dialog.parties[1][0].findData("RY8"))
+    assert log.submit_new_dispute(dialog) is False
+    assert "postcode" in errors[0]
+    assert dialog.issue.textCursor().selectedText() == "LS1 4AP"
+    dialog.issue.setPlainText("Fractions were counted per session and per plan.")
+    assert log.submit_new_dispute(dialog) is True
+    assert log.summary_label.text().startswith("<b>DSP-2026-004-")
+    assert "£120,500 " in log.summary_label.text()
+    log.submission_side.setCurrentText("provider")
+    log.submission_text.setPlainText("Each fraction is a separate attendance.")
+    assert log.record_submission() is True
+    assert "Each fraction is a separate attendance." in log.submissions_label.text()
+
+
+def test_a_save_can_be_undone_and_redone(qtbot, cases: CaseStudiesTab, errors) -> None:
+    select(cases, "Sharing the risk of bariatric")
+    study = cases.current_id
+    original = cases.editors["title"].text()
+    cases.editors["title"].setText("Sharing bariatric over-performance risk")
+    assert cases.save() is True
+    cases.table.setFocus()
+    qtbot.keyClick(cases.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert cases.current_id == study and cases.editors["title"].text() == original
+    cases.undo_stack.redo()
+    assert cases.editors["title"].text() == "Sharing bariatric over-performance risk"
+    qtbot.keyClick(cases, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    cases.editors["title"].setText("Short-lived")
+    assert cases.save() is True and cases.proxy.rowCount() == 14
+    cases.undo_stack.undo()
+    assert cases.proxy.rowCount() == 13 and errors == []
+
+
+def test_a_document_attached_to_a_dispute_is_kept_and_searched(
+    qtbot, log: DisputesTab, errors, tmp_path: Path
+) -> None:
+    select(log, "DSP-2026-002")
+    paper = tmp_path / "cot-audit.txt"
+    paper.write_text("Audit of step-down cot staffing ratios by shift.", encoding="utf-8")
+    assert log.attach_file(str(paper)) is True
+    assert "cot-audit.txt" in log.documents_label.text() and "intact" in log.documents_label.text()
+    log.search_edit.setText("staffing ratios")
+    assert [h.title[:15] for h in log.results.hits] == ["DSP-2026-002-DM"]
+    bad = tmp_path / "letter.txt"
+    bad.write_text("Re: baby born on 3 April 2026 at the unit.", encoding="utf-8")
+    assert log.attach_file(str(bad)) is False
+    assert "date of birth" in errors[0]
