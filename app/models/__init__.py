@@ -22,12 +22,37 @@ from app.models.definitions import (
 )
 from app.models.financial_year import FinancialYear
 from app.models.logs import CaseStudy, Dispute, DisputeKind, DisputeParty, DisputeStage
-from app.models.meetings import Action, AgendaItem, Body, Decision, Meeting, VotingRule
+from app.models.meetings import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    AttendanceRecord,
+    BenchmarkEntry,
+    Body,
+    Decision,
+    Declaration,
+    FitnessScore,
+    Meeting,
+    Numbering,
+    Purpose,
+    Seat,
+    VotingRule,
+)
 from app.models.organisations import Membership, Organisation
 from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 
 __all__ = [
+    "Seat",
+    "Purpose",
+    "Numbering",
+    "FitnessScore",
+    "Declaration",
+    "BenchmarkEntry",
+    "AttendanceRecord",
+    "Attendance",
+    "ActionStatus",
     "Action",
     "AgendaItem",
     "Base",
