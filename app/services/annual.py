@@ -250,7 +250,8 @@ def benchmark_table(session: Session, year: FinancialYear) -> list[BenchmarkRow]
                     id=code,
                     measure=text,
                     years=values,
-                    comment=" ".join(comments) or (measure["comment"] if not part["code"] or part["code"] == "a" else ""),
+                    comment=" ".join(comments)
+                    or (measure["comment"] if not part["code"] or part["code"] == "a" else ""),
                 )
             )
     return rows

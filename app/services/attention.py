@@ -66,6 +66,11 @@ class AttentionItem:
     detail: str
     due_on: date | None
     overdue: bool
+    confidential: bool = False  # its title is left out of anything published
+
+    @property
+    def public_title(self) -> str:
+        return self.title.split(" ")[0] + " (confidential)" if self.confidential else self.title
 
 
 Source = Callable[[Session, date], list[AttentionItem]]
@@ -286,6 +291,7 @@ def dispute_stages_late(session: Session, today: date) -> list[AttentionItem]:
             detail=f"stage '{stage.stage.replace('_', ' ')}' due {format_date(stage.target_on)}",
             due_on=stage.target_on,
             overdue=True,
+            confidential=dispute.confidential,
         )
         for stage, dispute in rows
     ]

@@ -61,7 +61,8 @@ def add_meetings_demo(demo: object) -> None:
     for position, member in enumerate(members):
         first = FIRST_NAMES[position % len(FIRST_NAMES)]
         surname = SURNAMES[(position * 7) % len(SURNAMES)]
-        deputy = f"{FIRST_NAMES[(position + 9) % len(FIRST_NAMES)]} {SURNAMES[(position * 3 + 5) % len(SURNAMES)]}"
+        deputy_first = FIRST_NAMES[(position + 9) % len(FIRST_NAMES)]
+        deputy = f"{deputy_first} {SURNAMES[(position * 3 + 5) % len(SURNAMES)]}"
         seat = Seat(
             body=scg,
             position=position,
@@ -97,7 +98,9 @@ def add_meetings_demo(demo: object) -> None:
         meeting.chair = "Alison Ashby" if meeting.body_id == scg.id else "Owen Marchbank"
         for item in meeting.items:
             for start, kind in PAPERS.items():
-                if item.title.startswith(start) and (meeting.status == "held" or rng.random() < 0.5):
+                if item.title.startswith(start) and (
+                    meeting.status == "held" or rng.random() < 0.5
+                ):
                     item.paper_report = kind
                     item.paper = ""
         if meeting.status != "held":

@@ -88,7 +88,8 @@ def vote_outcome(
             f"{_share_text(in_favour)} of capitation in favour out of {_share_text(eligible)} "
             f"eligible = {format_percent(fraction, 1)} of eligible votes; "
             f"{format_percent(threshold, 0)} or more needed "
-            f"({_share_text(needed)}): {'carried' if carried else 'not carried, the proposal lapses'}"
+            f"({_share_text(needed)}): "
+            + ("carried" if carried else "not carried, the proposal lapses")
         )
     elif rule == VotingRule.PROPORTION:
         needed = (eligible * threshold).to_integral_value(rounding=ROUND_CEILING)
@@ -334,13 +335,15 @@ def find_meeting(session: Session, key: str | uuid.UUID) -> Meeting:
         try:
             day = date.fromisoformat(text)
         except ValueError as error:
-            raise NotFound(f"'{text}' is neither a meeting id nor a date such as 2026-11-12") from error
-        found = session.scalars(
-            select(Meeting).where(_live(Meeting), Meeting.held_on == day)
-        ).all()
+            raise NotFound(
+                f"'{text}' is neither a meeting id nor a date such as 2026-11-12"
+            ) from error
+        found = session.scalars(select(Meeting).where(_live(Meeting), Meeting.held_on == day)).all()
         if len(found) > 1:
             names = ", ".join(f"{m.id} ({m.body.short_name})" for m in found)
-            raise InputRejected(f"{len(found)} meetings were held on {text}: give the id ({names})")
+            raise InputRejected(
+                f"{len(found)} meetings were held on {text}: give the id ({names})"
+            ) from None
         meeting = found[0] if found else None
     if meeting is None or meeting.deleted_at is not None:
         raise NotFound(f"there is no meeting '{text}'")
@@ -408,7 +411,14 @@ def attendance_rows(session: Session, meeting: Meeting) -> list[AttendanceRow]:
         if record.deleted_at is None and record.seat_id is None:
             rows.append(
                 AttendanceRow(
-                    record.id, None, record.name, "In attendance", record.status, False, False, Decimal(0)
+                    record.id,
+                    None,
+                    record.name,
+                    "In attendance",
+                    record.status,
+                    False,
+                    False,
+                    Decimal(0),
                 )
             )
     return rows
@@ -515,7 +525,9 @@ def action_log(session: Session, meeting: Meeting, as_of: date | None = None) ->
     return rows
 
 
-def declaration_rows(session: Session, meeting_ids: list[uuid.UUID] | None = None) -> list[DeclarationRow]:
+def declaration_rows(
+    session: Session, meeting_ids: list[uuid.UUID] | None = None
+) -> list[DeclarationRow]:
     query = (
         select(Declaration, Meeting)
         .join(Meeting, Meeting.id == Declaration.meeting_id)
@@ -526,7 +538,11 @@ def declaration_rows(session: Session, meeting_ids: list[uuid.UUID] | None = Non
         query = query.where(Declaration.meeting_id.in_(meeting_ids))
     rows = []
     for declaration, meeting in session.execute(query):
-        item = session.get(AgendaItem, declaration.agenda_item_id) if declaration.agenda_item_id else None
+        item = (
+            session.get(AgendaItem, declaration.agenda_item_id)
+            if declaration.agenda_item_id
+            else None
+        )
         rows.append(
             DeclarationRow(
                 id=declaration.id,
@@ -549,7 +565,9 @@ def declaration_register(session: Session) -> dict[str, list[DeclarationRow]]:
     return register
 
 
-def meeting_detail(session: Session, key: str | uuid.UUID, as_of: date | None = None) -> MeetingDetail:
+def meeting_detail(
+    session: Session, key: str | uuid.UUID, as_of: date | None = None
+) -> MeetingDetail:
     meeting = find_meeting(session, key)
     attendance = attendance_rows(session, meeting)
     previous = previous_meeting(session, meeting)
@@ -634,7 +652,11 @@ def _item(session: Session, item_id: uuid.UUID) -> AgendaItem:
 
 
 def create_meeting(
-    session: Session, body_id: uuid.UUID, held_on: date, starts_at: time = time(10, 0), venue: str = ""
+    session: Session,
+    body_id: uuid.UUID,
+    held_on: date,
+    starts_at: time = time(10, 0),
+    venue: str = "",
 ) -> uuid.UUID:
     require_write(session, Area.MEETINGS)
     body = session.get(Body, body_id)
@@ -718,7 +740,9 @@ def move_agenda_item(session: Session, item_id: uuid.UUID, steps: int) -> None:
     """Move an item up (negative) or down the agenda; the numbers follow the new order."""
     require_write(session, Area.MEETINGS)
     item = _item(session, item_id)
-    items = sorted((i for i in item.meeting.items if i.deleted_at is None), key=lambda i: i.sequence)
+    items = sorted(
+        (i for i in item.meeting.items if i.deleted_at is None), key=lambda i: i.sequence
+    )
     references = [i.reference for i in items]
     index = items.index(item)
     target = max(0, min(len(items) - 1, index + steps))

@@ -85,8 +85,11 @@ def prepare(session: Session, request: ReportRequest, progress: Progress = _quie
     if kind == "monitoring":
         data = monitoring.monitoring_data(session, request.contract, request.year, today)
         writer.subtitle = data.scope
-        writer.cover_facts = [("Scope", data.scope), ("Returns to", f"month {data.months_reported}"),
-                              ("Date", format_date(today))]  # fmt: skip
+        writer.cover_facts = [
+            ("Scope", data.scope),
+            ("Returns to", f"month {data.months_reported}"),
+            ("Date", format_date(today)),
+        ]
         monitoring.add_monitoring(writer, data, charts=request.charts)
     elif kind == "disputes":
         writer.subtitle = f"Disputes and arbitration at {format_date(today)}"
@@ -119,6 +122,8 @@ def prepare(session: Session, request: ReportRequest, progress: Progress = _quie
         papers.add_decisions(writer, rows, public=True)
     elif kind == "attention":
         writer.subtitle = f"Across every area, at {format_date(today)}"
+        if papers.attention_confidential(session, today):
+            writer.marking = "CONFIDENTIAL"
         papers.add_attention(writer, session, today)
     return writer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,14 +50,22 @@ def _nice_step(span: float) -> float:
 
 def _axis_range(values: Sequence[float], from_zero: bool = True) -> tuple[float, float, float]:
     values = list(values) or [0.0]
-    low = min(values + [0.0]) if from_zero else min(values)
-    high = max(values + [low + 1.0])
+    low = min([*values, 0.0]) if from_zero else min(values)
+    high = max([*values, low + 1.0])
     if not from_zero and high - low < high * 0.05:
         low = high * 0.9
     step = _nice_step(high - low)
     low = (low // step) * step
     high = ((high // step) + 1) * step
     return low, high, step
+
+
+def _drawing(width: float, height: float) -> Drawing:
+    drawing = Drawing(width, height)
+    # The renderer starts each drawing in its own font, Helvetica unless told otherwise.
+    drawing.initialFontName = FONT
+    drawing.initialFontSize = 8
+    return drawing
 
 
 def _title(drawing: Drawing, text: str, width: float, height: float) -> None:
@@ -85,7 +94,7 @@ def line_chart(
 ) -> Drawing:
     """Lines over months (plan, actual, forecast); gaps where a value is missing."""
     register_fonts()
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height)
     _title(drawing, title, width, height)
     plot = LinePlot()
     plot.x, plot.y = 42, 28
@@ -140,7 +149,7 @@ def xmr_limits(values: Sequence[float]) -> XmR:
     if not values:
         return XmR(0.0, 0.0, 0.0, ())
     mean = sum(values) / len(values)
-    ranges = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
     moving = sum(ranges) / len(ranges) if ranges else 0.0
     upper, lower = mean + 2.66 * moving, max(0.0, mean - 2.66 * moving)
     signals = tuple(i for i, v in enumerate(values) if v > upper or v < lower)
@@ -153,7 +162,7 @@ def xmr_chart(
     """Monthly actuals with their mean and limits; points beyond the limits in red."""
     register_fonts()
     limits = xmr_limits(list(values))
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height)
     _title(drawing, title, width, height)
     plot = LinePlot()
     plot.x, plot.y = 42, 24
@@ -214,7 +223,7 @@ def bar_chart(
     """Horizontal bars (counts by stage, by kind); labels kept readable at any length."""
     register_fonts()
     height = height or 40 + 16 * max(len(labels), 1)
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height)
     _title(drawing, title, width, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = 170, 14

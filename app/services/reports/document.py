@@ -15,8 +15,8 @@ from typing import Any
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -177,13 +177,17 @@ class ReportWriter:
     def facts(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Label and value pairs in two columns, for a meeting's date, venue, quorum..."""
         rows = [
-            [Paragraph(markup(label), STYLES["cell_bold"]), Paragraph(markup(value), STYLES["cell"])]
+            [
+                Paragraph(markup(label), STYLES["cell_bold"]),
+                Paragraph(markup(value), STYLES["cell"]),
+            ]
             for label, value in pairs
         ]
         table = Table(rows, colWidths=[45 * mm, self.width - 45 * mm], hAlign="LEFT")
         table.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
                     ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -234,9 +238,7 @@ class ReportWriter:
                 text = "" if value is None else str(value)
                 # Short text is drawn as a plain string: a Paragraph per cell is what makes
                 # long reports slow, and only text that must wrap needs one.
-                if "\n" not in text and (
-                    stringWidth(text, font, 8) <= column_widths[c] - 8.5
-                ):
+                if "\n" not in text and (stringWidth(text, font, 8) <= column_widths[c] - 8.5):
                     cells.append(text)
                     continue
                 name = "cell_bold" if bold else "cell"
@@ -329,6 +331,7 @@ class ReportWriter:
             table.setStyle(
                 TableStyle(
                     [
+                        ("FONTNAME", (0, 0), (-1, -1), FONT),
                         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -342,6 +345,15 @@ class ReportWriter:
             parts.append(Paragraph(markup(self.marking), STYLES["warning"]))
         if contents:
             toc = TableOfContents(levelStyles=[STYLES["toc0"], STYLES["toc1"]], dotsMinLevel=0)
+            # The contents is a table, which would otherwise name Helvetica (not embedded).
+            toc.tableStyle = TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
             parts += [
                 PageBreak(),
                 Heading("Contents", 0, in_contents=False),

@@ -20,10 +20,15 @@ from app.services.reports.papers import (
     add_decisions,
     add_directory,
     add_disputes,
+    attention_confidential,
     disputes_confidential,
 )
 
-PURPOSES = {"decision": "For decision", "assurance": "For assurance", "information": "For information"}
+PURPOSES = {
+    "decision": "For decision",
+    "assurance": "For assurance",
+    "information": "For information",
+}
 WITHHELD = "Confidential item (not published)"
 
 
@@ -51,6 +56,7 @@ def add_paper(
     item: AgendaRow,
     today: date,
     charts: int,
+    public: bool = False,
 ) -> None:
     """The paper of one item at the writer's current level (a report, or a note of the file)."""
     year = FinancialYear.containing(detail.held_on)
@@ -64,7 +70,7 @@ def add_paper(
     elif kind == "annual":
         add_annual(writer, session, year, today)
     elif kind == "attention":
-        add_attention(writer, session, today)
+        add_attention(writer, session, today, public=public)
     elif kind == "decisions":
         previous = detail.previous_meeting_id
         rows = meetings.meeting_detail(session, previous).decisions if previous else []
@@ -142,7 +148,13 @@ def build_meeting_pack(
 ) -> ReportWriter:
     detail = meetings.meeting_detail(session, key, as_of=today)
     withheld = [i for i in detail.agenda if paper_is_confidential(session, i)]
-    confidential = bool(withheld) and not public
+    confidential = not public and (
+        bool(withheld)
+        or (
+            any(i.paper_report == "attention" for i in detail.agenda)
+            and attention_confidential(session, today)
+        )
+    )
     edition = "public pack" if public else "full pack"
     writer = ReportWriter(
         title=f"{detail.body_short_name} meeting {format_date(detail.held_on)}: {edition}",
@@ -226,7 +238,7 @@ def build_meeting_pack(
             f"{PURPOSES.get(item.purpose, item.purpose)}. Presented by {item.presenter}.", "note"
         )
         writer.base_level = 1
-        add_paper(writer, session, detail, item, today, charts)
+        add_paper(writer, session, detail, item, today, charts, public)
         writer.base_level = 0
 
     if attended:

@@ -336,7 +336,10 @@ def _commissioner_lines(
         if membership.effective_to is None or membership.effective_to >= year.starts_on:
             shares[membership.member_id] = membership.capitation_share
     organisations = {
-        o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(list(by_commissioner))))
+        o.id: o
+        for o in session.scalars(
+            select(Organisation).where(Organisation.id.in_(list(by_commissioner)))
+        )
     }
     result = []
     for commissioner_id, (plan, cost) in by_commissioner.items():
@@ -537,6 +540,4 @@ def add_monitoring(writer: ReportWriter, data: MonitoringData, charts: int = 8) 
         widths=[3, 1.2, 1.2, 1.3, 1.3, 1.3],
         numeric=range(1, 6),
     )  # fmt: skip
-    writer.paragraph(
-        "Risk shares in pounds; variances are against the plan to date.", "note"
-    )
+    writer.paragraph("Risk shares in pounds; variances are against the plan to date.", "note")

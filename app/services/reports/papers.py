@@ -42,11 +42,7 @@ def _kind_names() -> dict[str, str]:
 
 
 def disputes_confidential(session: Session) -> bool:
-    return any(
-        session.scalars(
-            select(Dispute.confidential).where(Dispute.deleted_at.is_(None))
-        )
-    )
+    return any(session.scalars(select(Dispute.confidential).where(Dispute.deleted_at.is_(None))))
 
 
 def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
@@ -100,10 +96,7 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
     writer.heading("Closed disputes: outcome and learning", 0)
     writer.table(
         ["Reference", "Dispute", "Closed", "Outcome", "Learning"],
-        [
-            [d.reference, d.title, format_date(d.closed_on), d.outcome, d.learning]
-            for d in closed
-        ],
+        [[d.reference, d.title, format_date(d.closed_on), d.outcome, d.learning] for d in closed],
         widths=[1.4, 2, 1, 3, 3],
         empty="No dispute has closed yet.",
     )
@@ -251,12 +244,12 @@ def add_annual(writer: ReportWriter, session: Session, year: FinancialYear, toda
         ),
         "Service Review": (
             f"{len(in_year)} review(s) under way or completed in the year: "
-            + "; ".join(f"{names.get(r.service_line_id, '')} ({r.kind}, {r.status})"
-                        for r in in_year)
-        ),  # fmt: skip
+            + "; ".join(
+                f"{names.get(r.service_line_id, '')} ({r.kind}, {r.status})" for r in in_year
+            )
+        ),
         "Developing Contestability and Benchmarking": (
-            "Benchmarking of activity, cost and quality as set out in the benchmarking tool "
-            "below."
+            "Benchmarking of activity, cost and quality as set out in the benchmarking tool below."
         ),
         "Routine Contract Management": (
             f"{len(contracts)} contract(s) for {year}: "
@@ -384,14 +377,21 @@ def add_decisions(writer: ReportWriter, decisions: list[DecisionRow], public: bo
 # What needs attention
 
 
-def add_attention(writer: ReportWriter, session: Session, today: date) -> None:
+def attention_confidential(session: Session, today: date) -> bool:
+    return any(item.confidential for item in attention.needing_attention(session, today))
+
+
+def add_attention(
+    writer: ReportWriter, session: Session, today: date, public: bool = False
+) -> None:
     items = attention.needing_attention(session, today)
     writer.heading("What needs attention", 0)
     counts = Counter(item.kind for item in items)
     writer.paragraph(
         f"{len(items)} item(s) need attention on {format_date(today)}. "
-        + "; ".join(f"{kind.lower()}: {counts[kind]}" for kind in attention.Kind.ORDER
-                    if counts[kind])  # fmt: skip
+        + "; ".join(
+            f"{kind.lower()}: {counts[kind]}" for kind in attention.Kind.ORDER if counts[kind]
+        )
     )
     for kind in attention.Kind.ORDER:
         group = [item for item in items if item.kind == kind]
@@ -404,7 +404,10 @@ def add_attention(writer: ReportWriter, session: Session, today: date) -> None:
             continue
         writer.table(
             ["Item", "Detail", "Date"],
-            [[i.title, i.detail, format_date(i.due_on)] for i in group],
+            [
+                [i.public_title if public else i.title, i.detail, format_date(i.due_on)]
+                for i in group
+            ],
             widths=[3.5, 3.5, 1],
             highlight=[n for n, i in enumerate(group) if i.overdue and i.due_on is not None],
             empty="Nothing.",
