@@ -887,3 +887,20 @@ def members_needed(body: Body, eligible: int) -> int:
     if body.voting_rule == VotingRule.PROPORTION:
         return math.ceil(Decimal(eligible) * body.threshold)
     return int(body.threshold)
+
+
+def meeting_of(session: Session, record_type: str, record_id: uuid.UUID) -> uuid.UUID | None:
+    """The meeting a record belongs to (a meeting, an action, a decision or an agenda item)."""
+    if record_type == "meeting":
+        return record_id
+    entity = {"action": Action, "decision": Decision, "agenda_item": AgendaItem}.get(record_type)
+    record = session.get(entity, record_id) if entity is not None else None
+    return getattr(record, "meeting_id", None)
+
+
+def body_choices(session: Session) -> list[tuple[uuid.UUID, str]]:
+    """The bodies a meeting can be of: (id, name)."""
+    return [
+        (body.id, body.name)
+        for body in session.scalars(select(Body).where(_live(Body)).order_by(Body.name))
+    ]
