@@ -33,7 +33,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from app import APP_TITLE
 from app.formatting import format_date
@@ -102,6 +101,34 @@ class Heading(Paragraph):  # type: ignore[misc]  # reportlab has no type hints
         self.in_contents = in_contents
 
 
+@dataclass
+class _Contents:
+    """The contents as one build finds it: entries from the headings, places from the lines.
+
+    The contents lines are fixed-height placeholders that remember where they were drawn;
+    their text and page numbers are drawn when the pages are finished (see NumberedCanvas),
+    so one pass through the layout is enough.
+    """
+
+    entries: list[tuple[int, str, int, str]] = field(default_factory=list)
+    places: list[tuple[int, float, float, float]] = field(default_factory=list)
+
+
+class ContentsLine(Flowable):  # type: ignore[misc]
+    def __init__(self, contents: _Contents, level: int) -> None:
+        super().__init__()
+        self.contents, self.level = contents, level
+        self.height = 15 if level == 0 else 12.5
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return self.width, self.height
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        self.contents.places.append((self.canv.getPageNumber(), x, y, self.width))
+
+
 class Cover(Flowable):  # type: ignore[misc]
     """The first page's title block: a blue panel with the title, then the facts."""
 
@@ -145,6 +172,7 @@ class ReportWriter:
     cover_facts: list[tuple[str, str]] = field(default_factory=list)
     story: list[Flowable] = field(default_factory=list)
     base_level: int = 0
+    charts: int = 0  # how many charts the report holds
 
     def __post_init__(self) -> None:
         register_fonts()  # paragraphs read their fonts as they are made
@@ -278,6 +306,7 @@ class ReportWriter:
         self.spacer(4 * mm)
 
     def chart(self, drawing: Drawing, caption: str = "") -> None:
+        self.charts += 1
         parts: list[Flowable] = [drawing]
         if caption:
             parts.append(Paragraph(markup(caption), STYLES["note"]))
@@ -318,8 +347,42 @@ class ReportWriter:
         canvas.setLineWidth(0.5)
         canvas.line(left, 15 * mm, right, 15 * mm)
         canvas.restoreState()
+        self._draw_contents(canvas, page)
 
-    def _opening(self, contents: bool) -> list[Flowable]:
+    def _draw_contents(self, canvas: Canvas, page: int) -> None:
+        found = getattr(self, "_contents", None)
+        if found is None:
+            return
+        canvas.saveState()
+        for number_in_list, ((level, text, target, key), (on_page, x, y, width)) in enumerate(
+            zip(found.entries, found.places, strict=False)
+        ):
+            if on_page != page:
+                continue
+            font, size = (BOLD_FONT, 10) if level == 0 else (FONT, 9)
+            indent = 0 if level == 0 else 12
+            number = str(target)
+            number_width = stringWidth(number, font, size)
+            title = fit_text(text, width - indent - number_width - 30, font, size)
+            baseline = y + 4
+            canvas.setFillColor(colors.black if level == 0 else GREY_TEXT)
+            canvas.setFont(font, size)
+            canvas.drawString(x + indent, baseline, title)
+            canvas.drawRightString(x + width, baseline, number)
+            dots_from = x + indent + stringWidth(title, font, size) + 6
+            dots_to = x + width - number_width - 6
+            if dots_to > dots_from:
+                canvas.setFont(FONT, size)
+                dot = stringWidth(". ", FONT, size)
+                canvas.drawRightString(dots_to, baseline, ". " * int((dots_to - dots_from) / dot))
+            # Named, because the held-back pages each restart reportlab's own link counter.
+            canvas.linkRect(
+                "", key, (x, y, x + width, y + 12), relative=0, thickness=0,
+                name=f"contents-{number_in_list}",
+            )  # fmt: skip
+        canvas.restoreState()
+
+    def _opening(self, contents: _Contents | None) -> list[Flowable]:
         parts: list[Flowable] = [Cover(self.title, self.subtitle, self.width), Spacer(1, 8 * mm)]
         facts = [(label, value) for label, value in self.cover_facts if value]
         if facts:
@@ -343,30 +406,27 @@ class ReportWriter:
             parts += [table, Spacer(1, 6 * mm)]
         if self.marking:
             parts.append(Paragraph(markup(self.marking), STYLES["warning"]))
-        if contents:
-            toc = TableOfContents(levelStyles=[STYLES["toc0"], STYLES["toc1"]], dotsMinLevel=0)
-            # The contents is a table, which would otherwise name Helvetica (not embedded).
-            toc.tableStyle = TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), FONT),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ]
-            )
+        if contents is not None:
+            levels = [
+                f.level
+                for f in self.story
+                if isinstance(f, Heading) and f.in_contents and f.level <= 1
+            ]
             parts += [
                 PageBreak(),
                 Heading("Contents", 0, in_contents=False),
                 Spacer(1, 2 * mm),
-                toc,
+                *(ContentsLine(contents, level) for level in levels),
                 PageBreak(),
             ]
         return parts
 
     def _build(self, target: Any, contents: bool) -> int:
         register_fonts()
+        found = _Contents() if contents else None
         document = _Document(
             target,
+            found,
             pagesize=A4,
             leftMargin=MARGIN,
             rightMargin=MARGIN,
@@ -380,19 +440,16 @@ class ReportWriter:
             initialFontName=FONT,
             lang="en-GB",
         )
-        story = self._opening(contents) + list(self.story)
-        maker = partial(NumberedCanvas, decorate=self._decorate)
-        if contents:
-            document.multiBuild(story, canvasmaker=maker)
-        else:
-            document.build(story, canvasmaker=maker)
+        story = self._opening(found) + list(self.story)
+        self._contents = found
+        document.build(story, canvasmaker=partial(NumberedCanvas, decorate=self._decorate))
         return document.page
 
     def write(self, path: str | os.PathLike[str], progress: Progress = _no_progress) -> int:
         """Write the PDF (atomically); returns the number of pages."""
         progress(60, "Laying out the pages")
-        # Long reports are the slow ones: build those with their contents straight away (two
-        # passes), and build again without only when the result proves short.
+        # Long reports are the slow ones: build those with their contents straight away, and
+        # build again without only when the result proves short.
         buffer = io.BytesIO()
         pages = self._build(buffer, contents=True)
         if pages - 1 <= CONTENTS_AFTER_PAGES:
@@ -414,8 +471,9 @@ class ReportWriter:
 class _Document(BaseDocTemplate):  # type: ignore[misc]
     """One frame per page; headings become bookmarks and contents entries."""
 
-    def __init__(self, target: Any, **kwargs: Any) -> None:
+    def __init__(self, target: Any, contents: _Contents | None, **kwargs: Any) -> None:
         super().__init__(target, **kwargs)
+        self.contents = contents
         frame = Frame(
             self.leftMargin, self.bottomMargin, self.width, self.height, id="text", showBoundary=0
         )
@@ -437,5 +495,5 @@ class _Document(BaseDocTemplate):  # type: ignore[misc]
             level = min(flowable.level, 2, self._outline_level + 1)
             self._outline_level = level
             self.canv.addOutlineEntry(flowable.plain, key, level=level)
-            if flowable.in_contents and flowable.level <= 1:
-                self.notify("TOCEntry", (flowable.level, flowable.plain, self.page, key))
+            if self.contents is not None and flowable.in_contents and flowable.level <= 1:
+                self.contents.entries.append((flowable.level, flowable.plain, self.page, key))

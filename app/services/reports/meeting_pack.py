@@ -192,7 +192,7 @@ def build_meeting_pack(
             for item in detail.agenda
         ]
         + [["", f"{detail.ends_at:%H:%M}", "Close", "", "", ""]],
-        widths=[0.9, 0.6, 3.6, 1.6, 1.1, 1.5],
+        widths=[1.1, 0.6, 3.5, 1.6, 1.1, 1.5],
     )  # fmt: skip
 
     writer.heading("Members and attendance", 0)
