@@ -125,6 +125,8 @@ def prepare(session: Session, request: ReportRequest, progress: Progress = _quie
         if papers.attention_confidential(session, today):
             writer.marking = "CONFIDENTIAL"
         papers.add_attention(writer, session, today)
+    if not writer.cover_facts:
+        writer.cover_facts = [("Body", name), ("Date", format_date(today))]
     return writer
 
 

@@ -23,6 +23,7 @@ from app.services.pdf import (
     NHS_BLUE,
     RULE,
     WARNING_RED,
+    fit_text,
     register_fonts,
 )
 
@@ -226,10 +227,13 @@ def bar_chart(
     drawing = _drawing(width, height)
     _title(drawing, title, width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 170, 14
-    chart.width, chart.height = width - 200, height - 34
+    label_width = 200
+    chart.x, chart.y = label_width + 10, 14
+    chart.width, chart.height = width - label_width - 40, height - 34
     chart.data = [[float(v) for v in values] or [0.0]]
-    chart.categoryAxis.categoryNames = [label[:40] for label in labels] or [""]
+    chart.categoryAxis.categoryNames = [
+        fit_text(label, label_width - 8, FONT, 7) for label in labels
+    ] or [""]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"

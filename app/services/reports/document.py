@@ -450,9 +450,12 @@ class ReportWriter:
         progress(60, "Laying out the pages")
         # Long reports are the slow ones: build those with their contents straight away, and
         # build again without only when the result proves short.
+        entries = sum(
+            1 for f in self.story if isinstance(f, Heading) and f.in_contents and f.level <= 1
+        )
         buffer = io.BytesIO()
-        pages = self._build(buffer, contents=True)
-        if pages - 1 <= CONTENTS_AFTER_PAGES:
+        pages = self._build(buffer, contents=entries >= 3)
+        if entries >= 3 and pages - 1 <= CONTENTS_AFTER_PAGES:
             progress(80, "Laying out a short report")
             buffer = io.BytesIO()
             pages = self._build(buffer, contents=False)

@@ -6,6 +6,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
+from reportlab.platypus import Paragraph
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,10 @@ from app.models import (
 )
 from app.services import annual, attention
 from app.services.meetings import DecisionRow
+from app.services.pdf import markup
 from app.services.reference_data import current_edition, read_json
 from app.services.reports.charts import bar_chart
-from app.services.reports.document import ReportWriter
+from app.services.reports.document import STYLES, ReportWriter
 
 
 def _stage_names() -> dict[str, str]:
@@ -306,9 +308,14 @@ def add_annual(writer: ReportWriter, session: Session, year: FinancialYear, toda
     dimension = ""
     table_rows: list[list[object]] = []
     for row in rows:
+        criterion: object = row.text
         if row.dimension != dimension:
+            # The first criterion of each dimension carries the dimension's name.
             dimension = row.dimension
-        table_rows.append([row.id, row.text, row.score or "–", row.evidence, row.plans])
+            criterion = Paragraph(
+                f"<b>{markup(dimension)}</b><br/>{markup(row.text)}", STYLES["cell"]
+            )
+        table_rows.append([row.id, criterion, row.score or "–", row.evidence, row.plans])
     writer.table(
         ["", "Criterion", "Y/N/P", "Evidence of achievement", "Plans to reach full achievement"],
         table_rows,
@@ -317,7 +324,7 @@ def add_annual(writer: ReportWriter, session: Session, year: FinancialYear, toda
 
     writer.heading("Benchmarking tool (Appendix 14)", 0)
     writer.paragraph(
-        "Milestone trends over three years. Figures in bold are computed from the data held; "
+        "Milestone trends over three years. Figures marked * are computed from the data held; "
         "the others were entered by the SCG.",
         "note",
     )
