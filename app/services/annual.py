@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -145,7 +146,7 @@ def _computed(session: Session, year: FinancialYear) -> dict[str, str]:
         ).all()
     )
 
-    def service_of(line: object) -> object:
+    def service_of(line: Any) -> Any:
         return parent.get(line) or line
 
     contracted = {

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.formatting import format_date
 from app.models import (
@@ -76,8 +77,9 @@ class AttentionItem:
 Source = Callable[[Session, date], list[AttentionItem]]
 
 
-def _live(entity: type) -> object:
-    return entity.deleted_at.is_(None)  # type: ignore[attr-defined]
+def _live(entity: type) -> ColumnElement[bool]:
+    column: ColumnElement[bool] = entity.deleted_at.is_(None)  # type: ignore[attr-defined]
+    return column
 
 
 def actions_due(session: Session, today: date) -> list[AttentionItem]:

@@ -108,18 +108,18 @@ def add_meetings_demo(demo: object) -> None:
         for seat in seats:
             roll = rng.random()
             if roll < 0.1:
-                status, deputy = Attendance.APOLOGIES, False
+                status, as_deputy = Attendance.APOLOGIES, False
             elif roll < 0.22 and seat.deputy_name:
-                status, deputy = Attendance.PRESENT, True
+                status, as_deputy = Attendance.PRESENT, True
             else:
-                status, deputy = Attendance.PRESENT, False
+                status, as_deputy = Attendance.PRESENT, False
             session.add(
                 AttendanceRecord(
                     meeting=meeting,
                     seat_id=seat.id,
-                    name=seat.deputy_name if deputy else seat.member_name,
+                    name=seat.deputy_name if as_deputy else seat.member_name,
                     status=status,
-                    as_deputy=deputy,
+                    as_deputy=as_deputy,
                 )
             )
         items = sorted(meeting.items, key=lambda i: i.sequence)

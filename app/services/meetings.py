@@ -11,6 +11,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import InputRejected, NotFound, Problem
 from app.formatting import format_date, format_percent
@@ -294,8 +295,9 @@ class MeetingDetail:
 # Reading
 
 
-def _live(entity: type) -> object:
-    return entity.deleted_at.is_(None)  # type: ignore[attr-defined]
+def _live(entity: type) -> ColumnElement[bool]:
+    column: ColumnElement[bool] = entity.deleted_at.is_(None)  # type: ignore[attr-defined]
+    return column
 
 
 def list_meetings(session: Session) -> list[MeetingRow]:

@@ -173,6 +173,7 @@ class ReportWriter:
     story: list[Flowable] = field(default_factory=list)
     base_level: int = 0
     charts: int = 0  # how many charts the report holds
+    cover_note: str = ""  # said on the cover, in red (what a public edition leaves out)
 
     def __post_init__(self) -> None:
         register_fonts()  # paragraphs read their fonts as they are made
@@ -406,6 +407,8 @@ class ReportWriter:
             parts += [table, Spacer(1, 6 * mm)]
         if self.marking:
             parts.append(Paragraph(markup(self.marking), STYLES["warning"]))
+        if self.cover_note:
+            parts.append(Paragraph(markup(self.cover_note), STYLES["warning"]))
         if contents is not None:
             levels = [
                 f.level

@@ -118,7 +118,9 @@ def _decisions_table(writer: ReportWriter, detail: MeetingDetail, public: bool) 
     )
 
 
-def _actions_table(writer: ReportWriter, detail: MeetingDetail) -> None:
+def _actions_table(writer: ReportWriter, detail: MeetingDetail, public: bool) -> None:
+    private = {i.reference for i in detail.agenda if i.confidential}
+    actions = [a for a in detail.actions if not (public and a.reference in private)]
     writer.table(
         ["Raised", "Action", "Owner", "Due", "Status"],
         [
@@ -130,10 +132,10 @@ def _actions_table(writer: ReportWriter, detail: MeetingDetail) -> None:
                 ("Overdue" if a.overdue else a.status.capitalize())
                 + (f" {format_date(a.done_on)}" if a.done_on else ""),
             ]
-            for a in detail.actions
+            for a in actions
         ],
         widths=[1.5, 3.6, 1.5, 1, 1.1],
-        highlight=[n for n, a in enumerate(detail.actions) if a.overdue],
+        highlight=[n for n, a in enumerate(actions) if a.overdue],
         empty="No actions.",
     )
 
@@ -173,11 +175,10 @@ def build_meeting_pack(
         ],
     )
     if public and withheld:
-        writer.paragraph(
+        writer.cover_note = (
             f"This public edition leaves out {len(withheld)} confidential item(s) "
             f"({', '.join(i.reference for i in withheld)}): their titles, papers and minutes "
-            "are not published (000 §98).",
-            "warning",
+            "are not published (000 §98)."
         )
 
     writer.heading("Agenda", 0)
@@ -252,7 +253,7 @@ def build_meeting_pack(
         "until it is.",
         "note",
     )
-    _actions_table(writer, detail)
+    _actions_table(writer, detail, public)
 
     if detail.previous_meeting_id is not None:
         previous = meetings.meeting_detail(session, detail.previous_meeting_id, as_of=today)

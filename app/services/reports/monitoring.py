@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -324,7 +325,7 @@ def monitoring_data(
 
 
 def _commissioner_lines(
-    session: Session, by_commissioner: dict[object, list[Decimal]], reported: int,
+    session: Session, by_commissioner: dict[Any, list[Decimal]], reported: int,
     year: FinancialYear,
 ) -> list[CommissionerLine]:  # fmt: skip
     shares: dict[object, Decimal] = {}

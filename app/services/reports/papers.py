@@ -107,11 +107,11 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
     by_year: dict[FinancialYear, list[Dispute]] = defaultdict(list)
     for dispute in disputes:
         by_year[FinancialYear.containing(dispute.raised_on)].append(dispute)
-    rows = []
+    counts: list[list[object]] = []
     for year in sorted(by_year):
         items = by_year[year]
         arbitration = [d for d in items if any(s.stage == "arbitration_panel" for s in d.stages)]
-        rows.append(
+        counts.append(
             [
                 str(year),
                 len(items),
@@ -123,7 +123,7 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
     writer.table(
         ["Year raised", "Disputes", "Needing arbitration (10a)", "Decided (10b)",
          "Learning written up (10c)"],
-        rows,
+        counts,
         widths=[1.2, 1, 1.6, 1.2, 1.6],
         numeric=(1, 2, 3, 4),
     )  # fmt: skip
@@ -174,14 +174,14 @@ def add_directory(writer: ReportWriter, session: Session, today: date) -> None:
     )
     rows = []
     for definition in definitions:
-        record = responsibility.get(definition.service_line_id)
+        current = responsibility.get(definition.service_line_id)
         rows.append(
             [
                 definition.code,
                 definition.title,
-                bodies.get(record.body_id, "") if record else "Not assigned",
-                record.lead_commissioner if record else "",
-                record.lead_contact if record else "",
+                bodies.get(current.body_id, "") if current else "Not assigned",
+                current.lead_commissioner if current else "",
+                current.lead_contact if current else "",
                 ", ".join(sorted(providers.get(definition.service_line_id, []))),
             ]
         )
