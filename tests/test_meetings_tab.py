@@ -149,3 +149,42 @@ def test_attendance_marks_a_deputy_and_updates_the_quorum(qtbot, context: UiCont
     assert tab.attendance_model.row_at(0).name.endswith("(deputy)")
     assert "Quorum" in tab.quorum_label.text()
     assert tab.attendance_table.model().data(proxy.index(0, 2), Qt.ItemDataRole.DisplayRole)
+
+
+def test_self_assessment_is_edited_and_reaches_the_annual_report(
+    qtbot, qtmodeltester, context: UiContext
+) -> None:
+    from app.models import FinancialYear
+    from app.services import annual
+    from app.ui.assessment_dialog import AssessmentDialog
+
+    dialog = AssessmentDialog(context)
+    qtbot.addWidget(dialog)
+    qtmodeltester.check(dialog.fitness)
+    qtmodeltester.check(dialog.benchmarks)
+    assert dialog.fitness.rowCount() == 35  # seeded with every criterion of the framework
+    row = next(n for n in range(35) if dialog.fitness.index(n, 0).data() == "3.1")
+    assert dialog.fitness.setData(dialog.fitness.index(row, 3), "p")
+    assert dialog.fitness.setData(dialog.fitness.index(row, 4), "Joint working protocol")
+    measure = next(
+        n
+        for n in range(dialog.benchmarks.rowCount())
+        if dialog.benchmarks.index(n, 0).data() == "4"
+    )
+    index = dialog.benchmarks.index(measure, 4)
+    assert dialog.benchmarks.flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert dialog.benchmarks.setData(index, "65")
+    computed = next(
+        n
+        for n in range(dialog.benchmarks.rowCount())
+        if dialog.benchmarks.index(n, 0).data() == "5a"
+    )
+    assert not dialog.benchmarks.flags(dialog.benchmarks.index(computed, 4)) & (
+        Qt.ItemFlag.ItemIsEditable
+    )
+    year = FinancialYear.containing(AS_OF)
+    with context.database.reader() as session:
+        scored = {r.id: r for r in annual.fitness_review(session, year)}
+        bench = {r.id: r for r in annual.benchmark_table(session, year)}
+    assert scored["3.1"].score == "P" and scored["3.1"].evidence == "Joint working protocol"
+    assert bench["4"].years[2].text == "65%"

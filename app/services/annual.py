@@ -259,9 +259,14 @@ def benchmark_table(session: Session, year: FinancialYear) -> list[BenchmarkRow]
 
 
 def save_benchmark_entry(
-    session: Session, year: FinancialYear, measure: str, value: Decimal | None, comment: str
+    session: Session,
+    year: FinancialYear,
+    measure: str,
+    value: Decimal | None,
+    comment: str | None = None,
 ) -> None:
-    """Enter a measure the data cannot answer (a fraction for percentages: 0.85 = 85%)."""
+    """Enter a measure the data cannot answer (a fraction for percentages: 0.85 = 85%); a
+    comment of None keeps the one already entered."""
     require_write(session, Area.MEETINGS)
     codes = {row.id for row in benchmark_table(session, year)}
     if measure not in codes:
@@ -274,7 +279,9 @@ def save_benchmark_entry(
     if entry is None:
         entry = BenchmarkEntry(year_start=year.start_year, measure=measure)
         session.add(entry)
-    entry.value, entry.comment = value, comment
+    entry.value = value
+    if comment is not None:
+        entry.comment = comment
 
 
 def review_coverage(session: Session, today: date) -> tuple[int, int]:

@@ -32,6 +32,7 @@ from app.services import meetings
 from app.services.meetings import MeetingDetail
 from app.services.reports import write_meeting_packs
 from app.services.reports.word import write_agenda_docx, write_minutes_docx
+from app.ui.assessment_dialog import AssessmentDialog
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
@@ -233,6 +234,9 @@ class MeetingsTab(QWidget):
         )
         self.agenda_word = _button(self.tr("Agenda as &Word…"), self.tr("Agenda as Word"))
         self.minutes_word = _button(self.tr("Minutes as W&ord…"), self.tr("Minutes as Word"))
+        self.assessment = _button(
+            self.tr("Annual &self-assessment…"), self.tr("Edit the annual self-assessment")
+        )
         self.progress = QProgressBar()
         self.progress.setAccessibleName(self.tr("Progress of the meeting pack"))
         self.progress.setVisible(False)
@@ -309,6 +313,7 @@ class MeetingsTab(QWidget):
         right.setAccessibleName(self.tr("The meeting"))
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
+        top.addWidget(self.assessment)
         top.addWidget(self.agenda_word)
         top.addWidget(self.minutes_word)
         top.addWidget(self.pack_button)
@@ -372,6 +377,7 @@ class MeetingsTab(QWidget):
         self.agenda_word.clicked.connect(lambda: self.write_word(minutes=False))
         self.minutes_word.clicked.connect(lambda: self.write_word(minutes=True))
         self.progress_signals.changed.connect(self._progress)
+        self.assessment.clicked.connect(self.edit_assessment)
 
     # Loading -----------------------------------------------------------------------------
 
@@ -615,6 +621,10 @@ class MeetingsTab(QWidget):
         if line is not None:
             today = self.context.today()
             self.run_change(lambda s: meetings.set_action_status(s, line.id, "done", today))
+
+    @Slot()
+    def edit_assessment(self) -> None:
+        AssessmentDialog(self.context, self).exec()
 
     # Papers ------------------------------------------------------------------------------
 
