@@ -188,3 +188,22 @@ def test_self_assessment_is_edited_and_reaches_the_annual_report(
         bench = {r.id: r for r in annual.benchmark_table(session, year)}
     assert scored["3.1"].score == "P" and scored["3.1"].evidence == "Joint working protocol"
     assert bench["4"].years[2].text == "65%"
+
+
+def test_a_new_meeting_is_added_and_numbered_on(qtbot, context: UiContext) -> None:
+    from datetime import time as clock
+
+    from app.services import meetings
+
+    tab = MeetingsTab(context)
+    qtbot.addWidget(tab)
+    with context.database.session() as session:
+        body = next(b for b, name in meetings.body_choices(session) if "Group" in name)
+        created = meetings.create_meeting(session, body, date(2026, 12, 17), clock(14, 0))
+        item = meetings.add_agenda_item(session, created, "Extra business", minutes_allotted=20)
+        meetings.update_meeting(session, created, chair="Alison Ashby", status="planned")
+    tab.reload()
+    assert tab.select_meeting(created)
+    assert tab.detail is not None and tab.detail.chair == "Alison Ashby"
+    assert tab.detail.agenda[0].starts_at == "14:00"
+    assert item.reference.startswith("SCG 26/")

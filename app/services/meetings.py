@@ -906,3 +906,19 @@ def body_choices(session: Session) -> list[tuple[uuid.UUID, str]]:
         (body.id, body.name)
         for body in session.scalars(select(Body).where(_live(Body)).order_by(Body.name))
     ]
+
+
+MEETING_STATUSES = ("planned", "held", "cancelled")
+
+
+def update_meeting(session: Session, meeting_id: uuid.UUID, **changes: object) -> None:
+    """Change a meeting's date, start time, venue, chair or status."""
+    meeting = _meeting_for_change(session, meeting_id)
+    allowed = {"held_on", "starts_at", "venue", "chair", "status"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InputRejected(f"a meeting has no {', '.join(sorted(unknown))}")
+    if changes.get("status", meeting.status) not in MEETING_STATUSES:
+        raise InputRejected(f"'{changes['status']}' is not a meeting status")
+    for name, value in changes.items():
+        setattr(meeting, name, value)

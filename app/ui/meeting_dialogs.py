@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QUrl, Slot
+from PySide6.QtCore import QDate, QTime, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -238,6 +239,61 @@ class DecisionDialog(QDialog):
             "votes_for": self._decimal(self.votes_for) if binding else None,
             "votes_eligible": self._decimal(self.votes_eligible) if binding else None,
             "notice_given_on": self.notice_date(),
+        }
+
+
+class MeetingDialog(QDialog):
+    """A new meeting (its body, date, time and venue), or an existing one's details."""
+
+    def __init__(
+        self,
+        bodies: list[tuple[Any, str]],
+        detail: MeetingDetail | None,
+        today: date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Meeting") if detail else self.tr("New meeting"))
+        self.setAccessibleName(self.windowTitle())
+        self.body = _named(QComboBox(), self.tr("Body"))
+        for body_id, name in bodies:
+            self.body.addItem(name, body_id)
+        if detail is not None:
+            self.body.setCurrentIndex(max(0, self.body.findData(detail.body_id)))
+            self.body.setEnabled(False)
+        self.held_on = _named(QDateEdit(QDate(detail.held_on if detail else today)),
+                              self.tr("Date"))  # fmt: skip
+        self.held_on.setCalendarPopup(True)
+        self.held_on.setDisplayFormat("d MMM yyyy")
+        self.starts_at = _named(QTimeEdit(), self.tr("Start time"))
+        self.starts_at.setDisplayFormat("HH:mm")
+        self.starts_at.setTime(QTime(detail.starts_at) if detail else QTime(10, 0))
+        self.venue = _named(QLineEdit(detail.venue if detail else ""), self.tr("Venue"))
+        self.chair = _named(QLineEdit(detail.chair if detail else ""), self.tr("Chair"))
+        self.status = _named(QComboBox(), self.tr("Status"))
+        for status in ("planned", "held", "cancelled"):
+            self.status.addItem(self.tr(status.capitalize()), status)
+        if detail is not None:
+            self.status.setCurrentIndex(max(0, self.status.findData(detail.status)))
+        form = QFormLayout()
+        form.addRow(self.tr("&Body:"), self.body)
+        form.addRow(self.tr("&Date:"), self.held_on)
+        form.addRow(self.tr("&Starts at:"), self.starts_at)
+        form.addRow(self.tr("&Venue:"), self.venue)
+        form.addRow(self.tr("&Chair:"), self.chair)
+        form.addRow(self.tr("S&tatus:"), self.status)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+        self.resize(480, 240)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "held_on": self.held_on.date().toPython(),
+            "starts_at": self.starts_at.time().toPython(),
+            "venue": self.venue.text().strip(),
+            "chair": self.chair.text().strip(),
+            "status": self.status.currentData(),
         }
 
 

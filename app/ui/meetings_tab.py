@@ -41,6 +41,7 @@ from app.ui.meeting_dialogs import (
     AgendaItemDialog,
     DecisionDialog,
     DeclarationDialog,
+    MeetingDialog,
     PackReadyDialog,
     describe,
 )
@@ -220,6 +221,10 @@ class MeetingsTab(QWidget):
         self.meeting_table, self.meeting_model = _table(
             MEETING_COLUMNS, self.tr("Meetings"), self.tr("Meetings")
         )
+        self.new_meeting_button = _button(
+            self.tr("New &meeting…"), self.tr("Add a meeting"), "Ctrl+Shift+N"
+        )
+        self.meeting_details = _button(self.tr("De&tails…"), self.tr("Edit the meeting's details"))
         self.heading = QLabel()
         self.heading.setAccessibleName(self.tr("Meeting"))
         self.heading.setWordWrap(True)
@@ -324,7 +329,17 @@ class MeetingsTab(QWidget):
         right_layout.addWidget(self.pages, 1)
         splitter = QSplitter()
         splitter.setAccessibleName(self.tr("Meetings and the chosen meeting"))
-        splitter.addWidget(self.meeting_table)
+        left = QWidget()
+        left.setAccessibleName(self.tr("Meetings list"))
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.new_meeting_button)
+        left_buttons.addWidget(self.meeting_details)
+        left_buttons.addStretch(1)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(left_buttons)
+        left_layout.addWidget(self.meeting_table, 1)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([420, 980])
@@ -378,6 +393,8 @@ class MeetingsTab(QWidget):
         self.minutes_word.clicked.connect(lambda: self.write_word(minutes=True))
         self.progress_signals.changed.connect(self._progress)
         self.assessment.clicked.connect(self.edit_assessment)
+        self.new_meeting_button.clicked.connect(self.new_meeting)
+        self.meeting_details.clicked.connect(self.edit_meeting)
 
     # Loading -----------------------------------------------------------------------------
 
@@ -621,6 +638,42 @@ class MeetingsTab(QWidget):
         if line is not None:
             today = self.context.today()
             self.run_change(lambda s: meetings.set_action_status(s, line.id, "done", today))
+
+    @Slot()
+    def new_meeting(self) -> None:
+        with self.context.database.reader() as session:
+            bodies = meetings.body_choices(session)
+        dialog = MeetingDialog(bodies, None, self.context.today(), self)
+        if not dialog.exec():
+            return
+        values = dialog.values()
+        body_id = dialog.body.currentData()
+
+        def create(session: Any) -> uuid.UUID:
+            meeting_id = meetings.create_meeting(
+                session, body_id, values["held_on"], values["starts_at"], values["venue"]
+            )
+            meetings.update_meeting(session, meeting_id, chair=values["chair"])
+            return meeting_id
+
+        created = self.run_change(create)
+        if isinstance(created, uuid.UUID):
+            self.detail = None
+            with self.context.database.reader() as session:
+                self.meeting_model.set_rows(meetings.list_meetings(session))
+            self.select_meeting(created)
+
+    @Slot()
+    def edit_meeting(self) -> None:
+        if self.detail is None:
+            return
+        with self.context.database.reader() as session:
+            bodies = meetings.body_choices(session)
+        dialog = MeetingDialog(bodies, self.detail, self.context.today(), self)
+        if dialog.exec():
+            values = dialog.values()
+            meeting_id = self.detail.id
+            self.run_change(lambda s: meetings.update_meeting(s, meeting_id, **values))
 
     @Slot()
     def edit_assessment(self) -> None:
