@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -341,6 +342,10 @@ class MeetingsTab(QWidget):
         left_layout.addWidget(self.meeting_table, 1)
         splitter.addWidget(left)
         splitter.addWidget(right)
+        # The panes may be narrower than their buttons want, so the window can still be made
+        # small (its other tabs need little room).
+        for pane in (left, right):
+            pane.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([420, 980])
         layout = QVBoxLayout(self)

@@ -478,7 +478,7 @@ def add_monitoring(writer: ReportWriter, data: MonitoringData, charts: int = 8) 
          _thousands(totals["forecast_year_cost"]), _thousands(totals["plan_year_cost"])]
     )  # fmt: skip
     writer.table(
-        headers, rows, widths=[3.0, 2.4, 1.2, 1.2, 1.0, 0.8, 1.2, 1.2],
+        headers, rows, widths=[2.8, 2.2, 1.2, 1.2, 1.0, 0.8, 1.35, 1.35],
         numeric=range(2, 8), total=True, highlight=highlight,
     )  # fmt: skip
     writer.paragraph(
@@ -529,6 +529,11 @@ def add_monitoring(writer: ReportWriter, data: MonitoringData, charts: int = 8) 
         f"margins is {format_money(over)}. The table compares sharing it by capitation share "
         "(the pooled approach) with sharing it by each PCT's use."
     )
+    if not over:
+        writer.paragraph(
+            "No spend is forecast above the margins, so nothing falls to be shared.", "note"
+        )
+        return
     writer.table(
         ["Commissioner", "Capitation share", "Share of use", "By capitation", "By use",
          "Difference"],
