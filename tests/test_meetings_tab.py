@@ -207,3 +207,22 @@ def test_a_new_meeting_is_added_and_numbered_on(qtbot, context: UiContext) -> No
     assert tab.detail is not None and tab.detail.chair == "Alison Ashby"
     assert tab.detail.agenda[0].starts_at == "14:00"
     assert item.reference.startswith("SCG 26/")
+
+
+@pytest.mark.parametrize("kind", ["monitoring", "decisions", "attention"])
+def test_any_report_is_written_from_the_application_in_a_worker(
+    qtbot, context: UiContext, tmp_path: Path, kind: str
+) -> None:
+    from app.ui.report_dialog import ReportDialog
+
+    dialog = ReportDialog(context, kind)
+    qtbot.addWidget(dialog)
+    dialog.preview = False
+    if kind == "decisions":
+        dialog.use_period.setChecked(True)
+        assert dialog.request().start is not None and dialog.request().meeting is None
+    path = tmp_path / f"{kind}.pdf"
+    with qtbot.waitSignal(dialog.written, timeout=60_000) as blocker:
+        dialog.write_to(path)
+    assert blocker.args[0].pages == len(PdfReader(path).pages)
+    assert dialog.buttons.isEnabled()

@@ -28,6 +28,7 @@ from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
 from app.ui.home_tab import HomeTab
 from app.ui.meetings_tab import MeetingsTab
+from app.ui.report_dialog import ReportDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.table_view import DataTableView
 
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         bar.setAccessibleName(self.tr("Menu bar"))
         file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self._action("&Back up database…", self.back_up, "Ctrl+Shift+B"))
+        file_menu.addAction(self._action("&Report (PDF)…", self.write_report, "Ctrl+R"))
         file_menu.addAction(self._action("&Settings…", self.edit_settings, "Ctrl+,"))
         file_menu.addSeparator()
         file_menu.addAction(
@@ -220,6 +222,10 @@ class MainWindow(QMainWindow):
             show_error(error, self.context.log_file, self.tr("Back up"))
             return
         self.statusBar().showMessage(self.tr("Backed up to {0}").format(path), 8000)
+
+    @Slot()
+    def write_report(self) -> None:
+        ReportDialog(self.context, parent=self).exec()
 
     @Slot()
     def edit_settings(self) -> None:
