@@ -241,3 +241,21 @@ def test_meeting_found_by_date_or_id(demo_database: Database) -> None:
         assert meetings.find_meeting(session, str(row.id)).id == row.id
         with pytest.raises(InputRejected):
             meetings.find_meeting(session, "not-a-meeting")
+
+
+def test_the_rules_of_the_sources_decide_as_the_sources_say() -> None:
+    presets = {p.key: p for p in meetings.rule_presets()}
+    northern = presets["northern_scg"]
+    assert vote_outcome(
+        northern.voting_rule, northern.threshold, Decimal("0.75"), Decimal(1)
+    ).carried
+    assert not vote_outcome(
+        northern.voting_rule, northern.threshold, Decimal("0.749999"), Decimal(1)
+    ).carried
+    thames = presets["thames_valley_lscg"]
+    assert vote_outcome(thames.voting_rule, thames.threshold, Decimal(12), Decimal(16)).carried
+    assert not vote_outcome(thames.voting_rule, thames.threshold, Decimal(11), Decimal(16)).carried
+    nwl = presets["north_west_london_lscg"]
+    assert nwl.rule_of == 8 and nwl.notice_days == 30
+    assert vote_outcome(nwl.voting_rule, nwl.threshold, Decimal(6), Decimal(8), 8).carried
+    assert not vote_outcome(nwl.voting_rule, nwl.threshold, Decimal(5), Decimal(8), 8).carried

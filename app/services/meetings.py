@@ -922,3 +922,37 @@ def update_meeting(session: Session, meeting_id: uuid.UUID, **changes: object) -
         raise InputRejected(f"'{changes['status']}' is not a meeting status")
     for name, value in changes.items():
         setattr(meeting, name, value)
+
+
+@dataclass(frozen=True)
+class RulePreset:
+    """A voting rule of the sources (voting_rules.json), ready to give a body."""
+
+    key: str
+    body: str
+    voting_rule: str
+    threshold: Decimal  # a fraction for weighted and proportion rules, a count for count
+    rule_of: int | None
+    notice_days: int
+
+
+def rule_presets() -> list[RulePreset]:
+    """The rules seen in the sources: Northern SCG, Thames Valley and North West London."""
+    from app.services.reference_data import read_json
+
+    data = read_json("voting_rules.json")
+    presets = []
+    for rule in data["rules"]:
+        percent = rule["kind"] in (VotingRule.WEIGHTED_SHARE, VotingRule.PROPORTION)
+        threshold = Decimal(str(rule["threshold"]))
+        presets.append(
+            RulePreset(
+                key=rule["key"],
+                body=rule["body"],
+                voting_rule=rule["kind"],
+                threshold=threshold / 100 if percent else threshold,
+                rule_of=rule["of"],
+                notice_days=int(data["financial_notice_days"]),
+            )
+        )
+    return presets

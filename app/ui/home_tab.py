@@ -73,6 +73,8 @@ class HomeTab(QWidget):
         self.refresh_button = QPushButton(self.tr("&Refresh"))
         self.refresh_button.setAccessibleName(self.tr("Refresh the list"))
         self.refresh_button.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.report_button = QPushButton(self.tr("As a &report (PDF)…"))
+        self.report_button.setAccessibleName(self.tr("Write the list as a PDF report"))
         self.open_button = QPushButton(self.tr("&Open"))
         self.open_button.setAccessibleName(self.tr("Open the selected record"))
         self.open_button.setToolTip(self.tr("Open the record (Enter or double-click)"))
@@ -98,6 +100,7 @@ class HomeTab(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(title, 1)
         bar.addWidget(self.open_button)
+        bar.addWidget(self.report_button)
         bar.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -112,6 +115,7 @@ class HomeTab(QWidget):
         self.table.doubleClicked.connect(self._open_index)
         self.open_button.clicked.connect(self.open_selected)
         self.refresh_button.clicked.connect(self.reload)
+        self.report_button.clicked.connect(self.write_report)
         self.reload()
 
     @Slot()
@@ -131,6 +135,12 @@ class HomeTab(QWidget):
             if items
             else self.tr("Nothing needs attention on {0}.").format(format_date(today))
         )
+
+    @Slot()
+    def write_report(self) -> None:
+        from app.ui.report_dialog import ReportDialog
+
+        ReportDialog(self.context, "attention", self).exec()
 
     def selected_item(self) -> attention.AttentionItem | None:
         index = self.table.currentIndex()
