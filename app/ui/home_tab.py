@@ -21,6 +21,7 @@ from app.services import attention
 from app.ui.context import UiContext
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
+from app.ui.report_dialog import ReportDialog
 from app.ui.table_view import DataTableView
 
 COLUMNS = [
@@ -138,8 +139,6 @@ class HomeTab(QWidget):
 
     @Slot()
     def write_report(self) -> None:
-        from app.ui.report_dialog import ReportDialog
-
         ReportDialog(self.context, "attention", self).exec()
 
     def selected_item(self) -> attention.AttentionItem | None:
