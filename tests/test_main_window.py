@@ -47,7 +47,7 @@ def window(qtbot, demo_database, tmp_path: Path) -> MainWindow:
 def test_the_window_opens_with_a_tab_for_each_area(window: MainWindow) -> None:
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == [title for _, title, _ in AREAS]
-    assert titles[0] == "National Definitions Set"
+    assert titles[0] == "Home"
 
 
 def test_the_status_bar_names_the_database_and_the_user(window: MainWindow) -> None:

@@ -49,6 +49,7 @@ from app.models import (
 )
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
+from app.services.demo_meetings import add_meetings_demo
 from app.services.reference_data import FIRST_EDITION
 from app.store.database import Database
 
@@ -486,6 +487,7 @@ def build_demo(database: Database, as_of: date) -> DemoSummary:
         add_logs_demo(demo)
         session.flush()
         add_definitions_demo(demo)
+        add_meetings_demo(demo)
         session.flush()
         return summarise(demo)
 

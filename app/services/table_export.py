@@ -12,21 +12,16 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
-from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from reportlab import __file__ as reportlab_file
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape, portrait
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -41,6 +36,19 @@ from reportlab.platypus import Table as PdfTable
 from app import APP_TITLE
 from app.errors import InputRejected
 from app.formatting import format_date
+from app.services.pdf import (
+    BOLD_FONT,
+    FONT,
+    GREY_TEXT,
+    NHS_BLUE,
+    RULE,
+    SHADE,
+    NumberedCanvas,
+    fit_text,
+    markup,
+    register_fonts,
+    style,
+)
 
 
 @dataclass
@@ -308,50 +316,21 @@ def write_xlsx(table: Table, path: str | os.PathLike[str]) -> None:
 # ---------------------------------------------------------------------------------------------
 # PDF
 
-_FONT = "Vera"
-_BOLD_FONT = "VeraBd"
+_FONT = FONT
+_BOLD_FONT = BOLD_FONT
 _FONT_SIZES = (8.0, 7.0, 6.0)  # smaller type only when the columns would not fit otherwise
-_HEADER_BLUE = colors.HexColor("#005EB8")  # NHS blue
-_SHADE = colors.HexColor("#EEF3F7")
-_RULE = colors.HexColor("#AEB7BD")
-_GREY_TEXT = colors.HexColor("#425563")
+_HEADER_BLUE = NHS_BLUE
+_SHADE = SHADE
+_RULE = RULE
+_GREY_TEXT = GREY_TEXT
 _CELL_PADDING = 4
 _MARGIN = 15 * mm
 _TOP_MARGIN = 22 * mm
 _BOTTOM_MARGIN = 20 * mm
 _PORTRAIT_COLUMNS = 6
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _register_fonts() -> None:
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    folder = os.path.join(os.path.dirname(reportlab_file), "fonts")
-    pdfmetrics.registerFont(TTFont(_FONT, os.path.join(folder, "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(_BOLD_FONT, os.path.join(folder, "VeraBd.ttf")))
-    pdfmetrics.registerFontFamily(
-        _FONT, normal=_FONT, bold=_BOLD_FONT, italic=_FONT, boldItalic=_BOLD_FONT
-    )
-
-
-def _style(name: str, size: float, **kwargs: Any) -> ParagraphStyle:
-    # bulletFontName too: its default is Helvetica, which would then be referenced unembedded.
-    options: dict[str, Any] = {
-        "fontName": _FONT,
-        "bulletFontName": _FONT,
-        "fontSize": size,
-        "leading": size * 1.25,
-        "alignment": TA_LEFT,
-    }
-    options.update(kwargs)
-    return ParagraphStyle(name, **options)
-
-
-def _markup(text: str) -> str:
-    """Text made safe for a reportlab Paragraph, line breaks kept."""
-    clean = _CONTROL_CHARACTERS.sub("", text).replace("\t", " ")
-    lines = clean.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br/>".join(escape(line) for line in lines)
+_register_fonts = register_fonts
+_style = style
+_markup = markup
 
 
 def column_widths(natural: list[float], minimum: list[float], available: float) -> list[float]:
@@ -469,32 +448,7 @@ class _PageDecoration:
 
 
 def _fit(text: str, width: float) -> str:
-    if pdfmetrics.stringWidth(text, _FONT, 7.5) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", _FONT, 7.5) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
-    """Holds every page back until the end, so each can say how many pages there are."""
-
-    def __init__(self, *args: Any, decoration: _PageDecoration, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._decoration = decoration
-        self._pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        count = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._decoration.draw(self, number, count)
-            super().showPage()
-        super().save()
+    return fit_text(text, width)
 
 
 def _pdf_table(table: Table, available: float, split_in_row: bool) -> Flowable:
@@ -582,7 +536,7 @@ def write_pdf(table: Table, path: str | os.PathLike[str], printed_on: date) -> N
         if not table.rows:
             story.append(Spacer(1, 3 * mm))
             story.append(Paragraph("There are no rows in this table.", _style("empty", 9)))
-        document.build(story, canvasmaker=partial(_NumberedCanvas, decoration=decoration))
+        document.build(story, canvasmaker=partial(NumberedCanvas, decorate=decoration.draw))
 
     def write(target: Path) -> None:
         try:

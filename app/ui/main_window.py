@@ -28,15 +28,20 @@ from app.ui.definitions_tab import DefinitionsTab
 from app.ui.disputes_tab import DisputesTab
 from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
+from app.ui.home_tab import HomeTab
+from app.ui.meetings_tab import MeetingsTab
+from app.ui.report_dialog import ReportDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.table_view import DataTableView
 
 # Each area of work: its tab, its title, and its user guide (resources/help/<area>.md).
 TabFactory = Callable[[UiContext], QWidget]
 AREAS: list[tuple[str, str, TabFactory]] = [
+    ("home", "Home", HomeTab),
     ("definitions", "National Definitions Set", DefinitionsTab),
     ("case-studies", "Case studies", CaseStudiesTab),
     ("disputes", "Disputes", DisputesTab),
+    ("meetings", "Meetings", MeetingsTab),
 ]
 GUIDES = [("getting-started", "Getting started")] + [(a, t) for a, t, _ in AREAS]
 
@@ -68,6 +73,9 @@ class MainWindow(QMainWindow):
             tab = factory(context)
             tab.setObjectName(f"{area}Tab")
             self.tabs.addTab(tab, self.tr(title))
+            opener = getattr(tab, "open_requested", None)
+            if opener is not None:
+                opener.connect(self.open_record)
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
@@ -91,6 +99,7 @@ class MainWindow(QMainWindow):
         bar.setAccessibleName(self.tr("Menu bar"))
         file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self._action("&Back up database…", self.back_up, "Ctrl+Shift+B"))
+        file_menu.addAction(self._action("&Report (PDF)…", self.write_report, "Ctrl+R"))
         file_menu.addAction(self._action("&Settings…", self.edit_settings, "Ctrl+,"))
         file_menu.addSeparator()
         file_menu.addAction(
@@ -168,6 +177,33 @@ class MainWindow(QMainWindow):
         if table is not None:
             table.print_action.trigger()
 
+    # Opening a record from another tab -------------------------------------------------
+
+    def tab_for(self, area: str) -> QWidget | None:
+        for number in range(self.tabs.count()):
+            tab = self.tabs.widget(number)
+            if getattr(tab, "area", None) == area:
+                return tab
+        return None
+
+    @Slot(str, str, object)
+    def open_record(self, area: str, record_type: str, record_id: object) -> None:
+        """Switch to the tab that shows a record and open it there (or at least select it)."""
+        tab = self.tab_for(area)
+        if tab is None:
+            self.statusBar().showMessage(
+                self.tr("This version has no tab for {0} yet.").format(area), 8000
+            )
+            return
+        self.tabs.setCurrentWidget(tab)
+        show = getattr(tab, "show_record", None)
+        if show is not None:
+            show(record_type, record_id)
+            return
+        table = tab.findChild(DataTableView)
+        if table is not None:
+            _select_row_with_id(table, record_id)
+
     # Commands ----------------------------------------------------------------------------
 
     @Slot()
@@ -190,6 +226,10 @@ class MainWindow(QMainWindow):
             show_error(error, self.context.log_file, self.tr("Back up"))
             return
         self.statusBar().showMessage(self.tr("Backed up to {0}").format(path), 8000)
+
+    @Slot()
+    def write_report(self) -> None:
+        ReportDialog(self.context, parent=self).exec()
 
     @Slot()
     def edit_settings(self) -> None:
@@ -243,6 +283,24 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
+
+
+def _select_row_with_id(table: DataTableView, record_id: object) -> bool:
+    """Select the row whose record has `record_id` (models over rows with an `id`)."""
+    proxy = table.model()
+    source = proxy.sourceModel() if hasattr(proxy, "sourceModel") else proxy
+    rows = source.rows() if hasattr(source, "rows") else []
+    for number, row in enumerate(rows):
+        if getattr(row, "id", None) == record_id:
+            index = source.index(number, 0)
+            if proxy is not source:
+                index = proxy.mapFromSource(index)
+            if index.isValid():
+                table.setCurrentIndex(index)
+                table.scrollTo(index)
+                table.setFocus()
+                return True
+    return False
 
 
 def _with_suffix(path: str, suffix: str) -> Path:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger("app.ui.tasks")
 
@@ -22,7 +22,10 @@ class Task(QRunnable):
     def __init__(self, work: Callable[[], Any]) -> None:
         super().__init__()
         self.work = work
-        self.signals = TaskSignals()
+        # Owned by the application, not by this Python object: the caller may drop the task
+        # in its slot while the pool's thread is still returning from the emit. The signals
+        # are deleted from the event loop once their report has been delivered.
+        self.signals = TaskSignals(QCoreApplication.instance())
         self.setAutoDelete(False)
 
     def run(self) -> None:
@@ -42,7 +45,11 @@ def start_task(
 ) -> Task:
     """Run `work` on the global thread pool; keep the returned task alive until it reports."""
     task = Task(work)
-    task.signals.finished.connect(on_finished)
-    task.signals.failed.connect(on_failed)
+    signals = task.signals
+    signals.finished.connect(on_finished)
+    signals.failed.connect(on_failed)
+    # Connected last, so it runs after the report has been handled.
+    signals.finished.connect(lambda _result: signals.deleteLater())
+    signals.failed.connect(lambda _error: signals.deleteLater())
     QThreadPool.globalInstance().start(task)
     return task

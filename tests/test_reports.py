@@ -1,0 +1,200 @@
+"""PDF reports read back: text, pages, bookmarks, embedded fonts, public packs, sameness."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.cli import main
+from app.formatting import format_money
+from app.models import Dispute
+from app.services import meetings
+from app.services.reports import KINDS, ReportRequest, write_meeting_packs, write_report
+from app.services.reports.monitoring import monitoring_data
+from app.services.reports.word import write_agenda_docx, write_minutes_docx
+from app.store.database import Database
+
+AS_OF = date(2026, 11, 24)  # as conftest builds the demo
+
+
+def _text(path: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def _held_meeting(database: Database) -> meetings.MeetingRow:
+    with database.reader() as session:
+        rows = meetings.list_meetings(session)
+    return next(r for r in rows if r.status == "held" and r.body_short_name == "SCG")
+
+
+@pytest.fixture
+def packs(demo_database: Database, tmp_path: Path) -> tuple[Path, Path, meetings.MeetingDetail]:
+    meeting = _held_meeting(demo_database)
+    full, public = tmp_path / "full.pdf", tmp_path / "public.pdf"
+    write_meeting_packs(demo_database, str(meeting.id), full, public, AS_OF)
+    with demo_database.reader() as session:
+        detail = meetings.meeting_detail(session, meeting.id)
+    return full, public, detail
+
+
+def test_pack_pages_say_n_of_n_and_carry_the_body_and_title(packs: tuple) -> None:
+    full, _public, detail = packs
+    reader = PdfReader(full)
+    count = len(reader.pages)
+    assert count > 4
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert f"Page {number} of {count}" in text
+        assert detail.body in text
+    assert "CONFIDENTIAL" in reader.pages[0].extract_text()
+
+
+def test_pack_has_bookmarks_and_a_contents_page(packs: tuple) -> None:
+    full, _public, _detail = packs
+    reader = PdfReader(full)
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert "Agenda" in titles and "Action log" in titles and "Contents" in titles
+    assert "Contents" in reader.pages[1].extract_text()
+
+
+def test_every_font_is_embedded(packs: tuple) -> None:
+    full, _public, _detail = packs
+    reader = PdfReader(full)
+    seen = set()
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            descendant = (
+                font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            )
+            descriptor = descendant.get("/FontDescriptor")
+            assert descriptor is not None, font["/BaseFont"]
+            descriptor = descriptor.get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            seen.add(str(font["/BaseFont"]))
+    assert seen and not any("Helvetica" in name or "Times" in name for name in seen)
+
+
+def test_public_pack_leaves_out_confidential_items_and_says_so(
+    packs: tuple, demo_database: Database
+) -> None:
+    full, public, detail = packs
+    confidential = [i for i in detail.agenda if i.confidential]
+    assert confidential
+    full_text, public_text = _text(full), _text(public)
+    with demo_database.reader() as session:
+        dispute_titles = list(session.scalars(select(Dispute.title)))
+    for item in confidential:
+        assert item.title in full_text
+        assert item.title not in public_text
+        assert item.minutes not in public_text
+        assert item.reference in public_text
+    flat = re.sub(r"\s+", " ", public_text)
+    for title in dispute_titles:
+        assert title not in flat
+    assert "leaves out" in flat
+    assert "CONFIDENTIAL" not in public_text
+
+
+def test_same_data_and_date_give_a_byte_identical_file(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    meeting = _held_meeting(demo_database)
+    request = ReportRequest("meeting-pack", AS_OF, meeting=str(meeting.id))
+    write_report(demo_database, request, tmp_path / "a.pdf")
+    write_report(demo_database, request, tmp_path / "b.pdf")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_monitoring_report_figures_equal_the_data(demo_database: Database, tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.pdf"
+    write_report(demo_database, ReportRequest("monitoring", AS_OF), path)
+    with demo_database.reader() as session:
+        data = monitoring_data(session, as_of=AS_OF)
+    totals = data.totals()
+    text = re.sub(r"\s+", " ", _text(path))
+    assert format_money(totals["actual_to_date_cost"]) in text
+    assert format_money(totals["plan_to_date_cost"]) in text
+    assert format_money(totals["forecast_year_cost"]) in text
+    assert format_money(data.over_margin_total) in text
+    for line in data.lines[:5]:
+        assert line.provider.split()[0] in text
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "meeting-pack"])
+def test_every_report_kind_is_written(demo_database: Database, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"{kind}.pdf"
+    request = ReportRequest(
+        kind, AS_OF, start=date(2025, 4, 1) if kind == "decisions" else None,
+        end=date(2026, 11, 30) if kind == "decisions" else None,
+    )  # fmt: skip
+    written = write_report(demo_database, request, path)
+    reader = PdfReader(path)
+    assert len(reader.pages) == written.pages
+    assert f"Page 1 of {written.pages}" in reader.pages[0].extract_text()
+
+
+def test_annual_report_has_the_framework_and_the_benchmarking_tool(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "annual.pdf"
+    write_report(demo_database, ReportRequest("annual", AS_OF), path)
+    text = re.sub(r"\s+", " ", _text(path))
+    headings = (
+        "Service Designation",
+        "Service Review",
+        "Routine Contract Management",
+        "fitness-for-purpose",
+        "Benchmarking tool",
+        "Disputes needing arbitration",
+    )
+    for heading in headings:
+        assert heading in text
+
+
+def test_attention_report_lists_what_needs_attention(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "attention.pdf"
+    write_report(demo_database, ReportRequest("attention", AS_OF), path)
+    text = _text(path)
+    assert "Designations ending within 12 months" in text
+    assert "Publish the approved minutes" in text
+
+
+def test_cli_writes_a_report_and_lists_meetings(
+    demo_database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(demo_database.path)
+    assert main(["meetings", "list", "--json", "--db", db]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    held = next(r for r in rows if r["status"] == "held")
+    out = tmp_path / "pack.pdf"
+    code = main(["report", "meeting-pack", "--meeting", held["held_on"], "--public",
+                 "--out", str(out), "--db", db, "--as-of", "2026-11-24"])  # fmt: skip
+    assert code == 0 and out.exists()
+    assert main(["report", "decisions", "--out", str(out), "--db", db]) == 3
+
+
+def test_agenda_and_minutes_as_docx(packs: tuple, tmp_path: Path) -> None:
+    from docx import Document
+
+    _full, _public, detail = packs
+    agenda = write_agenda_docx(detail, tmp_path / "agenda.docx", public=True)
+    minutes = write_minutes_docx(detail, tmp_path / "minutes.docx")
+    agenda_text = "\n".join(
+        cell.text
+        for table in Document(str(agenda)).tables
+        for row in table.rows
+        for cell in row.cells
+    )
+    assert detail.agenda[0].title in agenda_text
+    assert all(i.title not in agenda_text for i in detail.agenda if i.confidential)
+    assert any(detail.agenda[2].title in p.text for p in Document(str(minutes)).paragraphs)
