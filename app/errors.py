@@ -29,6 +29,18 @@ class NewerDatabase(DatabaseRefused):
     pass
 
 
+class ServerBehind(DatabaseRefused):
+    """The team's server is at an older schema; an administrator upgrades it on purpose."""
+
+
+class ServerUnavailable(DatabaseRefused):
+    """The database server could not be reached."""
+
+
+class DatabaseInUse(DatabaseRefused):
+    """Another copy of the application has the database file open."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem with an input, located as a spreadsheet user would find it."""

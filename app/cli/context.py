@@ -47,8 +47,14 @@ class CommandContext:
     settings: Settings
     json: bool = False
 
-    def open(self, seed: bool = True) -> Database:
-        return open_database(self.database_target, user=self.user, seed=seed)
+    def open(self, seed: bool = True, upgrade_server: bool = False) -> Database:
+        return open_database(
+            self.database_target,
+            user=self.user,
+            seed=seed,
+            upgrade_server=upgrade_server,
+            server_backup_dir=self.settings.data_dir() / "backups",
+        )
 
     @property
     def log_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from app.errors import CommissioningError, InputRejected
 from app.store.backup import backup_name, backup_sqlite, restore_sqlite
@@ -16,6 +16,7 @@ from app.store.database import (
     head_revision,
     inspect_sqlite_file,
     known_revisions,
+    libpq_url,
 )
 
 
@@ -30,7 +31,7 @@ class CheckReport:
 
 
 def check_database(database: Database) -> CheckReport:
-    """The full check: storage integrity, foreign keys and the schema's revision."""
+    """The full check: storage integrity, foreign keys, the schema's revision and its tables."""
     report = CheckReport()
     with database.engine.connect() as connection:
         if database.engine.dialect.name == "sqlite":
@@ -43,20 +44,66 @@ def check_database(database: Database) -> CheckReport:
                 report.problems.append(
                     f"foreign key: row {rowid} of {table} refers to a missing {parent}"
                 )
+        else:
+            version = connection.execute(text("SHOW server_version")).scalar()
+            report.notes.append(
+                f"server: PostgreSQL {version}; storage and foreign keys are kept by the server"
+            )
+            unchecked = connection.execute(
+                text(
+                    "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+                    "WHERE NOT convalidated AND connamespace = current_schema()::regnamespace"
+                )
+            ).all()
+            report.problems.extend(
+                f"constraint: {name} on {table} is not validated" for table, name in unchecked
+            )
+        differences = _schema_differences(connection)
     revision = _server_revision(database.engine)
     head = head_revision()
     if revision == head:
         report.notes.append(f"schema: at the current revision {head}")
     else:
         report.problems.append(f"schema: at revision {revision}, the product expects {head}")
+    if differences:
+        report.problems.extend(f"schema: {difference}" for difference in differences)
+    else:
+        report.notes.append("schema: tables and columns are those the product expects")
     return report
 
 
-def _require_file(database: Database) -> Path:
+def _schema_differences(connection: Connection) -> list[str]:
+    """What differs between the database's tables and the product's models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import Base
+
+    context = MigrationContext.configure(connection)
+    return [_describe(difference) for difference in compare_metadata(context, Base.metadata)]
+
+
+def _describe(difference: object) -> str:
+    if isinstance(difference, tuple) and difference and isinstance(difference[0], str):
+        action, *rest = difference
+        names = [getattr(item, "name", None) or str(item) for item in rest if item is not None]
+        return f"{action.replace('_', ' ')} {' '.join(names[:3])}"
+    return str(difference)
+
+
+def _require_file(database: Database, action: str = "backup") -> Path:
     path = database.path
     if path is None:
+        server = libpq_url(database.url.set(password=None))
+        how = (
+            f"back it up with pg_dump --format=custom --file=FILE '{server}'"
+            if action == "backup"
+            else f"restore a pg_dump file with pg_restore --clean --if-exists --dbname='{server}' "
+            "FILE (an administrator, with colleagues disconnected)"
+        )
         raise CommissioningError(
-            "Backups of a server database are made with the server's own tools (pg_dump)."
+            f"{database.display_name} is a PostgreSQL server database: its {action}s are made "
+            f"with the server's own tools, not by this command. To {how}."
         )
     return path
 
@@ -71,7 +118,7 @@ def restore_database(database: Database, backup: Path) -> Path:
 
     Returns the path of the safety copy of the state before the restore.
     """
-    path = _require_file(database)
+    path = _require_file(database, "restore")
     if not backup.is_file():
         raise InputRejected(f"{backup}: no such file")
     try:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
+from app.errors import (
+    CommissioningError,
+    CorruptDatabase,
+    NewerDatabase,
+    NotADatabase,
+    ServerBehind,
+    ServerUnavailable,
+)
 from app.store import stamping  # noqa: F401  (registers the flush listener)
 from app.store.backup import backup_name, backup_sqlite
 
@@ -44,12 +55,31 @@ def known_revisions() -> set[str]:
     return {revision.revision for revision in script.walk_revisions()}
 
 
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+UPGRADE_COMMAND = "commissioning init --upgrade-server"
+
+
 def resolve_url(target: str | os.PathLike[str]) -> URL:
-    """A path or any SQLAlchemy URL; a bare path is a SQLite file."""
+    """A path or any SQLAlchemy URL; a bare path is a SQLite file.
+
+    `postgresql://` (and `postgres://`) as people write them are served by psycopg 3.
+    """
     text = os.fspath(target)
     if "://" in text:
-        return make_url(text)
+        url = make_url(text)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername=POSTGRESQL_DRIVER)
+        return url
     return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+
+
+def is_server(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
+def libpq_url(url: URL) -> str:
+    """The URL as PostgreSQL's own tools (pg_dump, psql) take it, password included."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -129,7 +159,11 @@ class Database:
     @property
     def display_name(self) -> str:
         path = self.path
-        return str(path) if path else self.url.render_as_string(hide_password=True)
+        if path:
+            return str(path)
+        if is_server(self.url):
+            return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return self.url.render_as_string(hide_password=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -161,13 +195,22 @@ def open_database(
     *,
     user: str = "",
     seed: bool = True,
+    upgrade_server: bool = False,
+    server_backup_dir: Path | None = None,
 ) -> Database:
     """Open (creating, or upgrading after a backup) the database at `target`.
 
     A file that is not a database, is damaged, or was written by a newer version of the
-    product is refused before anything writes to it.
+    product is refused before anything writes to it. A shared server is upgraded only when
+    asked (`upgrade_server`, by an administrator, after a pg_dump backup into
+    `server_backup_dir`); otherwise a server behind this version is refused with a message
+    naming the upgrade command.
     """
     url = resolve_url(target)
+    if is_server(url):
+        return _open_server(
+            url, user=user, seed=seed, upgrade=upgrade_server, backup_dir=server_backup_dir
+        )
     path = sqlite_path(url)
     revision: str | None = None
     existing = False
@@ -193,13 +236,7 @@ def open_database(
     database = Database(url=url, engine=engine, user=user)
     head = head_revision()
     if revision is None:
-        _migrate(engine, head)
-        database.created = True
-        if seed:
-            from app.services.reference_data import load_reference_data
-
-            with database.session() as session:
-                load_reference_data(session)
+        _create(database, head, seed)
     elif revision != head:
         if path is not None:
             destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
@@ -207,6 +244,103 @@ def open_database(
         _migrate(engine, head)
         database.upgraded_from = revision
     return database
+
+
+def _create(database: Database, head: str, seed: bool) -> None:
+    _migrate(database.engine, head)
+    database.created = True
+    if seed:
+        from app.services.reference_data import load_reference_data
+
+        with database.session() as session:
+            load_reference_data(session)
+
+
+def _open_server(
+    url: URL, *, user: str, seed: bool, upgrade: bool, backup_dir: Path | None
+) -> Database:
+    """A team's PostgreSQL database: created when empty, upgraded only on purpose."""
+    shown = url.render_as_string(hide_password=True)
+    engine = create_store_engine(url)
+    try:
+        revision = _server_revision(engine)
+    except OperationalError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise ServerUnavailable(f"Cannot reach the database server at {shown}: {reason}") from error
+    head = head_revision()
+    if revision is not None and revision not in known_revisions():
+        engine.dispose()
+        raise NewerDatabase(
+            f"The database on {shown} has been upgraded to a newer schema ({revision}) than "
+            "this version of the product understands. Install the version your team now uses "
+            "to connect; nothing has been changed."
+        )
+    database = Database(url=url, engine=engine, user=user)
+    if revision is None:
+        if _has_tables(engine):
+            engine.dispose()
+            raise NotADatabase(
+                f"The database on {shown} holds tables but not this product's schema; "
+                "it was not changed. Point --db at an empty database or one of this product."
+            )
+        _create(database, head, seed)
+    elif revision != head:
+        if not upgrade:
+            engine.dispose()
+            raise ServerBehind(
+                f"The database on {shown} is at schema {revision}, older than this version of "
+                f"the product ({head}). A shared server is upgraded only on purpose: an "
+                f"administrator runs `{UPGRADE_COMMAND}` (after telling colleagues, who will "
+                "then need this version too). Nothing has been changed."
+            )
+        from app.services.access import Area, require_write
+
+        try:
+            with database.session() as session:
+                require_write(session, Area.DATABASE)
+        except BaseException:
+            engine.dispose()
+            raise
+        database.backups.append(
+            dump_server(url, backup_dir or Path.cwd(), f"before-upgrade-{revision}")
+        )
+        _migrate(engine, head)
+        database.upgraded_from = revision
+    return database
+
+
+def _has_tables(engine: Engine) -> bool:
+    return bool(inspect(engine).get_table_names())
+
+
+def dump_server(url: URL, folder: Path, reason: str) -> Path:
+    """A pg_dump of the server database (custom format, for pg_restore) into `folder`."""
+    program = shutil.which("pg_dump")
+    if program is None:
+        raise CommissioningError(
+            "pg_dump was not found, so no backup of the server could be made and nothing was "
+            "changed. Install the PostgreSQL client tools (the version of the server or newer) "
+            "and try again."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    destination = folder / f"{url.database or 'server'}-{stamp}-{reason}.dump"
+    partial = destination.with_name(destination.name + ".partial")
+    result = subprocess.run(
+        [program, "--format=custom", f"--file={partial}", f"--dbname={libpq_url(url)}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise CommissioningError(
+            "pg_dump could not back up the server, so nothing was changed: "
+            + (result.stderr.strip() or f"exit status {result.returncode}")
+        )
+    os.replace(partial, destination)
+    return destination
 
 
 def _server_revision(engine: Engine) -> str | None:
