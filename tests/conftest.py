@@ -265,3 +265,11 @@ def demo_database(
 def database_address(database: Database) -> str:
     """What `--db` takes for the test's database: a file path or a server URL."""
     return str(database.path) if database.path else database.url.render_as_string(False)
+
+
+@pytest.fixture
+def server_database(
+    postgres_server: PostgresServer, pg_template_database: str
+) -> Iterator[Database]:
+    """A seeded database of the test's own on the PostgreSQL server (tests of server mode)."""
+    yield from _clone_and_open(postgres_server, pg_template_database)
