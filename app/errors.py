@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class CommissioningError(Exception):
@@ -22,7 +23,10 @@ class NotADatabase(DatabaseRefused):
 
 
 class CorruptDatabase(DatabaseRefused):
-    pass
+    """The integrity check failed; `backup` is the latest good copy, if there is one."""
+
+    database: Path | None = None
+    backup: Path | None = None
 
 
 class NewerDatabase(DatabaseRefused):

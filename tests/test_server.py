@@ -102,7 +102,7 @@ def test_an_older_client_refuses_a_server_with_a_newer_schema(server_database) -
     with server_database.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
     server_database.close()
-    with pytest.raises(NewerDatabase, match="newer schema.*Install the version your team"):
+    with pytest.raises(NewerDatabase, match=r"newer schema.*Install the version your team"):
         open_database(address(server_database))
 
 

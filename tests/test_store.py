@@ -42,7 +42,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(database) -> None:
 def test_foreign_keys_are_enforced(database) -> None:
     import uuid
 
-    with pytest.raises(Exception, match="(?i)foreign key"), database.session() as session:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), database.session() as session:
         session.add(Organisation(code="X1", name="Nowhere", type_id=uuid.uuid4()))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,13 +49,16 @@ class CommandContext:
     json: bool = False
 
     def open(self, seed: bool = True, upgrade_server: bool = False) -> Database:
-        return open_database(
+        database = open_database(
             self.database_target,
             user=self.user,
             seed=seed,
             upgrade_server=upgrade_server,
             server_backup_dir=self.settings.data_dir() / "backups",
         )
+        for warning in database.warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
+        return database
 
     @property
     def log_dir(self) -> Path:

@@ -86,11 +86,8 @@ def backup(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open()
-    try:
-        safety = maintenance.restore_database(database, Path(arguments.file))
-    finally:
-        database.close()
+    # The database is not opened: restoring is how a damaged one is mended.
+    safety = maintenance.restore_file(context.database_target, Path(arguments.file), context.user)
     print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
     return 0
 

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
 
 from app.errors import CommissioningError, InputRejected
+from app.store import lock
 from app.store.backup import backup_name, backup_sqlite, restore_sqlite
 from app.store.database import (
     Database,
     _server_revision,
-    backups_folder,
     head_revision,
     inspect_sqlite_file,
     known_revisions,
     libpq_url,
+    resolve_url,
+    sqlite_path,
 )
+from app.store.rolling import backups_folder, is_good, take_backup
 
 
 @dataclass
@@ -91,25 +98,30 @@ def _describe(difference: object) -> str:
     return str(difference)
 
 
+def server_tools_message(url: URL, action: str) -> str:
+    """What to do instead of `backup`/`restore` on a PostgreSQL server."""
+    server = libpq_url(url.set(password=None))
+    how = (
+        f"back it up with pg_dump --format=custom --file=FILE '{server}'"
+        if action == "backup"
+        else f"restore a pg_dump file with pg_restore --clean --if-exists --dbname='{server}' "
+        "FILE (an administrator, with colleagues disconnected)"
+    )
+    shown = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    return (
+        f"{shown} is a PostgreSQL server database: its {action}s are made with the server's "
+        f"own tools, not by this command. To {how}."
+    )
+
+
 def _require_file(database: Database, action: str = "backup") -> Path:
     path = database.path
     if path is None:
-        server = libpq_url(database.url.set(password=None))
-        how = (
-            f"back it up with pg_dump --format=custom --file=FILE '{server}'"
-            if action == "backup"
-            else f"restore a pg_dump file with pg_restore --clean --if-exists --dbname='{server}' "
-            "FILE (an administrator, with colleagues disconnected)"
-        )
-        raise CommissioningError(
-            f"{database.display_name} is a PostgreSQL server database: its {action}s are made "
-            f"with the server's own tools, not by this command. To {how}."
-        )
+        raise CommissioningError(server_tools_message(database.url, action))
     return path
 
 
 def backup_database(database: Database, destination: Path) -> Path:
-    _require_file(database)
     return backup_sqlite(_require_file(database), destination)
 
 
@@ -119,6 +131,27 @@ def restore_database(database: Database, backup: Path) -> Path:
     Returns the path of the safety copy of the state before the restore.
     """
     path = _require_file(database, "restore")
+    _check_backup(backup)
+    database.engine.dispose()
+    return _restore(path, backup)
+
+
+def restore_file(target: str, backup: Path, user: str = "") -> Path:
+    """Restore `backup` into the database file `target`, which need not open (it may be
+    damaged); refused if another copy of the application has it open."""
+    url = resolve_url(target)
+    path = sqlite_path(url)
+    if path is None:
+        raise CommissioningError(server_tools_message(url, "restore"))
+    _check_backup(backup)
+    lock.acquire(path, user)
+    try:
+        return _restore(path, backup)
+    finally:
+        lock.release(path)
+
+
+def _check_backup(backup: Path) -> None:
     if not backup.is_file():
         raise InputRejected(f"{backup}: no such file")
     try:
@@ -127,7 +160,27 @@ def restore_database(database: Database, backup: Path) -> Path:
         raise InputRejected(str(error)) from error
     if revision is None or revision not in known_revisions():
         raise InputRejected(f"{backup}: not a backup of a database this version can open")
-    safety = backup_sqlite(path, backups_folder(path) / backup_name(path, "before-restore"))
-    database.engine.dispose()
-    restore_sqlite(backup, path)
+
+
+def _restore(path: Path, backup: Path) -> Path:
+    """Keep the current state (even a damaged one), then write the backup in its place."""
+    if path.exists():
+        try:
+            safety = take_backup(path, "before-restore")
+        except sqlite3.DatabaseError:  # too damaged for the backup API: keep its bytes
+            safety = backups_folder(path) / backup_name(path, "before-restore")
+            safety.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, safety)
+    else:
+        safety = path
+    try:
+        if not is_good(path):
+            raise sqlite3.DatabaseError("the current file is damaged")
+        restore_sqlite(backup, path)
+    except sqlite3.DatabaseError:
+        partial = path.with_name(path.name + ".restoring")
+        shutil.copyfile(backup, partial)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        os.replace(partial, path)
     return safety

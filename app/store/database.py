@@ -30,8 +30,12 @@ from app.errors import (
     ServerBehind,
     ServerUnavailable,
 )
-from app.store import stamping  # noqa: F401  (registers the flush listener)
-from app.store.backup import backup_name, backup_sqlite
+from app.store import (
+    lock,
+    stamping,  # noqa: F401  (registers the flush listener)
+)
+from app.store.location import storage_warning
+from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -101,8 +105,8 @@ def inspect_sqlite_file(path: Path) -> str | None:
             if [row[0] for row in result] != ["ok"]:
                 detail = "; ".join(str(row[0]) for row in result[:3])
                 raise CorruptDatabase(
-                    f"{path} is damaged and was not opened ({detail}). "
-                    "Restore the latest good backup with `commissioning restore FILE`."
+                    f"{path} is damaged and was not opened: the integrity check failed "
+                    f"({detail})."
                 )
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             if "alembic_version" not in tables:
@@ -148,9 +152,18 @@ class Database:
     upgraded_from: str | None = None
     created: bool = False
     backups: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rolling_backups: bool = True
+    changed: bool = False
+    locked: bool = False
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine, "after_cursor_execute", self._note_change)
+
+    def _note_change(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not self.changed and statement.lstrip()[:6].upper() in WRITES:
+            self.changed = True
 
     @property
     def path(self) -> Path | None:
@@ -183,11 +196,22 @@ class Database:
         return self._sessions(info={"user": self.user})
 
     def close(self) -> None:
+        """Close; a SQLite file changed since it was opened gets a rolling backup first."""
         self.engine.dispose()
+        path = self.path
+        if path is None:
+            return
+        try:
+            if self.changed and self.rolling_backups and path.exists():
+                self.backups.append(take_backup(path, "on-closing"))
+                self.changed = False
+        finally:
+            if self.locked:
+                lock.release(path)
+                self.locked = False
 
 
-def backups_folder(database: Path) -> Path:
-    return database.parent / "backups"
+WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP"}
 
 
 def open_database(
@@ -217,33 +241,64 @@ def open_database(
     if path is not None:
         existing = path.exists() and path.stat().st_size > 0
         if existing:
-            revision = inspect_sqlite_file(path)
+            revision = _inspect_or_offer_backup(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     if revision is not None and revision not in known_revisions():
         raise NewerDatabase(
             f"{path} was written by a newer version of this product (schema {revision}). "
             "Install the newer version to open it; the file has not been changed."
         )
-    engine = create_store_engine(url)
-    if path is None:
-        revision = _server_revision(engine)
-        if revision is not None and revision not in known_revisions():
-            engine.dispose()
-            raise NewerDatabase(
-                f"The database at {url.render_as_string(hide_password=True)} uses a newer "
-                f"schema ({revision}) than this version of the product. Update the product."
-            )
-    database = Database(url=url, engine=engine, user=user)
-    head = head_revision()
-    if revision is None:
-        _create(database, head, seed)
-    elif revision != head:
+    if path is not None:
+        lock.acquire(path, user)
+    try:
+        engine = create_store_engine(url)
+        if path is None:
+            revision = _server_revision(engine)
+            if revision is not None and revision not in known_revisions():
+                engine.dispose()
+                raise NewerDatabase(
+                    f"The database at {url.render_as_string(hide_password=True)} uses a newer "
+                    f"schema ({revision}) than this version of the product. Update the product."
+                )
+        database = Database(url=url, engine=engine, user=user, locked=path is not None)
         if path is not None:
-            destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
-            database.backups.append(backup_sqlite(path, destination))
-        _migrate(engine, head)
-        database.upgraded_from = revision
+            warning = storage_warning(path)
+            if warning:
+                database.warnings.append(warning)
+        head = head_revision()
+        if revision is None:
+            _create(database, head, seed)
+        elif revision != head:
+            if path is not None:
+                database.backups.append(take_backup(path, f"before-upgrade-{revision}"))
+            _migrate(engine, head)
+            database.upgraded_from = revision
+    except BaseException:
+        if path is not None:
+            lock.release(path)
+        raise
     return database
+
+
+def _inspect_or_offer_backup(path: Path) -> str | None:
+    """The file's revision; if it is damaged, say so and name the latest good backup."""
+    try:
+        return inspect_sqlite_file(path)
+    except CorruptDatabase as error:
+        good = latest_good_backup(path)
+        error.database = path
+        error.backup = good.path if good else None
+        if good is None:
+            raise CorruptDatabase(
+                f"{error} No good backup of it was found in {backups_folder(path)}."
+            ) from error
+        raised = CorruptDatabase(
+            f"{error} The latest good backup is {good.path} (taken "
+            f"{good.taken.astimezone():%d/%m/%Y %H:%M}); restore it with "
+            f"`commissioning restore {good.path}`. Nothing has been changed."
+        )
+        raised.database, raised.backup = path, good.path
+        raise raised from error
 
 
 def _create(database: Database, head: str, seed: bool) -> None:
