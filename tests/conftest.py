@@ -244,7 +244,7 @@ def _clone_and_open(server: PostgresServer, template: str) -> Iterator[Database]
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """"sqlite" or "postgresql": which store this run of the test uses."""
+    """ "sqlite" or "postgresql": which store this run of the test uses."""
     return str(getattr(request, "param", "sqlite"))
 
 

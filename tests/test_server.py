@@ -106,9 +106,7 @@ def test_an_older_client_refuses_a_server_with_a_newer_schema(server_database) -
         open_database(address(server_database))
 
 
-def test_check_works_on_the_server(
-    server_database, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_works_on_the_server(server_database, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "--db", address(server_database))
     assert code == 0
     assert "PostgreSQL" in out and "schema: tables and columns" in out

@@ -105,8 +105,7 @@ def inspect_sqlite_file(path: Path) -> str | None:
             if [row[0] for row in result] != ["ok"]:
                 detail = "; ".join(str(row[0]) for row in result[:3])
                 raise CorruptDatabase(
-                    f"{path} is damaged and was not opened: the integrity check failed "
-                    f"({detail})."
+                    f"{path} is damaged and was not opened: the integrity check failed ({detail})."
                 )
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             if "alembic_version" not in tables:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,10 +16,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import Settings
+from app.store.database import Database
+from app.store.retention import DAILY, MONTHLY, WEEKLY
+from app.store.rolling import backups_folder, describe_size, space_taken
+
+
+def backups_summary(database: Database) -> str:
+    """How many rolling backups there are, the space they take, and where."""
+    path = database.path
+    if path is None:
+        return "A server database is backed up on the server (pg_dump)."
+    count, size = space_taken(path)
+    return (
+        f"{count} {'copy' if count == 1 else 'copies'} taking {describe_size(size)} in "
+        f"{backups_folder(path)} (kept: {DAILY} daily, {WEEKLY} weekly, {MONTHLY} monthly)"
+    )
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, database: Database | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle(self.tr("Settings"))
@@ -42,6 +60,12 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Organisation:"), self.organisation_edit)
         form.addRow(self.tr("&Data folder:"), folder_row)
         form.addRow(note)
+        if database is not None:
+            self.backups_label = QLabel(backups_summary(database))
+            self.backups_label.setWordWrap(True)
+            self.backups_label.setAccessibleName(self.tr("Automatic backups"))
+            self.backups_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(self.tr("Automatic backups:"), self.backups_label)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
