@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 
 from app.errors import CommissioningError, InputRejected
 from app.store import lock
-from app.store.backup import backup_name, backup_sqlite, restore_sqlite
+from app.store.backup import backup_sqlite, restore_sqlite
 from app.store.database import (
     Database,
     _server_revision,
@@ -24,7 +24,7 @@ from app.store.database import (
     resolve_url,
     sqlite_path,
 )
-from app.store.rolling import backups_folder, is_good, take_backup
+from app.store.rolling import is_good, keep_damaged, take_backup
 
 
 @dataclass
@@ -133,7 +133,9 @@ def restore_database(database: Database, backup: Path) -> Path:
     path = _require_file(database, "restore")
     _check_backup(backup)
     database.engine.dispose()
-    return _restore(path, backup)
+    safety = _restore(path, backup)
+    database.changed = False  # what is there now is the backup: no copy of it on closing
+    return safety
 
 
 def restore_file(target: str, backup: Path, user: str = "") -> Path:
@@ -164,15 +166,12 @@ def _check_backup(backup: Path) -> None:
 
 def _restore(path: Path, backup: Path) -> Path:
     """Keep the current state (even a damaged one), then write the backup in its place."""
-    if path.exists():
-        try:
-            safety = take_backup(path, "before-restore")
-        except sqlite3.DatabaseError:  # too damaged for the backup API: keep its bytes
-            safety = backups_folder(path) / backup_name(path, "before-restore")
-            safety.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, safety)
-    else:
+    if not path.exists():
         safety = path
+    elif is_good(path):
+        safety = take_backup(path, "before-restore", protect=frozenset({backup.resolve()}))
+    else:
+        safety = keep_damaged(path)
     try:
         if not is_good(path):
             raise sqlite3.DatabaseError("the current file is damaged")

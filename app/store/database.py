@@ -120,7 +120,7 @@ def inspect_sqlite_file(path: Path) -> str | None:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise CorruptDatabase(
-            f"{path} could not be read as a database ({error}) and was not opened."
+            f"{path} is damaged and was not opened: the integrity check failed ({error})."
         ) from error
 
 

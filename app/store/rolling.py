@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,29 +49,50 @@ def list_backups(database: Path) -> list[BackupCopy]:
     return sorted(copies, key=lambda copy: (copy.taken, copy.path.name), reverse=True)
 
 
-def take_backup(database: Path, reason: str, now: datetime | None = None) -> Path:
-    """A copy with SQLite's backup API, then the retention rule applied to the folder."""
+DAMAGED = "damaged"
+
+
+def take_backup(
+    database: Path, reason: str, now: datetime | None = None, protect: frozenset[Path] = frozenset()
+) -> Path:
+    """A copy with SQLite's backup API, then the retention rule applied to the folder
+    (sparing `protect`, such as the copy about to be restored)."""
     moment = now or datetime.now(UTC)
     destination = backups_folder(database) / backup_name(database, reason, moment)
     if destination.exists():  # two copies in one second: keep the later under a new name
         destination = destination.with_name(f"{destination.stem}-{moment:%f}.sqlite")
     backup_sqlite(database, destination)
-    prune(database)
+    prune(database, protect)
     return destination
 
 
-def prune(database: Path) -> list[Path]:
-    """Delete the copies the retention rule lets go; return them."""
-    copies = list_backups(database)
-    by_time: dict[datetime, BackupCopy] = {}
-    for copy in copies:  # newest first: the newest copy of a second stands for it
-        by_time.setdefault(copy.taken, copy)
-    keep = {by_time[moment].path for moment in retained(by_time)}
-    removed = []
-    for copy in copies:
-        if copy.path not in keep:
-            copy.path.unlink(missing_ok=True)
-            removed.append(copy.path)
+def keep_damaged(database: Path, now: datetime | None = None) -> Path:
+    """The bytes of a damaged database, kept outside the rotation (never pruned)."""
+    destination = backups_folder(database) / backup_name(database, DAMAGED, now)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(database, destination)
+    return destination
+
+
+def prune(database: Path, protect: frozenset[Path] = frozenset()) -> list[Path]:
+    """Delete the copies the retention rule lets go; return them.
+
+    Copies taken before an upgrade or a restore are a rotation of their own, so that a day's
+    later ordinary copy never pushes out the way back from a restore. Copies of damaged files
+    are not pruned at all.
+    """
+    removed: list[Path] = []
+    safety = [c for c in list_backups(database) if c.reason.startswith("before-")]
+    ordinary = [c for c in list_backups(database) if c.reason != DAMAGED and c not in safety]
+    for rotation in (ordinary, safety):
+        by_time: dict[datetime, BackupCopy] = {}
+        for copy in rotation:  # newest first: the newest copy of a second stands for it
+            by_time.setdefault(copy.taken, copy)
+        keep = {by_time[moment].path for moment in retained(by_time)}
+        for copy in rotation:
+            if copy.path not in keep and copy.path.resolve() not in protect:
+                copy.path.unlink(missing_ok=True)
+                removed.append(copy.path)
     return removed
 
 
