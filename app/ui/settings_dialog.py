@@ -58,7 +58,9 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(self.tr("&Name:"), self.name_edit)
         form.addRow(self.tr("&Organisation:"), self.organisation_edit)
-        form.addRow(self.tr("&Data folder:"), folder_row)
+        folder_label = QLabel(self.tr("&Data folder:"))
+        folder_label.setBuddy(self.folder_edit)
+        form.addRow(folder_label, folder_row)
         form.addRow(note)
         if database is not None:
             self.backups_label = QLabel(backups_summary(database))
