@@ -128,7 +128,7 @@ def test_a_damaged_database_names_its_latest_good_backup_and_changes_nothing(
     assert path.read_bytes() == damaged
     assert list_backups(path) == [good]
 
-    code, out, err = run(capsys, "restore", str(good.path), "--db", str(path))
+    code, _, err = run(capsys, "restore", str(good.path), "--db", str(path))
     assert code == 0, err
     reopened = open_database(path)
     with reopened.session() as session:

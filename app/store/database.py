@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -83,7 +84,15 @@ def is_server(url: URL) -> bool:
 
 def libpq_url(url: URL) -> str:
     """The URL as PostgreSQL's own tools (pg_dump, psql) take it, password included."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    plain = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    if not url.query:
+        return plain
+    pairs = [
+        f"{quote(key)}={quote(value)}"
+        for key, values in url.query.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    return f"{plain}?{'&'.join(pairs)}"  # libpq reads %20, not "+", as a space
 
 
 def sqlite_path(url: URL) -> Path | None:
