@@ -15,10 +15,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 
 import secrets
 import shutil
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -153,16 +151,10 @@ def _copy_and_open(template: Path, tmp_path: Path) -> Iterator[Database]:
 
 @dataclass
 class PostgresServer:
-    """The test server: makes and drops databases named cmt_<pid>_<kind>_<random>.
-
-    Copies of a template are made one ahead on a worker thread, and dropped on it, so the
-    server's work overlaps the tests' own.
-    """
+    """The test server: makes and drops databases named cmt_<pid>_<random>."""
 
     url: URL
     admin: Engine
-    worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
-    spares: dict[str, deque[Future[str]]] = field(default_factory=dict)
 
     def new_name(self, kind: str) -> str:
         return f"{PG_PREFIX}_{os.getpid()}_{kind}_{secrets.token_hex(6)}"
@@ -179,36 +171,9 @@ class PostgresServer:
             connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
         return self.url_of(name)
 
-    def _copy(self, template: str) -> str:
-        name = self.new_name("test")
-        self.create(name, template)
-        return name
-
-    def copy_of(self, template: str) -> URL:
-        """A new database copied from `template` (made while the previous test ran)."""
-        queue = self.spares.setdefault(template, deque())
-        if not queue:
-            queue.append(self.worker.submit(self._copy, template))
-        ready = queue.popleft()
-        queue.append(self.worker.submit(self._copy, template))
-        return self.url_of(ready.result())
-
-    def discard_spares(self, template: str) -> None:
-        for spare in self.spares.pop(template, deque()):
-            self.drop(spare.result())
-
-    def drop_later(self, name: str) -> None:
-        self.worker.submit(self.drop, name)
-
     def drop(self, name: str) -> None:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def close(self) -> None:
-        for template in list(self.spares):
-            self.discard_spares(template)
-        self.worker.shutdown(wait=True)
-        self.admin.dispose()
 
     def drop_stale(self) -> None:
         """Databases left by test runs whose process is gone (killed, crashed)."""
@@ -242,7 +207,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(url, create_engine(url, isolation_level="AUTOCOMMIT"))
     server.drop_stale()
     yield server
-    server.close()
+    server.admin.dispose()
 
 
 def _pg_template(server: PostgresServer, demo: bool) -> Iterator[str]:
@@ -252,7 +217,6 @@ def _pg_template(server: PostgresServer, demo: bool) -> Iterator[str]:
         _build(server.url_of(name).render_as_string(hide_password=False), demo)
         yield name
     finally:
-        server.discard_spares(name)
         server.drop(name)
 
 
@@ -268,14 +232,14 @@ def pg_demo_template(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 def _clone_and_open(server: PostgresServer, template: str) -> Iterator[Database]:
-    url = server.copy_of(template)
+    name = server.new_name("test")
+    url = server.create(name, template=template)
     database = open_database(url.render_as_string(hide_password=False), user="tester")
     try:
         yield database
     finally:
         database.close()
-        assert url.database is not None
-        server.drop_later(url.database)
+        server.drop(name)
 
 
 # The fixtures tests use --------------------------------------------------------------------
