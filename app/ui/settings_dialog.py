@@ -21,18 +21,6 @@ from app.store.retention import DAILY, MONTHLY, WEEKLY
 from app.store.rolling import backups_folder, describe_size, space_taken
 
 
-def backups_summary(database: Database) -> str:
-    """How many rolling backups there are, the space they take, and where."""
-    path = database.path
-    if path is None:
-        return "A server database is backed up on the server (pg_dump)."
-    count, size = space_taken(path)
-    return (
-        f"{count} {'copy' if count == 1 else 'copies'} taking {describe_size(size)} in "
-        f"{backups_folder(path)} (kept: {DAILY} daily, {WEEKLY} weekly, {MONTHLY} monthly)"
-    )
-
-
 class SettingsDialog(QDialog):
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, database: Database | None = None
@@ -63,7 +51,7 @@ class SettingsDialog(QDialog):
         form.addRow(folder_label, folder_row)
         form.addRow(note)
         if database is not None:
-            self.backups_label = QLabel(backups_summary(database))
+            self.backups_label = QLabel(self.backups_summary(database))
             self.backups_label.setWordWrap(True)
             self.backups_label.setAccessibleName(self.tr("Automatic backups"))
             self.backups_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -76,6 +64,17 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.resize(560, self.sizeHint().height())
+
+    def backups_summary(self, database: Database) -> str:
+        """How many rolling backups there are, the space they take, and where."""
+        path = database.path
+        if path is None:
+            return self.tr("A server database is backed up on the server (pg_dump).")
+        count, size = space_taken(path)
+        copies = self.tr("1 copy") if count == 1 else self.tr("{0} copies").format(count)
+        return self.tr("{0} taking {1} in {2} (kept: {3} daily, {4} weekly, {5} monthly)").format(
+            copies, describe_size(size), backups_folder(path), DAILY, WEEKLY, MONTHLY
+        )
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
