@@ -134,4 +134,4 @@ def test_backup_and_restore_on_a_server_explain_pg_dump(
 
 def test_an_unreachable_server_is_reported_plainly(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "--db", "postgresql://nobody@127.0.0.1:1/none")
-    assert code == 1 and "Cannot reach the database server" in err and "Traceback" not in err
+    assert code == 1 and "Cannot open the database on the server" in err and "Traceback" not in err

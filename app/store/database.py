@@ -78,6 +78,13 @@ def resolve_url(target: str | os.PathLike[str]) -> URL:
     return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
 
 
+def display_url(url: URL) -> str:
+    """The URL as people wrote it: no driver name, no password."""
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=True)
+
+
 def is_server(url: URL) -> bool:
     return url.get_backend_name() == "postgresql"
 
@@ -182,9 +189,7 @@ class Database:
         path = self.path
         if path:
             return str(path)
-        if is_server(self.url):
-            return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
-        return self.url.render_as_string(hide_password=True)
+        return display_url(self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -323,14 +328,22 @@ def _open_server(
     url: URL, *, user: str, seed: bool, upgrade: bool, backup_dir: Path | None
 ) -> Database:
     """A team's PostgreSQL database: created when empty, upgraded only on purpose."""
-    shown = url.render_as_string(hide_password=True)
+    shown = display_url(url)
     engine = create_store_engine(url)
     try:
         revision = _server_revision(engine)
     except OperationalError as error:
         engine.dispose()
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise ServerUnavailable(f"Cannot reach the database server at {shown}: {reason}") from error
+        hint = ""
+        if "does not exist" in reason and url.database:
+            hint = (
+                f" Ask the server's administrator to create it (createdb {url.database}); "
+                "the product then sets it up on first opening."
+            )
+        raise ServerUnavailable(
+            f"Cannot open the database on the server {shown}: {reason}.{hint}"
+        ) from error
     head = head_revision()
     if revision is not None and revision not in known_revisions():
         engine.dispose()
