@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
         while self.tabs.count():
             page = self.tabs.widget(0)
             self.tabs.removeTab(0)
-            page.deleteLater()
+            if page is not None:
+                page.deleteLater()
         self._add_tabs()
         self.tabs.setCurrentIndex(current)
         self.statusBar().showMessage(
