@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class CommissioningError(Exception):
@@ -22,11 +23,26 @@ class NotADatabase(DatabaseRefused):
 
 
 class CorruptDatabase(DatabaseRefused):
-    pass
+    """The integrity check failed; `backup` is the latest good copy, if there is one."""
+
+    database: Path | None = None
+    backup: Path | None = None
 
 
 class NewerDatabase(DatabaseRefused):
     pass
+
+
+class ServerBehind(DatabaseRefused):
+    """The team's server is at an older schema; an administrator upgrades it on purpose."""
+
+
+class ServerUnavailable(DatabaseRefused):
+    """The database server could not be reached."""
+
+
+class DatabaseInUse(DatabaseRefused):
+    """Another copy of the application has the database file open."""
 
 
 @dataclass(frozen=True)

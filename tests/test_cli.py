@@ -40,9 +40,9 @@ def test_global_options_go_before_or_after_the_command(
 
 
 def test_list_json_is_an_array_of_objects_with_an_id(
-    capsys: pytest.CaptureFixture[str], seeded_file: Path
+    capsys: pytest.CaptureFixture[str], database_address: str
 ) -> None:
-    code, out, _ = run(capsys, "nds", "list", "--json", "--db", str(seeded_file))
+    code, out, _ = run(capsys, "nds", "list", "--json", "--db", database_address)
     rows = json.loads(out)
     assert code == 0 and len(rows) == 81
     first = rows[0]
@@ -53,8 +53,8 @@ def test_list_json_is_an_array_of_objects_with_an_id(
     assert first["code"] == "1" and first["name"] == "Specialised cancer services (adult)"
 
 
-def test_text_listing_is_a_table(capsys: pytest.CaptureFixture[str], seeded_file: Path) -> None:
-    code, out, _ = run(capsys, "nds", "list", "--db", str(seeded_file))
+def test_text_listing_is_a_table(capsys: pytest.CaptureFixture[str], database_address: str) -> None:
+    code, out, _ = run(capsys, "nds", "list", "--db", database_address)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("No.") and "Service" in lines[0]

@@ -51,7 +51,9 @@ def test_the_window_opens_with_a_tab_for_each_area(window: MainWindow) -> None:
 
 
 def test_the_status_bar_names_the_database_and_the_user(window: MainWindow) -> None:
-    assert str(window.context.database.path) in window.database_label.text()
+    assert window.context.database.display_name in window.database_label.text()
+    shown = window.context.database.path or window.context.database.url.database
+    assert str(shown) in window.database_label.text()
     assert "demo data" in window.database_label.text()
     assert window.user_label.text() == "User: tester"
 

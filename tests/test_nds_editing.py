@@ -128,7 +128,21 @@ def test_the_comparison_is_exported(tmp_path: Path, capsys, database) -> None:
         editions.renumber_service(session, "2026", "22e", "22x")
     database.close()
     out = tmp_path / "diff.xlsx"
-    assert main(["nds", "diff", "2002", "2026", "--out", str(out), "--db", str(database.path)]) == 0
+    assert (
+        main(
+            [
+                "nds",
+                "diff",
+                "2002",
+                "2026",
+                "--out",
+                str(out),
+                "--db",
+                (str(database.path) if database.path else database.url.render_as_string(False)),
+            ]
+        )
+        == 0
+    )
     sheet = load_workbook(out).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[1][:2] == ["22e", "22x"] or any(r[:2] == ["22e", "22x"] for r in rows)
@@ -369,7 +383,14 @@ def test_an_import_reports_every_problem_by_sheet_row_and_column(
 
 
 def test_nds_commands(capsys, demo_database, tmp_path: Path) -> None:
-    db = ["--db", str(demo_database.path)]
+    db = [
+        "--db",
+        (
+            str(demo_database.path)
+            if demo_database.path
+            else demo_database.url.render_as_string(False)
+        ),
+    ]
     demo_database.close()
     out = tmp_path / "nds.xlsx"
     assert main(["nds", "export", "--out", str(out), *db]) == 0

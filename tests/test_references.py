@@ -36,10 +36,12 @@ def test_the_site_code_is_kept(database, tmp_path: Path) -> None:
     with database.session() as session:
         code = site_code(session)
     database.close()
-    assert database.path is not None
-    copy = tmp_path / "again.sqlite"
-    shutil.copyfile(database.path, copy)
-    reopened = open_database(copy)
+    if database.path is not None:
+        again: str | Path = tmp_path / "again.sqlite"
+        shutil.copyfile(database.path, again)
+    else:
+        again = database.url.render_as_string(hide_password=False)
+    reopened = open_database(again)
     with reopened.session() as session:
         assert site_code(session) == code
     reopened.close()

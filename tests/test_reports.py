@@ -172,7 +172,9 @@ def test_attention_report_lists_what_needs_attention(
 def test_cli_writes_a_report_and_lists_meetings(
     demo_database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = str(demo_database.path)
+    db = (
+        str(demo_database.path) if demo_database.path else demo_database.url.render_as_string(False)
+    )
     assert main(["meetings", "list", "--json", "--db", db]) == 0
     rows = json.loads(capsys.readouterr().out)
     held = next(r for r in rows if r["status"] == "held")

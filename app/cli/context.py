@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,8 +52,17 @@ class CommandContext:
     settings: Settings
     json: bool = False
 
-    def open(self, seed: bool = True) -> Database:
-        return open_database(self.database_target, user=self.user, seed=seed)
+    def open(self, seed: bool = True, upgrade_server: bool = False) -> Database:
+        database = open_database(
+            self.database_target,
+            user=self.user,
+            seed=seed,
+            upgrade_server=upgrade_server,
+            server_backup_dir=self.settings.data_dir() / "backups",
+        )
+        for warning in database.warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
+        return database
 
     @contextmanager
     def session(self) -> Iterator[Session]:

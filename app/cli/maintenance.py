@@ -14,8 +14,15 @@ from app.services import maintenance
 
 
 def register(add: CommandAdder) -> None:
-    add("init", init, "create or upgrade a database").add_argument(
+    init_parser = add("init", init, "create or upgrade a database")
+    init_parser.add_argument(
         "--demo", action="store_true", help="fill a new database with demo data"
+    )
+    init_parser.add_argument(
+        "--upgrade-server",
+        action="store_true",
+        help="upgrade a shared PostgreSQL database to this version's schema (administrators; "
+        "after a pg_dump backup)",
     )
     add("check", check, "full integrity check; exit 1 if anything is wrong")
     add("backup", backup, "copy the database to a file").add_argument(
@@ -28,7 +35,7 @@ def register(add: CommandAdder) -> None:
 
 
 def init(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open()
+    database = context.open(upgrade_server=arguments.upgrade_server)
     try:
         if arguments.demo:
             from app.services.demo import build_demo, has_user_data
@@ -79,11 +86,8 @@ def backup(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open()
-    try:
-        safety = maintenance.restore_database(database, Path(arguments.file))
-    finally:
-        database.close()
+    # The database is not opened: restoring is how a damaged one is mended.
+    safety = maintenance.restore_file(context.database_target, Path(arguments.file), context.user)
     print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
     return 0
 

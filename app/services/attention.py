@@ -137,13 +137,16 @@ def contracts_unsigned(session: Session, today: date) -> list[AttentionItem]:
 
 def returns_late(session: Session, today: date) -> list[AttentionItem]:
     year = FinancialYear.containing(today)
-    providers = session.execute(
-        select(Organisation.id, Organisation.name, func.min(Contract.id))
+    # One contract per provider (its first by reference) opens when the line is chosen.
+    first_contract: dict[object, tuple[object, str]] = {}
+    for provider_id, name, contract_id in session.execute(
+        select(Organisation.id, Organisation.name, Contract.id)
         .join(Contract, Contract.provider_id == Organisation.id)
         .where(_live(Contract), Contract.financial_year == year)
-        .group_by(Organisation.id, Organisation.name)
-        .order_by(Organisation.name)
-    ).all()
+        .order_by(Organisation.name, Contract.reference)
+    ):
+        first_contract.setdefault(provider_id, (contract_id, name))
+    providers = [(p, name, c) for p, (c, name) in first_contract.items()]
     received = set(
         session.execute(
             select(ReturnSubmission.provider_id, ReturnSubmission.month).where(

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
 
 from app.errors import CommissioningError, InputRejected
-from app.store.backup import backup_name, backup_sqlite, restore_sqlite
+from app.store import lock
+from app.store.backup import backup_sqlite, restore_sqlite
 from app.store.database import (
     Database,
     _server_revision,
-    backups_folder,
     head_revision,
     inspect_sqlite_file,
     known_revisions,
+    libpq_url,
+    resolve_url,
+    sqlite_path,
 )
+from app.store.rolling import is_good, keep_damaged, take_backup
 
 
 @dataclass
@@ -30,7 +38,7 @@ class CheckReport:
 
 
 def check_database(database: Database) -> CheckReport:
-    """The full check: storage integrity, foreign keys and the schema's revision."""
+    """The full check: storage integrity, foreign keys, the schema's revision and its tables."""
     report = CheckReport()
     with database.engine.connect() as connection:
         if database.engine.dialect.name == "sqlite":
@@ -43,26 +51,78 @@ def check_database(database: Database) -> CheckReport:
                 report.problems.append(
                     f"foreign key: row {rowid} of {table} refers to a missing {parent}"
                 )
+        else:
+            version = connection.execute(text("SHOW server_version")).scalar()
+            report.notes.append(
+                f"server: PostgreSQL {version}; storage and foreign keys are kept by the server"
+            )
+            unchecked = connection.execute(
+                text(
+                    "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+                    "WHERE NOT convalidated AND connamespace = current_schema()::regnamespace"
+                )
+            ).all()
+            report.problems.extend(
+                f"constraint: {name} on {table} is not validated" for table, name in unchecked
+            )
+        differences = _schema_differences(connection)
     revision = _server_revision(database.engine)
     head = head_revision()
     if revision == head:
         report.notes.append(f"schema: at the current revision {head}")
     else:
         report.problems.append(f"schema: at revision {revision}, the product expects {head}")
+    if differences:
+        report.problems.extend(f"schema: {difference}" for difference in differences)
+    else:
+        report.notes.append("schema: tables and columns are those the product expects")
     return report
 
 
-def _require_file(database: Database) -> Path:
+def _schema_differences(connection: Connection) -> list[str]:
+    """What differs between the database's tables and the product's models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import Base
+    from app.store.database import compared_with_models
+
+    context = MigrationContext.configure(connection, opts={"include_object": compared_with_models})
+    return [_describe(difference) for difference in compare_metadata(context, Base.metadata)]
+
+
+def _describe(difference: object) -> str:
+    if isinstance(difference, tuple) and difference and isinstance(difference[0], str):
+        action, *rest = difference
+        names = [getattr(item, "name", None) or str(item) for item in rest if item is not None]
+        return f"{action.replace('_', ' ')} {' '.join(names[:3])}"
+    return str(difference)
+
+
+def server_tools_message(url: URL, action: str) -> str:
+    """What to do instead of `backup`/`restore` on a PostgreSQL server."""
+    server = libpq_url(url.set(password=None))
+    how = (
+        f"back it up with pg_dump --format=custom --file=FILE '{server}'"
+        if action == "backup"
+        else f"restore a pg_dump file with pg_restore --clean --if-exists --dbname='{server}' "
+        "FILE (an administrator, with colleagues disconnected)"
+    )
+    shown = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    return (
+        f"{shown} is a PostgreSQL server database: its {action}s are made with the server's "
+        f"own tools, not by this command. To {how}."
+    )
+
+
+def _require_file(database: Database, action: str = "backup") -> Path:
     path = database.path
     if path is None:
-        raise CommissioningError(
-            "Backups of a server database are made with the server's own tools (pg_dump)."
-        )
+        raise CommissioningError(server_tools_message(database.url, action))
     return path
 
 
 def backup_database(database: Database, destination: Path) -> Path:
-    _require_file(database)
     return backup_sqlite(_require_file(database), destination)
 
 
@@ -71,7 +131,30 @@ def restore_database(database: Database, backup: Path) -> Path:
 
     Returns the path of the safety copy of the state before the restore.
     """
-    path = _require_file(database)
+    path = _require_file(database, "restore")
+    _check_backup(backup)
+    database.engine.dispose()
+    safety = _restore(path, backup)
+    database.changed = False  # what is there now is the backup: no copy of it on closing
+    return safety
+
+
+def restore_file(target: str, backup: Path, user: str = "") -> Path:
+    """Restore `backup` into the database file `target`, which need not open (it may be
+    damaged); refused if another copy of the application has it open."""
+    url = resolve_url(target)
+    path = sqlite_path(url)
+    if path is None:
+        raise CommissioningError(server_tools_message(url, "restore"))
+    _check_backup(backup)
+    lock.acquire(path, user)
+    try:
+        return _restore(path, backup)
+    finally:
+        lock.release(path)
+
+
+def _check_backup(backup: Path) -> None:
     if not backup.is_file():
         raise InputRejected(f"{backup}: no such file")
     try:
@@ -80,7 +163,24 @@ def restore_database(database: Database, backup: Path) -> Path:
         raise InputRejected(str(error)) from error
     if revision is None or revision not in known_revisions():
         raise InputRejected(f"{backup}: not a backup of a database this version can open")
-    safety = backup_sqlite(path, backups_folder(path) / backup_name(path, "before-restore"))
-    database.engine.dispose()
-    restore_sqlite(backup, path)
+
+
+def _restore(path: Path, backup: Path) -> Path:
+    """Keep the current state (even a damaged one), then write the backup in its place."""
+    if not path.exists():
+        safety = path
+    elif is_good(path):
+        safety = take_backup(path, "before-restore", protect=frozenset({backup.resolve()}))
+    else:
+        safety = keep_damaged(path)
+    try:
+        if not is_good(path):
+            raise sqlite3.DatabaseError("the current file is damaged")
+        restore_sqlite(backup, path)
+    except sqlite3.DatabaseError:
+        partial = path.with_name(path.name + ".restoring")
+        shutil.copyfile(backup, partial)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        os.replace(partial, path)
     return safety

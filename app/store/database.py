@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -16,11 +20,23 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
-from app.store import stamping  # noqa: F401  (registers the flush listener)
-from app.store.backup import backup_name, backup_sqlite
+from app.errors import (
+    CommissioningError,
+    CorruptDatabase,
+    NewerDatabase,
+    NotADatabase,
+    ServerBehind,
+    ServerUnavailable,
+)
+from app.store import (
+    lock,
+    stamping,  # noqa: F401  (registers the flush listener)
+)
+from app.store.location import storage_warning
+from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -58,12 +74,46 @@ def known_revisions() -> set[str]:
     return {revision.revision for revision in script.walk_revisions()}
 
 
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+UPGRADE_COMMAND = "commissioning init --upgrade-server"
+
+
 def resolve_url(target: str | os.PathLike[str]) -> URL:
-    """A path or any SQLAlchemy URL; a bare path is a SQLite file."""
+    """A path or any SQLAlchemy URL; a bare path is a SQLite file.
+
+    `postgresql://` (and `postgres://`) as people write them are served by psycopg 3.
+    """
     text = os.fspath(target)
     if "://" in text:
-        return make_url(text)
+        url = make_url(text)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername=POSTGRESQL_DRIVER)
+        return url
     return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+
+
+def display_url(url: URL) -> str:
+    """The URL as people wrote it: no driver name, no password."""
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=True)
+
+
+def is_server(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
+def libpq_url(url: URL) -> str:
+    """The URL as PostgreSQL's own tools (pg_dump, psql) take it, password included."""
+    plain = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    if not url.query:
+        return plain
+    pairs = [
+        f"{quote(key)}={quote(value)}"
+        for key, values in url.query.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    return f"{plain}?{'&'.join(pairs)}"  # libpq reads %20, not "+", as a space
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -85,8 +135,7 @@ def inspect_sqlite_file(path: Path) -> str | None:
             if [row[0] for row in result] != ["ok"]:
                 detail = "; ".join(str(row[0]) for row in result[:3])
                 raise CorruptDatabase(
-                    f"{path} is damaged and was not opened ({detail}). "
-                    "Restore the latest good backup with `commissioning restore FILE`."
+                    f"{path} is damaged and was not opened: the integrity check failed ({detail})."
                 )
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             if "alembic_version" not in tables:
@@ -101,7 +150,7 @@ def inspect_sqlite_file(path: Path) -> str | None:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise CorruptDatabase(
-            f"{path} could not be read as a database ({error}) and was not opened."
+            f"{path} is damaged and was not opened: the integrity check failed ({error})."
         ) from error
 
 
@@ -132,9 +181,18 @@ class Database:
     upgraded_from: str | None = None
     created: bool = False
     backups: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rolling_backups: bool = True
+    changed: bool = False
+    locked: bool = False
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine, "after_cursor_execute", self._note_change)
+
+    def _note_change(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not self.changed and statement.lstrip()[:6].upper() in WRITES:
+            self.changed = True
 
     @property
     def path(self) -> Path | None:
@@ -143,7 +201,9 @@ class Database:
     @property
     def display_name(self) -> str:
         path = self.path
-        return str(path) if path else self.url.render_as_string(hide_password=True)
+        if path:
+            return str(path)
+        return display_url(self.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -163,11 +223,22 @@ class Database:
         return self._sessions(info={"user": self.user})
 
     def close(self) -> None:
+        """Close; a SQLite file changed since it was opened gets a rolling backup first."""
         self.engine.dispose()
+        path = self.path
+        if path is None:
+            return
+        try:
+            if self.changed and self.rolling_backups and path.exists():
+                self.backups.append(take_backup(path, "on-closing"))
+                self.changed = False
+        finally:
+            if self.locked:
+                lock.release(path)
+                self.locked = False
 
 
-def backups_folder(database: Path) -> Path:
-    return database.parent / "backups"
+WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP"}
 
 
 def open_database(
@@ -175,52 +246,191 @@ def open_database(
     *,
     user: str = "",
     seed: bool = True,
+    upgrade_server: bool = False,
+    server_backup_dir: Path | None = None,
 ) -> Database:
     """Open (creating, or upgrading after a backup) the database at `target`.
 
     A file that is not a database, is damaged, or was written by a newer version of the
-    product is refused before anything writes to it.
+    product is refused before anything writes to it. A shared server is upgraded only when
+    asked (`upgrade_server`, by an administrator, after a pg_dump backup into
+    `server_backup_dir`); otherwise a server behind this version is refused with a message
+    naming the upgrade command.
     """
     url = resolve_url(target)
+    if is_server(url):
+        return _open_server(
+            url, user=user, seed=seed, upgrade=upgrade_server, backup_dir=server_backup_dir
+        )
     path = sqlite_path(url)
     revision: str | None = None
     existing = False
     if path is not None:
         existing = path.exists() and path.stat().st_size > 0
         if existing:
-            revision = inspect_sqlite_file(path)
+            revision = _inspect_or_offer_backup(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     if revision is not None and revision not in known_revisions():
         raise NewerDatabase(
             f"{path} was written by a newer version of this product (schema {revision}). "
             "Install the newer version to open it; the file has not been changed."
         )
-    engine = create_store_engine(url)
-    if path is None:
-        revision = _server_revision(engine)
-        if revision is not None and revision not in known_revisions():
-            engine.dispose()
-            raise NewerDatabase(
-                f"The database at {url.render_as_string(hide_password=True)} uses a newer "
-                f"schema ({revision}) than this version of the product. Update the product."
-            )
-    database = Database(url=url, engine=engine, user=user)
-    head = head_revision()
-    if revision is None:
-        _migrate(engine, head)
-        database.created = True
-        if seed:
-            from app.services.reference_data import load_reference_data
-
-            with database.session() as session:
-                load_reference_data(session)
-    elif revision != head:
+    if path is not None:
+        lock.acquire(path, user)
+    try:
+        engine = create_store_engine(url)
+        if path is None:
+            revision = _server_revision(engine)
+            if revision is not None and revision not in known_revisions():
+                engine.dispose()
+                raise NewerDatabase(
+                    f"The database at {url.render_as_string(hide_password=True)} uses a newer "
+                    f"schema ({revision}) than this version of the product. Update the product."
+                )
+        database = Database(url=url, engine=engine, user=user, locked=path is not None)
         if path is not None:
-            destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
-            database.backups.append(backup_sqlite(path, destination))
+            warning = storage_warning(path)
+            if warning:
+                database.warnings.append(warning)
+        head = head_revision()
+        if revision is None:
+            _create(database, head, seed)
+        elif revision != head:
+            if path is not None:
+                database.backups.append(take_backup(path, f"before-upgrade-{revision}"))
+            _migrate(engine, head)
+            database.upgraded_from = revision
+    except BaseException:
+        if path is not None:
+            lock.release(path)
+        raise
+    return database
+
+
+def _inspect_or_offer_backup(path: Path) -> str | None:
+    """The file's revision; if it is damaged, say so and name the latest good backup."""
+    try:
+        return inspect_sqlite_file(path)
+    except CorruptDatabase as error:
+        good = latest_good_backup(path)
+        error.database = path
+        error.backup = good.path if good else None
+        if good is None:
+            raise CorruptDatabase(
+                f"{error} No good backup of it was found in {backups_folder(path)}."
+            ) from error
+        raised = CorruptDatabase(
+            f"{error} The latest good backup is {good.path} (taken "
+            f"{good.taken.astimezone():%d/%m/%Y %H:%M}); restore it with "
+            f"`commissioning restore {good.path}`. Nothing has been changed."
+        )
+        raised.database, raised.backup = path, good.path
+        raise raised from error
+
+
+def _create(database: Database, head: str, seed: bool) -> None:
+    _migrate(database.engine, head)
+    database.created = True
+    if seed:
+        from app.services.reference_data import load_reference_data
+
+        with database.session() as session:
+            load_reference_data(session)
+
+
+def _open_server(
+    url: URL, *, user: str, seed: bool, upgrade: bool, backup_dir: Path | None
+) -> Database:
+    """A team's PostgreSQL database: created when empty, upgraded only on purpose."""
+    shown = display_url(url)
+    engine = create_store_engine(url)
+    try:
+        revision = _server_revision(engine)
+    except OperationalError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        hint = ""
+        if "does not exist" in reason and url.database:
+            hint = (
+                f" Ask the server's administrator to create it (createdb {url.database}); "
+                "the product then sets it up on first opening."
+            )
+        raise ServerUnavailable(
+            f"Cannot open the database on the server {shown}: {reason}.{hint}"
+        ) from error
+    head = head_revision()
+    if revision is not None and revision not in known_revisions():
+        engine.dispose()
+        raise NewerDatabase(
+            f"The database on {shown} has been upgraded to a newer schema ({revision}) than "
+            "this version of the product understands. Install the version your team now uses "
+            "to connect; nothing has been changed."
+        )
+    database = Database(url=url, engine=engine, user=user)
+    if revision is None:
+        if _has_tables(engine):
+            engine.dispose()
+            raise NotADatabase(
+                f"The database on {shown} holds tables but not this product's schema; "
+                "it was not changed. Point --db at an empty database or one of this product."
+            )
+        _create(database, head, seed)
+    elif revision != head:
+        if not upgrade:
+            engine.dispose()
+            raise ServerBehind(
+                f"The database on {shown} is at schema {revision}, older than this version of "
+                f"the product ({head}). A shared server is upgraded only on purpose: an "
+                f"administrator runs `{UPGRADE_COMMAND}` (after telling colleagues, who will "
+                "then need this version too). Nothing has been changed."
+            )
+        from app.services.access import Area, require_write
+
+        try:
+            with database.session() as session:
+                require_write(session, Area.DATABASE)
+        except BaseException:
+            engine.dispose()
+            raise
+        database.backups.append(
+            dump_server(url, backup_dir or Path.cwd(), f"before-upgrade-{revision}")
+        )
         _migrate(engine, head)
         database.upgraded_from = revision
     return database
+
+
+def _has_tables(engine: Engine) -> bool:
+    return bool(inspect(engine).get_table_names())
+
+
+def dump_server(url: URL, folder: Path, reason: str) -> Path:
+    """A pg_dump of the server database (custom format, for pg_restore) into `folder`."""
+    program = shutil.which("pg_dump")
+    if program is None:
+        raise CommissioningError(
+            "pg_dump was not found, so no backup of the server could be made and nothing was "
+            "changed. Install the PostgreSQL client tools (the version of the server or newer) "
+            "and try again."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    destination = folder / f"{url.database or 'server'}-{stamp}-{reason}.dump"
+    partial = destination.with_name(destination.name + ".partial")
+    result = subprocess.run(
+        [program, "--format=custom", f"--file={partial}", f"--dbname={libpq_url(url)}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise CommissioningError(
+            "pg_dump could not back up the server, so nothing was changed: "
+            + (result.stderr.strip() or f"exit status {result.returncode}")
+        )
+    os.replace(partial, destination)
+    return destination
 
 
 def _server_revision(engine: Engine) -> str | None:

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app import APP_NAME, APP_TITLE, __version__
 from app.cli.context import CommandContext
-from app.errors import CommissioningError
+from app.errors import CommissioningError, CorruptDatabase
 from app.logs import configure_logging
 from app.paths import resources_dir
 from app.services.demo import build_demo, is_demo
+from app.services.maintenance import restore_file
 from app.store.database import Database, open_database, resolve_url, sqlite_path
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
@@ -88,6 +89,38 @@ def prepare_database(command: CommandContext, first_run: bool) -> Database:
     return database
 
 
+def damaged_database_box(error: CorruptDatabase) -> QMessageBox:
+    """Says the database is damaged and offers its latest good backup (changes nothing)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "The database is damaged", str(error))
+    box.setAccessibleName("The database is damaged")
+    if error.backup is not None:
+        box.setInformativeText(
+            "Restore the latest good backup? The damaged file is kept in the backups folder."
+        )
+        restore = box.addButton(
+            "&Restore the latest good backup", QMessageBox.ButtonRole.AcceptRole
+        )
+        restore.setAccessibleName("Restore the latest good backup")
+    box.addButton(QMessageBox.StandardButton.Close)
+    return box
+
+
+def open_or_offer_backup(command: CommandContext) -> Database:
+    """Open the database; if it is damaged, offer its latest good backup and, only if the
+    person accepts, restore it and open again."""
+    try:
+        return prepare_database(command, False)
+    except CorruptDatabase as error:
+        box = damaged_database_box(error)
+        box.exec()
+        if error.backup is None or box.buttonRole(box.clickedButton()) != (
+            QMessageBox.ButtonRole.AcceptRole
+        ):
+            raise
+        restore_file(command.database_target, error.backup, command.user)
+        return prepare_database(command, False)
+
+
 def create_window(command: CommandContext, database: Database, log_file: Path) -> MainWindow:
     context = UiContext(
         database=database,
@@ -131,6 +164,8 @@ def run(command: CommandContext) -> int:
         if meter is not None:
             meter.watch(window)
         window.show()
+        for warning in database.warnings:
+            QMessageBox.warning(window, "Database in an unsafe folder", warning)
 
     def refuse(error: Exception) -> None:
         log.error("the database could not be opened: %s", error)
@@ -158,7 +193,9 @@ def run(command: CommandContext) -> int:
         state["task"] = task
     else:
         try:
-            show(prepare_database(command, False))
+            show(open_or_offer_backup(command))
+        except CorruptDatabase as error:  # already said, with the backup on offer
+            return error.exit_code
         except CommissioningError as error:
             QMessageBox.critical(None, "Cannot open the database", str(error))
             return error.exit_code

@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
 from app import APP_TITLE, __version__
 from app.errors import CommissioningError
 from app.services import maintenance
+from app.services.demo import is_demo
 from app.store.backup import backup_name
+from app.store.database import open_database
+from app.store.rolling import list_backups
 from app.ui.case_studies_tab import CaseStudiesTab
 from app.ui.context import UiContext
 from app.ui.definitions_tab import DefinitionsTab
@@ -31,6 +34,7 @@ from app.ui.help import GlossaryDialog, GuideDialog
 from app.ui.home_tab import HomeTab
 from app.ui.meetings_tab import MeetingsTab
 from app.ui.report_dialog import ReportDialog
+from app.ui.restore_dialog import RestoreDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.table_view import DataTableView
 
@@ -69,19 +73,22 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("areaTabs")
         self.tabs.setAccessibleName(self.tr("Areas of work"))
         self.tabs.setDocumentMode(True)
-        for area, title, factory in AREAS:
-            tab = factory(context)
-            tab.setObjectName(f"{area}Tab")
-            self.tabs.addTab(tab, self.tr(title))
-            opener = getattr(tab, "open_requested", None)
-            if opener is not None:
-                opener.connect(self.open_record)
+        self._add_tabs()
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
         self._build_status_bar()
         self.resize(1280, 800)
         self._restore_layout()
+
+    def _add_tabs(self) -> None:
+        for area, title, factory in AREAS:
+            tab = factory(self.context)
+            tab.setObjectName(f"{area}Tab")
+            self.tabs.addTab(tab, self.tr(title))
+            opener = getattr(tab, "open_requested", None)
+            if opener is not None:
+                opener.connect(self.open_record)
 
     # Menus -------------------------------------------------------------------------------
 
@@ -100,6 +107,9 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self._action("&Back up database…", self.back_up, "Ctrl+Shift+B"))
         file_menu.addAction(self._action("&Report (PDF)…", self.write_report, "Ctrl+R"))
+        file_menu.addAction(
+            self._action("&Restore from a backup…", self.restore_from_backup, "Ctrl+Shift+R")
+        )
         file_menu.addAction(self._action("&Settings…", self.edit_settings, "Ctrl+,"))
         file_menu.addSeparator()
         file_menu.addAction(
@@ -149,7 +159,17 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(self.tr("User: {0}").format(self.context.database.user))
         self.user_label.setAccessibleName(self.tr("Current user"))
         status.addWidget(self.database_label, 1)
+        self.storage_label = QLabel()
+        self.storage_label.setAccessibleName(self.tr("Storage warning"))
+        self._show_storage_warning()
+        status.addPermanentWidget(self.storage_label)
         status.addPermanentWidget(self.user_label)
+
+    def _show_storage_warning(self) -> None:
+        warnings = self.context.database.warnings
+        self.storage_label.setText(self.tr("⚠ Unsafe folder") if warnings else "")
+        self.storage_label.setToolTip("\n".join(warnings))
+        self.storage_label.setVisible(bool(warnings))
 
     # The table with focus ----------------------------------------------------------------
 
@@ -231,9 +251,60 @@ class MainWindow(QMainWindow):
     def write_report(self) -> None:
         ReportDialog(self.context, parent=self).exec()
 
+    def restore_from_backup(self) -> None:
+        """Choose a backup, confirm, back up the current state, restore, show the result."""
+        database = self.context.database
+        if database.path is None:
+            QMessageBox.information(
+                self,
+                self.tr("Restore"),
+                maintenance.server_tools_message(database.url, "restore"),
+            )
+            return
+        dialog = RestoreDialog(list_backups(database.path), self)
+        if not dialog.exec() or dialog.chosen is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("Restore from a backup"),
+            self.tr(
+                "Replace everything in {0} with the backup {1}?\n\nThe current state is "
+                "backed up first."
+            ).format(database.path, dialog.chosen.name),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restore(dialog.chosen)
+
+    def restore(self, backup: Path) -> Path | None:
+        """Restore `backup` into the open database and reload every tab; returns the copy of
+        the state before, or None if the restore was refused."""
+        database = self.context.database
+        assert database.path is not None
+        try:
+            safety = maintenance.restore_database(database, backup)
+            database.close()
+            self.context.database = open_database(database.path, user=database.user, seed=False)
+        except (OSError, CommissioningError) as error:
+            show_error(error, self.context.log_file, self.tr("Restore"))
+            return None
+        self.context.is_demo = is_demo(self.context.database)
+        current = self.tabs.currentIndex()
+        while self.tabs.count():
+            page = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            if page is not None:
+                page.deleteLater()
+        self._add_tabs()
+        self.tabs.setCurrentIndex(current)
+        self.statusBar().showMessage(
+            self.tr("Restored {0}; the state before is kept at {1}").format(backup.name, safety),
+            10000,
+        )
+        return safety
+
     @Slot()
     def edit_settings(self) -> None:
-        dialog = SettingsDialog(self.context.settings, self)
+        dialog = SettingsDialog(self.context.settings, self, self.context.database)
         if dialog.exec():
             self.statusBar().showMessage(self.tr("Settings saved"), 5000)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,10 +16,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import Settings
+from app.store.database import Database
+from app.store.retention import DAILY, MONTHLY, WEEKLY
+from app.store.rolling import backups_folder, describe_size, space_taken
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, database: Database | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle(self.tr("Settings"))
@@ -40,8 +46,16 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(self.tr("&Name:"), self.name_edit)
         form.addRow(self.tr("&Organisation:"), self.organisation_edit)
-        form.addRow(self.tr("&Data folder:"), folder_row)
+        folder_label = QLabel(self.tr("&Data folder:"))
+        folder_label.setBuddy(self.folder_edit)
+        form.addRow(folder_label, folder_row)
         form.addRow(note)
+        if database is not None:
+            self.backups_label = QLabel(self.backups_summary(database))
+            self.backups_label.setWordWrap(True)
+            self.backups_label.setAccessibleName(self.tr("Automatic backups"))
+            self.backups_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(self.tr("Automatic backups:"), self.backups_label)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -50,6 +64,17 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.resize(560, self.sizeHint().height())
+
+    def backups_summary(self, database: Database) -> str:
+        """How many rolling backups there are, the space they take, and where."""
+        path = database.path
+        if path is None:
+            return self.tr("A server database is backed up on the server (pg_dump).")
+        count, size = space_taken(path)
+        copies = self.tr("1 copy") if count == 1 else self.tr("{0} copies").format(count)
+        return self.tr("{0} taking {1} in {2} (kept: {3} daily, {4} weekly, {5} monthly)").format(
+            copies, describe_size(size), backups_folder(path), DAILY, WEEKLY, MONTHLY
+        )
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
