@@ -2,10 +2,15 @@
 
 from app.models.base import Base, Record
 from app.models.contracts import (
+    ActivitySummary,
     Contract,
     ContractLine,
     ContractStatus,
+    InvestigationStatus,
+    LineSummary,
+    OverperformanceInvestigation,
     PlannedActivity,
+    ReturnColumnMapping,
     ReturnRow,
     ReturnSubmission,
 )
@@ -29,6 +34,7 @@ from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabular
 
 __all__ = [
     "Action",
+    "ActivitySummary",
     "AgendaItem",
     "Base",
     "Body",
@@ -46,14 +52,18 @@ __all__ = [
     "DisputeStage",
     "Edition",
     "FinancialYear",
+    "InvestigationStatus",
     "LineKind",
+    "LineSummary",
     "Meeting",
     "Membership",
     "NationalService",
     "Organisation",
+    "OverperformanceInvestigation",
     "PlannedActivity",
     "Record",
     "ReferenceCounter",
+    "ReturnColumnMapping",
     "ReturnRow",
     "ReturnSubmission",
     "Role",

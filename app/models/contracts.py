@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record, narrative_column
@@ -106,3 +106,104 @@ class ReturnRow(Base):
     actual_activity: Mapped[Decimal] = mapped_column(Activity())
     price: Mapped[Decimal | None] = mapped_column(Money())
     actual_cost: Mapped[Decimal | None] = mapped_column(Money())
+
+
+class ReturnColumnMapping(Record, Base):
+    """How the columns of a provider's return file map to the fields of a return.
+
+    Remembered by the file's header row, so the next file with the same headers is read
+    without asking again.
+    """
+
+    __tablename__ = "return_column_mapping"
+
+    header_key: Mapped[str] = mapped_column(String(64), unique=True)
+    headers: Mapped[str] = mapped_column(Text, default="")
+    mapping: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ActivitySummary(Base):
+    """Activity and cost of the current returns by month, provider, commissioner and line.
+
+    Kept up to date at import, so monitoring never adds up raw return rows on demand. The
+    commissioner is the successor of any merged PCT, so histories stay whole.
+    """
+
+    __tablename__ = "activity_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "financial_year",
+            "month",
+            "provider_id",
+            "commissioner_id",
+            "service_line_id",
+            "point_of_delivery",
+            name="uq_activity_summary_key",
+        ),
+        Index("ix_activity_summary_year_commissioner", "financial_year", "commissioner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    month: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    commissioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"))
+    point_of_delivery: Mapped[str] = mapped_column(String(60))
+    reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LineSummary(Base):
+    """The same totals without the commissioner: what a contract line did each month."""
+
+    __tablename__ = "line_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "financial_year",
+            "month",
+            "provider_id",
+            "service_line_id",
+            "point_of_delivery",
+            name="uq_line_summary_key",
+        ),
+        Index("ix_line_summary_year", "financial_year"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    month: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"))
+    point_of_delivery: Mapped[str] = mapped_column(String(60))
+    reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvestigationStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = (OPEN, CLOSED)
+
+
+class OverperformanceInvestigation(Record, Base):
+    """The six questions of the 2006 framework (004 C.24-C.31) put to an over-performing line."""
+
+    __tablename__ = "overperformance_investigation"
+    __table_args__ = (UniqueConstraint("line_id"),)
+
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_line.id"), index=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    month: Mapped[int] = mapped_column(Integer)
+    variance: Mapped[Decimal] = mapped_column(Share(), default=Decimal(0))
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    root_cause: Mapped[str] = mapped_column(String(40), default="")
+    actions: Mapped[str] = narrative_column()
+    status: Mapped[str] = mapped_column(String(20), default=InvestigationStatus.OPEN)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    line: Mapped[ContractLine] = relationship()

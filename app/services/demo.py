@@ -47,6 +47,7 @@ from app.models import (
     Vocabulary,
     VotingRule,
 )
+from app.services.demo_contracts import add_contracts_demo
 from app.services.reference_data import FIRST_EDITION
 from app.store.database import Database
 
@@ -481,6 +482,7 @@ def build_demo(database: Database, as_of: date) -> DemoSummary:
         add_disputes(demo)
         add_meetings(demo)
         add_case_studies(demo)
+        add_contracts_demo(demo)
         session.flush()
         return summarise(demo)
 
