@@ -12,12 +12,11 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -242,6 +241,7 @@ class ReturnsCheck:
     ignored_columns: list[str] = field(default_factory=list)
     error_rows: set[int] = field(default_factory=set)
     invoice_total: Decimal | None = None
+    lookups: Lookups | None = None
 
     @property
     def row_count(self) -> int:
@@ -266,16 +266,34 @@ class ReturnsCheck:
         return Decimal(int(rows["cost_p"].sum())) / 100
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lookups:
-    """What the codes in a return mean in this database."""
+    """What the codes in a return mean in this database.
 
+    Organisations and service lines are numbered (their position in `ids`), so the checks
+    and sums work on integer arrays rather than on millions of UUID objects.
+    """
+
+    ids: list[uuid.UUID]
+    successor: np.ndarray
     years_with_contracts: set[int]
-    providers: dict[str, uuid.UUID]
-    commissioners: dict[str, uuid.UUID]
-    successors: dict[uuid.UUID, uuid.UUID]
-    service_lines: dict[str, uuid.UUID]
+    providers: dict[str, int]
+    commissioners: dict[str, int]
+    service_lines: dict[str, int]
     points_of_delivery: set[str]
+    number: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.number = {identity: index for index, identity in enumerate(self.ids)}
+        self._hex = np.array([i.hex for i in self.ids] or [""], dtype=object)
+        self._uuid = np.array([*self.ids, None], dtype=object)[:-1] if self.ids else None
+
+    def identities(self, numbers: np.ndarray, as_hex: bool) -> np.ndarray:
+        """The UUIDs (or SQLite's 32 hex digits) of numbered organisations and lines."""
+        if as_hex:
+            return self._hex[numbers]
+        assert self._uuid is not None
+        return self._uuid[numbers]
 
 
 def load_lookups(session: Session) -> Lookups:
@@ -284,14 +302,6 @@ def load_lookups(session: Session) -> Lookups:
         .join(Term, Organisation.type_id == Term.id)
         .where(Organisation.deleted_at.is_(None))
     ).all()
-    successor_of = {org_id: successor for org_id, _c, successor, _k in organisations if successor}
-    successors = {}
-    for org_id, _code, _successor, _kind in organisations:
-        final, seen = org_id, {org_id}
-        while final in successor_of and successor_of[final] not in seen:
-            final = successor_of[final]
-            seen.add(final)
-        successors[org_id] = final
     lines: dict[str, uuid.UUID] = {}
     for code, line_id in session.execute(
         select(ServiceDefinition.code, ServiceDefinition.service_line_id)
@@ -299,17 +309,35 @@ def load_lookups(session: Session) -> Lookups:
         .order_by(Edition.published_on.asc().nulls_first(), Edition.label)
     ):
         lines[code] = line_id  # a later edition's code wins
+    ids = [org_id for org_id, *_rest in organisations]
+    ids += sorted(set(lines.values()) - set(ids))
+    number = {identity: index for index, identity in enumerate(ids)}
+    successor_of = {org_id: successor for org_id, _c, successor, _k in organisations if successor}
+    successor = np.arange(len(ids), dtype=np.int64)
+    for org_id, *_rest in organisations:
+        final, seen = org_id, {org_id}
+        while (
+            final in successor_of
+            and successor_of[final] not in seen
+            and successor_of[final] in number
+        ):
+            final = successor_of[final]
+            seen.add(final)
+        successor[number[org_id]] = number[final]
     return Lookups(
+        ids=ids,
+        successor=successor,
         years_with_contracts={
             fy.start_year
             for fy in session.scalars(
                 select(Contract.financial_year).where(Contract.deleted_at.is_(None)).distinct()
             )
         },
-        providers={code: i for i, code, _s, kind in organisations if kind == "provider"},
-        commissioners={code: i for i, code, _s, kind in organisations if kind == "commissioner"},
-        successors=successors,
-        service_lines=lines,
+        providers={code: number[i] for i, code, _s, kind in organisations if kind == "provider"},
+        commissioners={
+            code: number[i] for i, code, _s, kind in organisations if kind == "commissioner"
+        },
+        service_lines={code: number[line] for code, line in lines.items()},
         points_of_delivery=set(
             session.scalars(
                 select(Term.code).where(
@@ -318,6 +346,14 @@ def load_lookups(session: Session) -> Lookups:
             )
         ),
     )
+
+
+def combine(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
+    """One int64 key from several small non-negative integer columns (mixed radix)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, size in zip(columns, sizes, strict=True):
+        key = key * int(size) + column.astype(np.int64)
+    return key
 
 
 class _Findings:
@@ -427,7 +463,7 @@ def check_returns(
         lookups = load_lookups(session)
         rows, findings = _check_frame(frame, source.label, lookups)
         step("checking", 0.6)
-        _check_plan(session, rows, findings)
+        _check_plan(session, rows, lookups, findings)
     check = ReturnsCheck(
         file=source.label,
         path=source.path,
@@ -438,6 +474,7 @@ def check_returns(
         ignored_columns=[h for h in headers if h not in mapping.values()],
         error_rows={int(r) for r in rows["row"].to_numpy()[findings.error_mask]},
         invoice_total=invoice_total,
+        lookups=lookups,
     )
     if invoice_total is not None:
         total = check.total_cost()
@@ -484,16 +521,21 @@ def _check_frame(
         )
         codes[key] = category.where(~blank, None)
 
-    def lookup(key: str, known: Callable[[str], Any], message: Callable[[str], str]) -> pd.Series:
+    def lookup(
+        key: str, known: Callable[[str], int | None], message: Callable[[str], str]
+    ) -> np.ndarray:
+        """Each distinct code looked up once; -1 where unknown (or blank)."""
         category = codes[key]
-        values = {c: known(c) for c in category.cat.categories}
-        mapped = category.map(values).astype("object")
-        unknown = mapped.isna().to_numpy() & category.notna().to_numpy()
-        texts = category.astype("object").to_numpy()
-        findings.add(unknown, header[key], lambda i: message(texts[i]))
+        found = [known(c) for c in category.cat.categories]
+        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int64)
+        positions = category.cat.codes.to_numpy()
+        mapped = table[positions]
+        unknown = (mapped == -1) & (positions >= 0)
+        names = np.array([*category.cat.categories, ""], dtype=object)
+        findings.add(unknown, header[key], lambda i: message(names[positions[i]]))
         return mapped
 
-    def year_of(text: str) -> Any:
+    def year_of(text: str) -> int | None:
         try:
             start = FinancialYear.parse(text).start_year
         except ValueError:
@@ -508,23 +550,25 @@ def _check_frame(
         return f"financial year {year} does not exist: no contracts are held for it"
 
     out["financial_year"] = lookup("financial_year", year_of, year_problem)
-    out["provider_id"] = lookup(
+    out["provider"] = lookup(
         "provider_code", lookups.providers.get, lambda c: f"unknown provider '{c}'"
     )
     commissioner = lookup(
         "commissioner_code", lookups.commissioners.get, lambda c: f"unknown commissioner '{c}'"
     )
-    out["commissioner_id"] = commissioner
-    out["counted_for_id"] = commissioner.map(lookups.successors)
-    out["service_line_id"] = lookup(
+    out["commissioner"] = commissioner
+    out["counted_for"] = np.where(
+        commissioner >= 0, lookups.successor[np.maximum(commissioner, 0)], -1
+    )
+    out["service_line"] = lookup(
         "service_line", lookups.service_lines.get, lambda c: f"unknown service line '{c}'"
     )
     lookup(
         "point_of_delivery",
-        lambda c: c if c in lookups.points_of_delivery else None,
+        lambda c: 0 if c in lookups.points_of_delivery else None,
         lambda c: f"unknown point of delivery '{c}'",
     )
-    out["point_of_delivery"] = codes["point_of_delivery"].astype("object")
+    out["point_of_delivery"] = codes["point_of_delivery"]
 
     # Numbers.
     numbers: dict[str, np.ndarray] = {}
@@ -563,13 +607,13 @@ def _check_frame(
             )
         scaled[key] = whole
     given = {key: ~np.isnan(numbers[key]) for key in scaled}
-    out["plan_c"] = pd.array(scaled["planned_activity"], dtype="Int64")
-    out.loc[~given["planned_activity"], "plan_c"] = pd.NA
+    out["plan_c"] = scaled["planned_activity"]
+    out["plan_given"] = given["planned_activity"]
     out["activity_c"] = scaled["actual_activity"]
-    out["price_p"] = pd.array(scaled["price"], dtype="Int64")
-    out.loc[~given["price"], "price_p"] = pd.NA
-    out["cost_given_p"] = pd.array(scaled["actual_cost"], dtype="Int64")
-    out.loc[~given["actual_cost"], "cost_given_p"] = pd.NA
+    out["price_p"] = scaled["price"]
+    out["price_given"] = given["price"]
+    out["cost_given_p"] = scaled["actual_cost"]
+    out["cost_given"] = given["actual_cost"]
 
     # Cost against activity times price, in exact integers (hundredths times pence).
     expected = scaled["actual_activity"] * scaled["price"]
@@ -587,63 +631,96 @@ def _check_frame(
     out["cost_p"] = np.where(given["actual_cost"] | given["price"], cost, 0).astype("int64")
 
     # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    keys = pd.DataFrame({k: codes[k].cat.codes for k in TEXT_FIELDS})
-    keys["month"] = month
-    later = keys.duplicated(keep="first").to_numpy()
+    columns = [codes[k].cat.codes.to_numpy() + 1 for k in TEXT_FIELDS]
+    sizes = [len(codes[k].cat.categories) + 1 for k in TEXT_FIELDS]
+    columns.append(np.nan_to_num(month, nan=0).astype(np.int64) % 100 + 0)
+    sizes.append(100)
+    if float(np.prod([float(size) for size in sizes])) < 2**62:
+        key = pd.Series(combine(columns, sizes))
+        later = key.duplicated(keep="first").to_numpy()
+    else:
+        key = pd.Series(list(zip(*columns, strict=True)))
+        later = key.duplicated(keep="first").to_numpy()
     if later.any():
-        first_rows = (
-            keys.assign(row=row_numbers)
-            .groupby(list(keys.columns), dropna=False)["row"]
-            .transform("first")
-        ).to_numpy()
+        first_rows = pd.Series(row_numbers).groupby(key.to_numpy()).transform("first").to_numpy()
         findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
     return out, findings
 
 
-def _check_plan(session: Session, rows: pd.DataFrame, findings: _Findings) -> None:
+def _check_plan(
+    session: Session, rows: pd.DataFrame, lookups: Lookups, findings: _Findings
+) -> None:
     """Warn where planned activity differs from the contract's plan for that commissioner.
 
     Each PCT's part of a line's plan is its capitation share (the membership in force on the
     first day of the month), as the contract sets no other split.
     """
-    usable = rows["financial_year"].notna() & rows["provider_id"].notna() & rows["month"].gt(0)
-    usable &= rows["service_line_id"].notna() & rows["commissioner_id"].notna()
+    usable = (
+        rows["plan_given"].to_numpy()
+        & (rows["financial_year"].to_numpy() > 0)
+        & (rows["provider"].to_numpy() >= 0)
+        & (rows["month"].to_numpy() > 0)
+        & (rows["service_line"].to_numpy() >= 0)
+        & (rows["commissioner"].to_numpy() >= 0)
+        & (rows["point_of_delivery"].cat.codes.to_numpy() >= 0)
+    )
     if not usable.any():
         return
-    years = {int(y) for y in rows.loc[usable, "financial_year"].unique()}
-    providers = set(rows.loc[usable, "provider_id"].unique())
-    plan = pd.DataFrame(
-        session.execute(
-            select(
-                Contract.provider_id,
-                Contract.financial_year,
-                ContractLine.service_line_id,
-                ContractLine.point_of_delivery,
-                PlannedActivity.month,
-                PlannedActivity.activity,
-            )
-            .join(ContractLine, ContractLine.contract_id == Contract.id)
-            .join(PlannedActivity, PlannedActivity.line_id == ContractLine.id)
-            .where(
-                Contract.deleted_at.is_(None),
-                ContractLine.deleted_at.is_(None),
-                Contract.financial_year.in_([FinancialYear(y) for y in years]),
-                Contract.provider_id.in_(providers),
-            )
-        ).all(),
-        columns=[
-            "provider_id",
-            "financial_year",
-            "service_line_id",
-            "point_of_delivery",
-            "month",
-            "plan",
-        ],
+    subset = rows[usable]
+    years = sorted({int(y) for y in np.unique(subset["financial_year"].to_numpy())})
+    providers = [lookups.ids[i] for i in np.unique(subset["provider"].to_numpy())]
+    plan = session.execute(
+        select(
+            Contract.provider_id,
+            Contract.financial_year,
+            ContractLine.service_line_id,
+            ContractLine.point_of_delivery,
+            PlannedActivity.month,
+            PlannedActivity.activity,
+        )
+        .join(ContractLine, ContractLine.contract_id == Contract.id)
+        .join(PlannedActivity, PlannedActivity.line_id == ContractLine.id)
+        .where(
+            Contract.deleted_at.is_(None),
+            ContractLine.deleted_at.is_(None),
+            Contract.financial_year.in_([FinancialYear(y) for y in years]),
+            Contract.provider_id.in_(providers),
+        )
+    ).all()
+    categories = rows["point_of_delivery"].cat.categories
+    first_year = years[0]
+    sizes = (
+        len(lookups.ids),
+        len(range(first_year, years[-1] + 1)),
+        len(lookups.ids),
+        len(categories) + 1,
+        13,
     )
-    if plan.empty:
+    planned: dict[int, float] = {}
+    for provider_id, year, line_id, point, month, activity in plan:
+        if line_id not in lookups.number or point not in categories:
+            continue
+        key = combine(
+            [np.array([v]) for v in (
+                lookups.number[provider_id], year.start_year - first_year,
+                lookups.number[line_id], categories.get_loc(point), month,
+            )],
+            sizes,
+        )[0]  # fmt: skip
+        planned[int(key)] = planned.get(int(key), 0.0) + float(activity)
+    if not planned:
         return
-    plan["financial_year"] = plan["financial_year"].map(lambda fy: fy.start_year)
-    plan["plan"] = plan["plan"].astype("float64")
+    fy = subset["financial_year"].to_numpy() - first_year
+    month = subset["month"].to_numpy()
+    keys = combine(
+        [subset["provider"].to_numpy(), fy, subset["service_line"].to_numpy(),
+         subset["point_of_delivery"].cat.codes.to_numpy(), month],
+        sizes,
+    )  # fmt: skip
+    plan_index = pd.Index(list(planned.keys()))
+    plan_values = np.array([*planned.values(), np.nan])
+    line_plan = plan_values[plan_index.get_indexer(keys)]
+
     memberships = session.execute(
         select(
             Membership.member_id,
@@ -652,41 +729,42 @@ def _check_plan(session: Session, rows: pd.DataFrame, findings: _Findings) -> No
             Membership.capitation_share,
         ).where(Membership.deleted_at.is_(None))
     ).all()
-    periods = rows.loc[usable, ["commissioner_id", "financial_year", "month"]].drop_duplicates()
-    shares = []
-    for commissioner_id, year, month in periods.itertuples(index=False, name=None):
-        day = FinancialYear(int(year)).month_start(int(month))
-        share = next(
+    commissioner = subset["commissioner"].to_numpy()
+    period_sizes = (len(lookups.ids), sizes[1], 13)
+    period_keys = combine([commissioner, fy, month], period_sizes)
+    distinct, inverse = np.unique(period_keys, return_inverse=True)
+    shares = np.full(len(distinct) + 1, np.nan)
+    for position, key in enumerate(distinct):
+        key = int(key)
+        month_number, key = key % 13, key // 13
+        year_offset, member = key % period_sizes[1], key // period_sizes[1]
+        day = FinancialYear(first_year + year_offset).month_start(month_number)
+        member_id = lookups.ids[member]
+        shares[position] = next(
             (
-                float(s)
-                for member, start, end, s in memberships
-                if member == commissioner_id and start <= day and (end is None or day <= end)
+                float(share)
+                for who, start, end, share in memberships
+                if who == member_id and start <= day and (end is None or day <= end)
             ),
             np.nan,
         )
-        shares.append(share)
-    periods = periods.assign(share=shares)
-    keyed = rows.loc[usable, ["row", *plan.columns[:5], "commissioner_id", "plan_c"]]
-    keyed = keyed.astype({"financial_year": "int64"})
-    merged = keyed.merge(plan, how="left", on=list(plan.columns[:5])).merge(
-        periods, how="left", on=["commissioner_id", "financial_year", "month"]
-    )
-    expected = np.round(merged["plan"].to_numpy() * merged["share"].to_numpy() * 100)
-    reported = merged["plan_c"].to_numpy(dtype="float64", na_value=np.nan)
+    expected = np.round(line_plan * shares[inverse] * 100)
+    reported = subset["plan_c"].to_numpy()
     with np.errstate(invalid="ignore"):
-        differs = ~np.isnan(reported) & ~np.isnan(expected) & (np.abs(reported - expected) > 1)
+        differs = ~np.isnan(expected) & (np.abs(reported - expected) > 1)
     if not differs.any():
         return
+    positions = subset["row"].to_numpy()[differs] - 2
     by_row = np.zeros(len(rows), dtype=bool)
-    expected_by_row = np.zeros(len(rows))
-    positions = merged["row"].to_numpy()[differs] - 2
     by_row[positions] = True
+    expected_by_row = np.zeros(len(rows))
     expected_by_row[positions] = expected[differs]
+    reported_by_row = rows["plan_c"].to_numpy()
     findings.add(
         by_row,
         FIELD_BY_KEY["planned_activity"].header,
         lambda i: (
-            f"planned activity {int(rows['plan_c'].iat[i]) / 100:,.2f} differs from the "
+            f"planned activity {reported_by_row[i] / 100:,.2f} differs from the "
             f"contract's plan ({expected_by_row[i] / 100:,.2f})"
         ),
         warning=True,
@@ -738,6 +816,8 @@ RAW_ROWS = Table(
     Column("actual_cost", BigInteger),
 )
 SUMMARY_COLUMNS = ("reported_plan", "actual_activity", "actual_cost", "row_count")
+FINE_KEYS = ("financial_year", "month", "provider", "commissioner", "service_line", "point")
+UUID_COLUMNS = {"submission_id", "provider_id", "commissioner_id", "service_line_id"}
 
 
 def _raw_summary(name: str, with_commissioner: bool) -> Table:
@@ -757,16 +837,6 @@ def _raw_summary(name: str, with_commissioner: bool) -> Table:
 
 RAW_ACTIVITY_SUMMARY = _raw_summary("activity_summary", True)
 RAW_LINE_SUMMARY = _raw_summary("line_summary", False)
-ROW_FIELDS = (
-    "submission_id",
-    "commissioner_id",
-    "service_line_id",
-    "point_of_delivery",
-    "planned_activity",
-    "actual_activity",
-    "price",
-    "actual_cost",
-)
 
 
 def import_returns(
@@ -794,6 +864,28 @@ def import_returns(
     )
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """The provider months of a file: each row's group, and each group's key and size."""
+
+    of_row: np.ndarray
+    provider: np.ndarray
+    year: np.ndarray
+    month: np.ndarray
+    size: np.ndarray
+
+
+def _groups(rows: pd.DataFrame) -> _Groups:
+    provider = rows["provider"].to_numpy()
+    year = rows["financial_year"].to_numpy()
+    month = rows["month"].to_numpy()
+    key = combine([provider, year, month], [1 << 20, 10_000, 13])
+    _distinct, first, inverse, size = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    return _Groups(inverse, provider[first], year[first], month[first], size)
+
+
 def apply_returns(
     database: Database,
     check: ReturnsCheck,
@@ -807,26 +899,28 @@ def apply_returns(
     blocking = check.blocking_errors(exclude_rows)
     if blocking:
         raise InputRejected(blocking)
+    assert check.lookups is not None
     step = _stepper(progress)
     excluded = set(exclude_rows)
     rows = check.rows
     if excluded:
-        rows = rows[~rows["row"].isin(list(excluded))]
-    groups = rows.groupby(["provider_id", "financial_year", "month"], sort=True).size()
+        rows = rows[~rows["row"].isin(list(excluded))].reset_index(drop=True)
+    groups = _groups(rows)
     if dry_run:
         with database.reader() as session:
-            submissions = _planned_submissions(session, groups)
+            submissions, _ids = _replace_submissions(
+                session, check, groups, "", date.today(), write=False
+            )
         return _report(check, rows, excluded, submissions, dry_run=True)
     with database.session() as session:
         user = require_write(session, Area.RETURNS)
         step("writing", 0.0)
         submissions, ids = _replace_submissions(
-            session, check, groups, user, received_on or date.today()
+            session, check, groups, user, received_on or date.today(), write=True
         )
-        session.flush()
-        _insert_rows(session, rows, ids, step)
+        _insert_rows(session, rows, check.lookups, groups, ids, step)
         step("summarising", 0.9)
-        update_summaries(session, rows)
+        update_summaries(session, rows, check.lookups)
         step("summarising", 1.0)
     return _report(check, rows, excluded, submissions, dry_run=False)
 
@@ -841,7 +935,7 @@ def _report(
     return ImportReport(
         file=check.file,
         row_count=len(rows),
-        excluded_rows=len(excluded & set(check.rows["row"].tolist())) if excluded else 0,
+        excluded_rows=len(check.rows) - len(rows),
         total_cost=Decimal(int(rows["cost_p"].sum())) / 100,
         ignored_columns=check.ignored_columns,
         warnings=[w for w in check.warnings if w.row not in excluded],
@@ -850,182 +944,179 @@ def _report(
     )
 
 
-def _current_submission(
-    session: Session, provider_id: uuid.UUID, year: FinancialYear, month: int
-) -> ReturnSubmission | None:
-    return session.scalars(
-        select(ReturnSubmission)
-        .where(
-            ReturnSubmission.provider_id == provider_id,
-            ReturnSubmission.financial_year == year,
-            ReturnSubmission.month == month,
-            ReturnSubmission.replaced_by_id.is_(None),
-            ReturnSubmission.deleted_at.is_(None),
-        )
-        .order_by(ReturnSubmission.created_at.desc())
-    ).first()
-
-
-def _provider_codes(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return dict(
-        session.execute(
-            select(Organisation.id, Organisation.code).where(Organisation.id.in_(ids))
-        ).all()
-    )
-
-
-def _planned_submissions(session: Session, groups: pd.Series) -> list[AppliedSubmission]:
-    codes = _provider_codes(session, {p for p, _y, _m in groups.index})
-    planned = []
-    for (provider_id, year, month), count in groups.items():
-        fy = FinancialYear(int(year))
-        current = _current_submission(session, provider_id, fy, int(month))
-        planned.append(
-            AppliedSubmission(
-                uuid.uuid4(), codes[provider_id], str(fy), int(month), int(count),
-                current.id if current else None,
-            )
-        )  # fmt: skip
-    return planned
-
-
 def _replace_submissions(
     session: Session,
     check: ReturnsCheck,
-    groups: pd.Series,
+    groups: _Groups,
     user: str,
     received_on: date,
-) -> tuple[list[AppliedSubmission], dict[tuple[uuid.UUID, int, int], uuid.UUID]]:
-    """A new submission per provider and month; the one it replaces stays, marked replaced."""
-    codes = _provider_codes(session, {p for p, _y, _m in groups.index})
-    applied, ids = [], {}
-    for (provider_id, year, month), count in groups.items():
-        fy = FinancialYear(int(year))
-        current = _current_submission(session, provider_id, fy, int(month))
+    write: bool,
+) -> tuple[list[AppliedSubmission], list[uuid.UUID]]:
+    """A new submission per provider month; the one it replaces stays, marked replaced."""
+    assert check.lookups is not None
+    ids = check.lookups.ids
+    providers = {ids[p] for p in groups.provider}
+    years = {FinancialYear(int(y)) for y in groups.year}
+    current: dict[tuple[uuid.UUID, int, int], ReturnSubmission] = {}
+    for submission in session.scalars(
+        select(ReturnSubmission)
+        .where(
+            ReturnSubmission.provider_id.in_(providers),
+            ReturnSubmission.financial_year.in_(years),
+            ReturnSubmission.replaced_by_id.is_(None),
+            ReturnSubmission.deleted_at.is_(None),
+        )
+        .order_by(ReturnSubmission.created_at)
+    ):
+        key = (submission.provider_id, submission.financial_year.start_year, submission.month)
+        current[key] = submission
+    codes = dict(
+        session.execute(
+            select(Organisation.id, Organisation.code).where(Organisation.id.in_(providers))
+        ).all()
+    )
+    applied, new_ids, replacing = [], [], []
+    for provider, year, month, size in zip(
+        groups.provider, groups.year, groups.month, groups.size, strict=True
+    ):
+        provider_id = ids[provider]
+        old = current.get((provider_id, int(year), int(month)))
         submission = ReturnSubmission(
             id=uuid.uuid4(),
             provider_id=provider_id,
-            financial_year=fy,
+            financial_year=FinancialYear(int(year)),
             month=int(month),
             file_name=check.file,
             file_hash=check.file_hash,
             received_on=received_on,
-            row_count=int(count),
+            row_count=int(size),
             created_by=user,
             updated_by=user,
         )
-        session.add(submission)
-        session.flush()
-        if current is not None:
-            current.replaced_by_id = submission.id
-            current.updated_by = user
-        ids[(provider_id, int(year), int(month))] = submission.id
+        new_ids.append(submission.id)
+        if write:
+            session.add(submission)
+            if old is not None:
+                replacing.append((old, submission.id))
         applied.append(
             AppliedSubmission(
-                submission.id, codes[provider_id], str(fy), int(month), int(count),
-                current.id if current else None,
+                submission.id, codes[provider_id], str(submission.financial_year),
+                int(month), int(size), old.id if old is not None else None,
             )
         )  # fmt: skip
-    return applied, ids
+    if write:
+        # The new submissions exist before the old ones point at them.
+        session.flush()
+        for old, new_id in replacing:
+            old.replaced_by_id = new_id
+            old.updated_by = user
+        session.flush()
+    return applied, new_ids
 
 
-def _row_table(
-    rows: pd.DataFrame, ids: dict[tuple[uuid.UUID, int, int], uuid.UUID]
-) -> pd.DataFrame:
-    keys = pd.MultiIndex.from_frame(
-        rows[["provider_id", "financial_year", "month"]].astype({"financial_year": "int64"})
-    )
-    submission = pd.Series(list(ids.values()), index=pd.MultiIndex.from_tuples(list(ids.keys())))
-    return pd.DataFrame(
-        {
-            "submission_id": submission.reindex(keys).to_numpy(),
-            "commissioner_id": rows["commissioner_id"].to_numpy(),
-            "service_line_id": rows["service_line_id"].to_numpy(),
-            "point_of_delivery": rows["point_of_delivery"].to_numpy(),
-            "planned_activity": rows["plan_c"]
-            .astype("object")
-            .where(rows["plan_c"].notna(), None)
-            .to_numpy(),
-            "actual_activity": rows["activity_c"].to_numpy(),
-            "price": rows["price_p"]
-            .astype("object")
-            .where(rows["price_p"].notna(), None)
-            .to_numpy(),
-            "actual_cost": rows["cost_given_p"]
-            .astype("object")
-            .where(rows["cost_given_p"].notna(), None)
-            .to_numpy(),
-        }
-    )
+def _bulk_insert(
+    session: Session,
+    table: Table,
+    columns: dict[str, np.ndarray],
+    step: Callable[[float], None] | None = None,
+) -> None:
+    """Insert columns of values (UUID columns given as numbers into `identities`)."""
+    names = list(columns)
+    total = len(next(iter(columns.values()))) if columns else 0
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Fast path: one executemany per chunk on the session's own connection, so the rows
+        # stay in its transaction. SQLite stores these UUIDs as 32 hex digits.
+        cursor = connection.connection.driver_connection.cursor()
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        )
+        try:
+            for start in range(0, total, CHUNK):
+                chunk = [columns[n][start : start + CHUNK].tolist() for n in names]
+                cursor.executemany(sql, zip(*chunk, strict=True))
+                if step is not None:
+                    step(min(1.0, (start + CHUNK) / total))
+        finally:
+            cursor.close()
+        return
+    for start in range(0, total, CHUNK):
+        chunk = [columns[n][start : start + CHUNK].tolist() for n in names]
+        connection.execute(
+            insert(table),
+            [dict(zip(names, values, strict=True)) for values in zip(*chunk, strict=True)],
+        )
+        if step is not None:
+            step(min(1.0, (start + CHUNK) / total))
 
 
-def _chunks(frame: pd.DataFrame, size: int) -> Iterator[tuple[int, pd.DataFrame]]:
-    for start in range(0, len(frame), size):
-        yield start, frame.iloc[start : start + size]
+def _nullable(values: np.ndarray, given: np.ndarray) -> np.ndarray:
+    out = values.astype(object)
+    out[~given] = None
+    return out
 
 
 def _insert_rows(
     session: Session,
     rows: pd.DataFrame,
-    ids: dict[tuple[uuid.UUID, int, int], uuid.UUID],
+    lookups: Lookups,
+    groups: _Groups,
+    submission_ids: list[uuid.UUID],
     step: Callable[[str, float], None],
 ) -> None:
-    table = _row_table(rows, ids)
-    total = max(1, len(table))
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        # Fast path: SQLite stores these UUIDs as 32 hex digits; one executemany per chunk
-        # on the same connection keeps the rows in the session's transaction.
-        for column in ("submission_id", "commissioner_id", "service_line_id"):
-            table[column] = _hex(table[column])
-        cursor = connection.connection.driver_connection.cursor()
-        sql = (
-            f"INSERT INTO return_row ({', '.join(ROW_FIELDS)}) "
-            f"VALUES ({', '.join('?' * len(ROW_FIELDS))})"
-        )
-        try:
-            for start, chunk in _chunks(table, CHUNK):
-                cursor.executemany(sql, chunk.itertuples(index=False, name=None))
-                step("writing", 0.9 * (start + len(chunk)) / total)
-        finally:
-            cursor.close()
-        return
-    for start, chunk in _chunks(table, CHUNK):
-        connection.execute(insert(RAW_ROWS), chunk.to_dict("records"))
-        step("writing", 0.9 * (start + len(chunk)) / total)
+    as_hex = session.connection().dialect.name == "sqlite"
+    submissions = np.array([u.hex if as_hex else u for u in submission_ids], dtype=object)
+    _bulk_insert(
+        session,
+        RAW_ROWS,
+        {
+            "submission_id": submissions[groups.of_row],
+            "commissioner_id": lookups.identities(rows["commissioner"].to_numpy(), as_hex),
+            "service_line_id": lookups.identities(rows["service_line"].to_numpy(), as_hex),
+            "point_of_delivery": rows["point_of_delivery"].astype(object).to_numpy(),
+            "planned_activity": _nullable(rows["plan_c"].to_numpy(), rows["plan_given"].to_numpy()),
+            "actual_activity": rows["activity_c"].to_numpy(),
+            "price": _nullable(rows["price_p"].to_numpy(), rows["price_given"].to_numpy()),
+            "actual_cost": _nullable(
+                rows["cost_given_p"].to_numpy(), rows["cost_given"].to_numpy()
+            ),
+        },
+        lambda fraction: step("writing", 0.9 * fraction),
+    )
 
 
-def _hex(series: pd.Series) -> pd.Series:
-    category = series.astype("category")
-    return category.cat.rename_categories([u.hex for u in category.cat.categories]).astype("object")
-
-
-def update_summaries(session: Session, rows: pd.DataFrame) -> None:
+def update_summaries(session: Session, rows: pd.DataFrame, lookups: Lookups) -> None:
     """Replace the summaries of each provider's months in `rows` by the totals of `rows`.
 
     A return replaces its provider's whole month, so the new file's totals are the month's.
     """
+    point = rows["point_of_delivery"]
     frame = pd.DataFrame(
         {
-            "financial_year": rows["financial_year"].astype("int64").to_numpy(),
+            "financial_year": rows["financial_year"].to_numpy(),
             "month": rows["month"].to_numpy(),
-            "provider_id": rows["provider_id"].to_numpy(),
-            "commissioner_id": rows["counted_for_id"].to_numpy(),
-            "service_line_id": rows["service_line_id"].to_numpy(),
-            "point_of_delivery": rows["point_of_delivery"].to_numpy(),
-            "reported_plan": rows["plan_c"].fillna(0).astype("int64").to_numpy(),
+            "provider": rows["provider"].to_numpy(),
+            "commissioner": rows["counted_for"].to_numpy(),
+            "service_line": rows["service_line"].to_numpy(),
+            "point": point.cat.codes.to_numpy(),
+            "reported_plan": np.where(rows["plan_given"].to_numpy(), rows["plan_c"].to_numpy(), 0),
             "actual_activity": rows["activity_c"].to_numpy(),
             "actual_cost": rows["cost_p"].to_numpy(),
-            "row_count": np.ones(len(rows), dtype="int64"),
+            "row_count": np.ones(len(rows), dtype=np.int64),
         }
     )
-    write_summaries(session, frame)
+    write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
 
 
-def write_summaries(session: Session, frame: pd.DataFrame) -> None:
-    """Write both summary tables from rows at the finest grain (hundredths and pence)."""
-    months = frame[["financial_year", "month", "provider_id"]].drop_duplicates()
-    keys = [(int(y), int(m), p) for y, m, p in months.itertuples(index=False, name=None)]
+def write_summaries(
+    session: Session, frame: pd.DataFrame, lookups: Lookups, points: np.ndarray
+) -> None:
+    """Write both summary tables for the provider months in `frame` (numbered identities)."""
+    months = frame[["financial_year", "month", "provider"]].drop_duplicates()
+    keys = [
+        (int(y), int(m), lookups.ids[p]) for y, m, p in months.itertuples(index=False, name=None)
+    ]
     for table in (RAW_ACTIVITY_SUMMARY, RAW_LINE_SUMMARY):
         for start in range(0, len(keys), 300):
             session.execute(
@@ -1035,32 +1126,26 @@ def write_summaries(session: Session, frame: pd.DataFrame) -> None:
                     )
                 )
             )
-    fine_keys = [
-        "financial_year",
-        "month",
-        "provider_id",
-        "commissioner_id",
-        "service_line_id",
-        "point_of_delivery",
-    ]
-    fine = (
-        frame.groupby(fine_keys, sort=False, observed=True)[list(SUMMARY_COLUMNS)]
-        .sum()
-        .reset_index()
-    )
-    coarse_keys = [k for k in fine_keys if k != "commissioner_id"]
-    coarse = (
-        fine.groupby(coarse_keys, sort=False, observed=True)[list(SUMMARY_COLUMNS)]
-        .sum()
-        .reset_index()
-    )
+    values = list(SUMMARY_COLUMNS)
+    fine = frame.groupby(list(FINE_KEYS), sort=False)[values].sum().reset_index()
+    coarse_keys = [k for k in FINE_KEYS if k != "commissioner"]
+    coarse = fine.groupby(coarse_keys, sort=False)[values].sum().reset_index()
+    as_hex = session.connection().dialect.name == "sqlite"
     for table, summary in ((RAW_ACTIVITY_SUMMARY, fine), (RAW_LINE_SUMMARY, coarse)):
-        records = [
-            {k: (int(v) if isinstance(v, np.integer) else v) for k, v in record.items()}
-            for record in summary.to_dict("records")
-        ]
-        for start in range(0, len(records), CHUNK):
-            session.execute(insert(table), records[start : start + CHUNK])
+        columns: dict[str, np.ndarray] = {
+            "financial_year": summary["financial_year"].to_numpy(),
+            "month": summary["month"].to_numpy(),
+            "provider_id": lookups.identities(summary["provider"].to_numpy(), as_hex),
+        }
+        if "commissioner" in summary:
+            columns["commissioner_id"] = lookups.identities(
+                summary["commissioner"].to_numpy(), as_hex
+            )
+        columns["service_line_id"] = lookups.identities(summary["service_line"].to_numpy(), as_hex)
+        columns["point_of_delivery"] = points[summary["point"].to_numpy()]
+        for name in values:
+            columns[name] = summary[name].to_numpy()
+        _bulk_insert(session, table, columns)
 
 
 def rebuild_summaries(session: Session) -> int:
@@ -1082,37 +1167,36 @@ def rebuild_summaries(session: Session) -> int:
         .join(RAW_ROWS, RAW_ROWS.c.submission_id == ReturnSubmission.id)
         .where(ReturnSubmission.replaced_by_id.is_(None), ReturnSubmission.deleted_at.is_(None))
     ).all()
-    frame = pd.DataFrame(
-        result,
-        columns=[
-            "financial_year",
-            "month",
-            "provider_id",
-            "commissioner_id",
-            "service_line_id",
-            "point_of_delivery",
-            "reported_plan",
-            "actual_activity",
-            "actual_cost",
-            "price",
-        ],
-    )
     session.execute(delete(RAW_ACTIVITY_SUMMARY))
     session.execute(delete(RAW_LINE_SUMMARY))
-    if frame.empty:
+    if not result:
         return 0
-    frame["financial_year"] = frame["financial_year"].map(lambda fy: fy.start_year)
-    frame["commissioner_id"] = frame["commissioner_id"].map(lambda i: lookups.successors.get(i, i))
-    frame["reported_plan"] = frame["reported_plan"].fillna(0).astype("int64")
-    missing_cost = frame["actual_cost"].isna()
-    frame.loc[missing_cost, "actual_cost"] = (
-        frame.loc[missing_cost, "actual_activity"]
-        * frame.loc[missing_cost, "price"].fillna(0)
-        / 100
-    ).round()
-    frame["actual_cost"] = frame["actual_cost"].astype("int64")
-    frame["row_count"] = 1
-    write_summaries(session, frame.drop(columns=["price"]))
+    raw = pd.DataFrame(
+        result,
+        columns=[
+            "year", "month", "provider_id", "commissioner_id", "service_line_id", "point",
+            "plan", "activity", "cost", "price",
+        ],
+    )  # fmt: skip
+    number = lookups.number
+    point = raw["point"].astype("category")
+    cost = raw["cost"].astype("float64")
+    estimated = (raw["activity"] * raw["price"].astype("float64") / 100).round()
+    frame = pd.DataFrame(
+        {
+            "financial_year": raw["year"].map(lambda fy: fy.start_year).to_numpy(),
+            "month": raw["month"].to_numpy(),
+            "provider": raw["provider_id"].map(number).to_numpy(),
+            "commissioner": lookups.successor[raw["commissioner_id"].map(number).to_numpy()],
+            "service_line": raw["service_line_id"].map(number).to_numpy(),
+            "point": point.cat.codes.to_numpy(),
+            "reported_plan": raw["plan"].fillna(0).astype("int64").to_numpy(),
+            "actual_activity": raw["activity"].astype("int64").to_numpy(),
+            "actual_cost": cost.fillna(estimated).fillna(0).astype("int64").to_numpy(),
+            "row_count": np.ones(len(raw), dtype=np.int64),
+        }
+    )
+    write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
     return len(frame)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: generated data at scale, and a figure for every budget."""
