@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record, narrative_column
@@ -130,25 +130,19 @@ class ActivitySummary(Base):
     """
 
     __tablename__ = "activity_summary"
+    # Derived data, rebuilt from the return rows at will: no unique key over all six columns
+    # and no foreign keys, which would slow a million-row write several times over. The
+    # import writes each provider month whole from sums it has just made.
     __table_args__ = (
-        UniqueConstraint(
-            "financial_year",
-            "month",
-            "provider_id",
-            "commissioner_id",
-            "service_line_id",
-            "point_of_delivery",
-            name="uq_activity_summary_key",
-        ),
-        Index("ix_activity_summary_year_commissioner", "financial_year", "commissioner_id"),
+        Index("ix_activity_summary_provider_month", "financial_year", "month", "provider_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
     month: Mapped[int] = mapped_column(Integer)
-    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
-    commissioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
-    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"))
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    commissioner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     point_of_delivery: Mapped[str] = mapped_column(String(60))
     reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
     actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
@@ -169,14 +163,13 @@ class LineSummary(Base):
             "point_of_delivery",
             name="uq_line_summary_key",
         ),
-        Index("ix_line_summary_year", "financial_year"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
     month: Mapped[int] = mapped_column(Integer)
-    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
-    service_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_line.id"))
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     point_of_delivery: Mapped[str] = mapped_column(String(60))
     reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
     actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))

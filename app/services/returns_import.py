@@ -60,6 +60,7 @@ Progress = Callable[[str, float], bool | None]
 
 WARNING = "warning: "
 CHUNK = 50_000
+IMPORT_CACHE_KIB = 96 * 1024
 
 
 @dataclass(frozen=True)
@@ -914,6 +915,7 @@ def apply_returns(
         return _report(check, rows, excluded, submissions, dry_run=True)
     with database.session() as session:
         user = require_write(session, Area.RETURNS)
+        _larger_cache(session)
         step("writing", 0.0)
         submissions, ids = _replace_submissions(
             session, check, groups, user, received_on or date.today(), write=True
@@ -1014,6 +1016,13 @@ def _replace_submissions(
     return applied, new_ids
 
 
+def _larger_cache(session: Session) -> None:
+    """A bigger page cache for this connection while it writes a large file (SQLite only)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+
+
 def _bulk_insert(
     session: Session,
     table: Table,
@@ -1067,11 +1076,14 @@ def _insert_rows(
 ) -> None:
     as_hex = session.connection().dialect.name == "sqlite"
     submissions = np.array([u.hex if as_hex else u for u in submission_ids], dtype=object)
+    # In submission order, so the index on it grows at one end.
+    order = np.argsort(groups.of_row, kind="stable")
+    rows = rows.iloc[order]
     _bulk_insert(
         session,
         RAW_ROWS,
         {
-            "submission_id": submissions[groups.of_row],
+            "submission_id": submissions[groups.of_row[order]],
             "commissioner_id": lookups.identities(rows["commissioner"].to_numpy(), as_hex),
             "service_line_id": lookups.identities(rows["service_line"].to_numpy(), as_hex),
             "point_of_delivery": rows["point_of_delivery"].astype(object).to_numpy(),
@@ -1127,9 +1139,10 @@ def write_summaries(
                 )
             )
     values = list(SUMMARY_COLUMNS)
-    fine = frame.groupby(list(FINE_KEYS), sort=False)[values].sum().reset_index()
+    # Sorted by year and month, as the provider-month index is, so it grows at one end.
+    fine = frame.groupby(list(FINE_KEYS), sort=True)[values].sum().reset_index()
     coarse_keys = [k for k in FINE_KEYS if k != "commissioner"]
-    coarse = fine.groupby(coarse_keys, sort=False)[values].sum().reset_index()
+    coarse = fine.groupby(coarse_keys, sort=True)[values].sum().reset_index()
     as_hex = session.connection().dialect.name == "sqlite"
     for table, summary in ((RAW_ACTIVITY_SUMMARY, fine), (RAW_LINE_SUMMARY, coarse)):
         columns: dict[str, np.ndarray] = {
