@@ -73,9 +73,10 @@ class ToleranceResult:
             f"{format_money(s.provider, pence=True)}"
             for s in self.steps
         ]
+        pays = format_money(self.commissioner_pays, pence=True)
+        bears = format_money(self.provider_bears, pence=True)
         lines.append(
-            f"The commissioner pays {format_money(self.commissioner_pays, pence=True)} of the "
-            f"over-performance and the provider bears {format_money(self.provider_bears, pence=True)}."
+            f"The commissioner pays {pays} of the over-performance and the provider bears {bears}."
         )
         return lines
 
@@ -127,7 +128,8 @@ def graduated_tolerance(
         steps.append(
             ToleranceStep(
                 f"{_plain(band.from_percent)}% to {_plain(top)}% above plan, "
-                f"{_plain(band.commissioner_percent)}/{_plain(HUNDRED - band.commissioner_percent)}",
+                f"{_plain(band.commissioner_percent)}/"
+                f"{_plain(HUNDRED - band.commissioner_percent)}",
                 amount,
                 share,
                 amount - share,
