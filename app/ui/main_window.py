@@ -23,6 +23,7 @@ from app.errors import CommissioningError
 from app.services import maintenance
 from app.store.backup import backup_name
 from app.ui.context import UiContext
+from app.ui.contracts_tab import ContractsTab
 from app.ui.definitions_tab import DefinitionsTab
 from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
@@ -33,6 +34,7 @@ from app.ui.table_view import DataTableView
 TabFactory = Callable[[UiContext], QWidget]
 AREAS: list[tuple[str, str, TabFactory]] = [
     ("definitions", "National Definitions Set", DefinitionsTab),
+    ("contracts", "Contracts", ContractsTab),
 ]
 GUIDES = [("getting-started", "Getting started")] + [(a, t) for a, t, _ in AREAS]
 
