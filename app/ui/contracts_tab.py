@@ -411,7 +411,8 @@ class MonitoringPage(QWidget):
                 self.tr("Cumulative cost: plan, actual and forecast"),
                 labels,
                 [
-                    Series(self.tr("Plan"), [float(m.cumulative_plan_cost) for m in months], PLAN_COLOUR),
+                    Series(self.tr("Plan"), [float(m.cumulative_plan_cost) for m in months],
+                           PLAN_COLOUR),
                     Series(self.tr("Forecast"), [float(m.cumulative_forecast_cost) for m in months],
                            FORECAST_COLOUR, dashed=True),
                     Series(self.tr("Actual"), [_float(m.cumulative_actual_cost) for m in months],
