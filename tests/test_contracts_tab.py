@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.settings import Settings
-from app.ui.contracts_tab import ContractsTab, PositionListRow
 from app.ui.context import UiContext
+from app.ui.contracts_tab import ContractsTab, PositionListRow
 from app.ui.record_model import RecordTableModel
 from tests.test_returns_import import plan_rows, write_csv
 
