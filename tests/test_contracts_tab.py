@@ -112,3 +112,18 @@ def test_position_rows_write_percentages_for_people(tab: ContractsTab) -> None:
     row = tab.monitoring.model.row_at(0)
     assert isinstance(row, PositionListRow)
     assert row.margin_text == "±3.0%"
+
+
+def test_the_tracker_page_follows_the_due_days_setting(tab: ContractsTab) -> None:
+    page = tab.tracker
+    assert page.year_choice.currentText() == "2026/27"
+    row = next(
+        page.model.row_at(r)
+        for r in range(page.model.rowCount())
+        if page.model.row_at(r).contract == "DSCG-2026-RX1"
+    )
+    assert row.apr and not row.nov
+    page.due_days.setValue(5)
+    assert tab.context.settings.returns_due_days == "5"
+    late = sum(page.model.row_at(r).late for r in range(page.model.rowCount()))
+    assert late > 0

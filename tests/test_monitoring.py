@@ -177,3 +177,26 @@ def test_the_plan_is_read_from_the_plan_tables_not_the_returns(demo_database: Da
     after = position(demo_database, MonitoringFilter(YEAR, contract="DSCG-2026-RX1"))
     assert after.months[0].plan_cost - 10 * price >= 0
     assert before.total.plan_cost > 0
+
+
+def test_the_returns_tracker_shows_arrived_late_missing_and_replaced(demo_database: Database):
+    from app.services.returns_tracker import ReturnState, returns_tracker
+
+    rows = {
+        r.contract: r
+        for r in returns_tracker(demo_database, FinancialYear(2025), date(2026, 11, 24))
+    }
+    rx3 = rows["DSCG-2025-RX3"]
+    september = rx3.months[FinancialYear.month_index(9) - 1]
+    assert september.replaced == 1 and "replaced 1×" in rx3.sep
+    assert all(m.state == ReturnState.ARRIVED for m in rx3.months)  # 8-12 days after month end
+    strict = {
+        r.contract: r
+        for r in returns_tracker(demo_database, FinancialYear(2025), date(2026, 11, 24), due_days=9)
+    }
+    assert strict["DSCG-2025-RX3"].late > 0
+    this_year = {r.contract: r for r in returns_tracker(demo_database, YEAR, date(2026, 11, 24))}
+    row = this_year["DSCG-2026-RX1"]
+    assert [m.state for m in row.months[7:]] == [ReturnState.NOT_DUE] * 5  # Nov onwards
+    late_view = returns_tracker(demo_database, YEAR, date(2027, 1, 20))
+    assert next(r for r in late_view if r.contract == "DSCG-2026-RX1").missing == 2  # Nov, Dec

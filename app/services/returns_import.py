@@ -513,14 +513,20 @@ def _check_frame(
     # Text fields: blanks, then each distinct code looked up once.
     codes: dict[str, pd.Series] = {}
     for key in TEXT_FIELDS:
-        series = _as_text(frame[key])
-        blank = _blank(series)
+        # Distinct values are few: clean each once, not each row.
+        category = _as_text(frame[key]).astype("category")
+        cleaned = [unguard_cell(str(c).strip()) for c in category.cat.categories]
+        if len(set(cleaned)) == len(cleaned):
+            category = category.cat.rename_categories(cleaned)
+        else:
+            positions = category.cat.codes.to_numpy()
+            texts = np.array([*cleaned, None], dtype=object)[positions]
+            category = pd.Series(texts).astype("category")
+        if "" in category.cat.categories:
+            category = category.cat.remove_categories([""])
+        blank = category.cat.codes.to_numpy() < 0
         findings.add(blank, header[key], lambda i: "a value is required")
-        category = series.astype("str").str.strip().astype("category")
-        category = category.cat.rename_categories(
-            [unguard_cell(c) for c in category.cat.categories]
-        )
-        codes[key] = category.where(~blank, None)
+        codes[key] = category
 
     def lookup(
         key: str, known: Callable[[str], int | None], message: Callable[[str], str]
@@ -578,8 +584,10 @@ def _check_frame(
             numbers[key] = np.full(n, np.nan)
             continue
         values, not_number = _numbers(frame[key])
-        raw = frame[key].astype("object").to_numpy()
-        findings.add(not_number, header[key], lambda i, raw=raw: f"'{raw[i]}' is not a number")
+        column = frame[key]
+        findings.add(
+            not_number, header[key], lambda i, column=column: f"'{column.iat[i]}' is not a number"
+        )
         if FIELD_BY_KEY[key].required:
             findings.add(_blank(frame[key]), header[key], lambda i: "a value is required")
         numbers[key] = values

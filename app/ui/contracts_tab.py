@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -31,7 +32,9 @@ from sqlalchemy import select
 
 from app.errors import InputRejected
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
-from app.services import contracts, monitoring, returns_import, year_end
+from app.models.financial_year import MONTH_NAMES
+from app.services import contracts, monitoring, returns_import, returns_tracker, year_end
+from app.services.returns_tracker import MONTH_FIELDS
 from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
 from app.ui.errors import show_error
@@ -80,6 +83,13 @@ DRILL_COLUMNS = [
     Column("actual_activity", "Actual"),
     Column("price", "Price"),
     Column("actual_cost", "Cost"),
+]
+TRACKER_COLUMNS = [
+    Column("contract", "Contract"),
+    Column("provider", "Provider"),
+    *(Column(field_, name) for field_, name in zip(MONTH_FIELDS, MONTH_NAMES, strict=True)),
+    Column("late", "Late", Kind.NUMBER),
+    Column("missing", "Missing", Kind.NUMBER),
 ]
 PLAN_COLOUR = QColor("#005eb8")
 ACTUAL_COLOUR = QColor("#009639")
@@ -753,6 +763,65 @@ class ReturnsImportPage(QWidget):
         show_error(error, self.context.log_file, self.tr("Returns import"))
 
 
+class TrackerPage(QWidget):
+    """Which monthly returns have arrived, which are late, which were replaced."""
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.year_choice = QComboBox()
+        self.year_choice.setAccessibleName(self.tr("Financial year of the tracker"))
+        for year in _years(context):
+            self.year_choice.addItem(str(year), year)
+        index = self.year_choice.findText(str(FinancialYear.containing(context.today())))
+        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
+        self.due_days = QSpinBox()
+        self.due_days.setRange(0, 90)
+        self.due_days.setAccessibleName(self.tr("Days after the month's end a return is due"))
+        try:
+            self.due_days.setValue(int(context.settings.returns_due_days))
+        except ValueError:
+            self.due_days.setValue(15)
+        self.model = RecordTableModel(TRACKER_COLUMNS, self)
+        self.table = DataTableView()
+        self.table.setModel(self.model)
+        self.table.set_title(self.tr("Returns tracker"))
+        self.table.set_today(context.today)
+        self.table.setAccessibleName(self.tr("Returns tracker"))
+        bar = QHBoxLayout()
+        for text, widget in (
+            (self.tr("&Year:"), self.year_choice),
+            (self.tr("&Due days after month end:"), self.due_days),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            bar.addWidget(label)
+            bar.addWidget(widget)
+        bar.addStretch(1)  # fmt: skip
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.year_choice.currentIndexChanged.connect(self.reload)
+        self.due_days.valueChanged.connect(self._due_days_changed)
+        self.reload()
+
+    @Slot(int)
+    def _due_days_changed(self, value: int) -> None:
+        self.context.settings.returns_due_days = str(value)
+        self.reload()
+
+    @Slot()
+    def reload(self) -> None:
+        year = self.year_choice.currentData()
+        if year is None:
+            return
+        rows = returns_tracker.returns_tracker(
+            self.context.database, year, self.context.today(), self.due_days.value()
+        )
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+
+
 class ContractsTab(QWidget):
     """Contracts, monitoring and returns, for the commissioners who spend their week here."""
 
@@ -768,13 +837,16 @@ class ContractsTab(QWidget):
         self.contracts = ContractsPage(context)
         self.monitoring = MonitoringPage(context)
         self.returns = ReturnsImportPage(context)
+        self.tracker = TrackerPage(context)
         self.pages.addTab(self.monitoring, self.tr("&Monitoring"))
         self.pages.addTab(self.contracts, self.tr("C&ontracts"))
         self.pages.addTab(self.returns, self.tr("&Returns import"))
+        self.pages.addTab(self.tracker, self.tr("Returns &tracker"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
         self.returns.finished.connect(lambda _report: self.monitoring.reload())
+        self.returns.finished.connect(lambda _report: self.tracker.reload())
         refresh = QAction(self.tr("Refresh"), self)
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
