@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -158,26 +159,42 @@ def read_headers(path: str | Path) -> list[str]:
 
 
 def _read_frame(source: ReturnFile, columns: dict[str, str]) -> pd.DataFrame:
-    """Read the mapped columns only: text fields as text, numbers as the reader finds them."""
+    """Read the mapped columns only: codes as text, numbers as the reader finds them."""
     wanted = list(columns.values())
     try:
         if source.is_workbook:
             frame = pd.read_excel(source.path, sheet_name=0, engine="calamine", usecols=wanted)
         else:
-            text = {columns[k]: "str" for k in TEXT_FIELDS if k in columns}
-            frame = pd.read_csv(
-                source.path,
-                engine="pyarrow",
-                usecols=wanted,
-                dtype=text,
-                keep_default_na=False,
-                na_values=[""],
-            )
+            frame = _read_csv(source.path, wanted, [columns[k] for k in TEXT_FIELDS])
     except Exception as error:
         raise InputRejected(
             [Problem(source.label, None, None, f"cannot read ({error})")]
         ) from error
+    _release_arrow_memory()
     return frame.rename(columns={header: key for key, header in columns.items()})
+
+
+def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+    """Arrow's reader: codes as dictionaries of text (a few distinct values, kept once each,
+    leading zeros intact); only empty cells are missing, so 'n/a' is reported, not dropped."""
+    from pyarrow import csv as arrow_csv
+
+    text_type = pyarrow.dictionary(pyarrow.int32(), pyarrow.string())
+    table = arrow_csv.read_csv(
+        path,
+        convert_options=arrow_csv.ConvertOptions(
+            include_columns=wanted,
+            column_types=dict.fromkeys(codes, text_type),
+            null_values=[""],
+            strings_can_be_null=True,
+        ),
+    )
+    return table.to_pandas()
+
+
+def _release_arrow_memory() -> None:
+    """Hand the reader's freed buffers back, so the check's peak stays low."""
+    pyarrow.default_memory_pool().release_unused()
 
 
 # Column mapping ------------------------------------------------------------------------
@@ -391,6 +408,11 @@ class _Findings:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Codes as text: a workbook may hold 3 or 3.0 where the code is '3'."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        if pd.api.types.is_string_dtype(categories) or pd.api.types.is_object_dtype(categories):
+            return series
+        series = series.astype(categories.dtype)
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna()
         if (whole == np.floor(whole)).all():
@@ -463,6 +485,7 @@ def check_returns(
     with database.reader() as session:
         lookups = load_lookups(session)
         rows, findings = _check_frame(frame, source.label, lookups)
+        del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
     check = ReturnsCheck(
