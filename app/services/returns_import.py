@@ -488,6 +488,9 @@ def check_returns(
         del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
+    # Row by row, as a person works down the file (stable: rules keep their order).
+    findings.errors.sort(key=lambda p: p.row or 0)
+    findings.warnings.sort(key=lambda p: p.row or 0)
     check = ReturnsCheck(
         file=source.label,
         path=source.path,
