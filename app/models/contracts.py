@@ -6,7 +6,17 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record, narrative_column
@@ -200,3 +210,71 @@ class OverperformanceInvestigation(Record, Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
 
     line: Mapped[ContractLine] = relationship()
+
+
+class Frequency:
+    """How often a quality standard is monitored: at least quarterly (000 Appendix 14)."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ALL = (MONTHLY, QUARTERLY)
+
+
+class QualityStandard(Record, Base):
+    """A standard a contract line is held to, with its target and how often it is measured."""
+
+    __tablename__ = "quality_standard"
+
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_line.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    frequency: Mapped[str] = mapped_column(String(20), default=Frequency.QUARTERLY)
+
+    line: Mapped[ContractLine] = relationship()
+
+
+class QualityResult(Record, Base):
+    """A standard's result for one period (`2026/27 Q1`, `2026/27 M05`)."""
+
+    __tablename__ = "quality_result"
+    __table_args__ = (UniqueConstraint("standard_id", "period"),)
+
+    standard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_standard.id"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    result: Mapped[str] = mapped_column(String(200), default="")
+    met: Mapped[bool | None] = mapped_column(Boolean)
+    comment: Mapped[str] = narrative_column()
+
+
+class NoticeKind:
+    NON_PAYMENT = "non-payment"
+    DELAYED_PAYMENT = "delayed payment"
+    FINE = "fine"
+    ACTIVITY_CAP = "activity cap"
+    RATE_BELOW_TARIFF = "rate below tariff"
+    ALL = (NON_PAYMENT, DELAYED_PAYMENT, FINE, ACTIVITY_CAP, RATE_BELOW_TARIFF)
+
+
+class NoticeStatus:
+    ISSUED = "issued"
+    APPLIED = "applied"
+    WITHDRAWN = "withdrawn"
+    RESOLVED = "resolved"
+    ALL = (ISSUED, APPLIED, WITHDRAWN, RESOLVED)
+
+
+class ContractNotice(Record, Base):
+    """A contract notice or sanction (000 §132; 004 C.31): what, how much, why, when."""
+
+    __tablename__ = "contract_notice"
+
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    reason: Mapped[str] = narrative_column()
+    issued_on: Mapped[date] = mapped_column(Date)
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=NoticeStatus.ISSUED)
+
+    contract: Mapped[Contract] = relationship()

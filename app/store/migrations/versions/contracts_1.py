@@ -1,8 +1,8 @@
-"""Contract monitoring: column mappings of returns, summary tables, over-performance investigations
+"""Contract monitoring: return column mappings, summary tables, investigations, quality, notices
 
 Revision ID: contracts_1
 Revises: 0001
-Create Date: 2026-11-24 14:21:19.107807
+Create Date: 2026-11-24 14:41:19.948231
 """
 
 from collections.abc import Sequence
@@ -78,6 +78,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("header_key", name=op.f("uq_return_column_mapping_header_key")),
     )
     op.create_table(
+        "contract_notice",
+        sa.Column("contract_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=True),
+        sa.Column("effective_to", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_by", sa.String(length=120), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contract_id"], ["contract.id"], name=op.f("fk_contract_notice_contract_id_contract")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contract_notice")),
+    )
+    with op.batch_alter_table("contract_notice", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contract_notice_contract_id"), ["contract_id"], unique=False
+        )
+
+    op.create_table(
         "overperformance_investigation",
         sa.Column("line_id", sa.Uuid(), nullable=False),
         sa.Column("opened_on", sa.Date(), nullable=False),
@@ -108,15 +135,79 @@ def upgrade() -> None:
             batch_op.f("ix_overperformance_investigation_line_id"), ["line_id"], unique=False
         )
 
+    op.create_table(
+        "quality_standard",
+        sa.Column("line_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column("frequency", sa.String(length=20), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_by", sa.String(length=120), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["line_id"],
+            ["contract_line.id"],
+            name=op.f("fk_quality_standard_line_id_contract_line"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_standard")),
+    )
+    with op.batch_alter_table("quality_standard", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quality_standard_line_id"), ["line_id"], unique=False)
+
+    op.create_table(
+        "quality_result",
+        sa.Column("standard_id", sa.Uuid(), nullable=False),
+        sa.Column("period", sa.String(length=20), nullable=False),
+        sa.Column("result", sa.String(length=200), nullable=False),
+        sa.Column("met", sa.Boolean(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_by", sa.String(length=120), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["standard_id"],
+            ["quality_standard.id"],
+            name=op.f("fk_quality_result_standard_id_quality_standard"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_result")),
+        sa.UniqueConstraint(
+            "standard_id", "period", name=op.f("uq_quality_result_standard_id_period")
+        ),
+    )
+    with op.batch_alter_table("quality_result", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quality_result_standard_id"), ["standard_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("quality_result", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quality_result_standard_id"))
+
+    op.drop_table("quality_result")
+    with op.batch_alter_table("quality_standard", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quality_standard_line_id"))
+
+    op.drop_table("quality_standard")
     with op.batch_alter_table("overperformance_investigation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_overperformance_investigation_line_id"))
 
     op.drop_table("overperformance_investigation")
+    with op.batch_alter_table("contract_notice", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contract_notice_contract_id"))
+
+    op.drop_table("contract_notice")
     op.drop_table("return_column_mapping")
     op.drop_table("line_summary")
     with op.batch_alter_table("activity_summary", schema=None) as batch_op:
