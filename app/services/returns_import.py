@@ -12,11 +12,12 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1057,18 +1058,34 @@ def _larger_cache(session: Session) -> None:
         connection.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
 
 
+# A column to insert: the values at the given positions (made a chunk at a time, so a
+# million-row file never holds a million Python objects at once).
+ColumnMaker = Callable[[np.ndarray], np.ndarray]
+
+
+def _take(values: np.ndarray) -> ColumnMaker:
+    return lambda positions: values[positions]
+
+
 def _bulk_insert(
     session: Session,
     table: Table,
-    columns: dict[str, np.ndarray],
+    columns: dict[str, ColumnMaker],
+    total: int,
+    order: np.ndarray | None = None,
     step: Callable[[float], None] | None = None,
 ) -> None:
-    """Insert columns of values (UUID columns given as numbers into `identities`)."""
+    """Insert `total` rows, in `order`, a chunk at a time."""
     names = list(columns)
-    total = len(next(iter(columns.values()))) if columns else 0
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
+    positions = order if order is not None else np.arange(total)
+
+    def chunks() -> Iterator[tuple[int, list[list[Any]]]]:
+        for start in range(0, total, CHUNK):
+            chosen = positions[start : start + CHUNK]
+            yield start, [columns[name](chosen).tolist() for name in names]
+
+    if connection.dialect.name == "sqlite":
         # Fast path: one executemany per chunk on the session's own connection, so the rows
         # stay in its transaction. SQLite stores these UUIDs as 32 hex digits.
         cursor = connection.connection.driver_connection.cursor()
@@ -1076,16 +1093,14 @@ def _bulk_insert(
             f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         )
         try:
-            for start in range(0, total, CHUNK):
-                chunk = [columns[n][start : start + CHUNK].tolist() for n in names]
+            for start, chunk in chunks():
                 cursor.executemany(sql, zip(*chunk, strict=True))
                 if step is not None:
                     step(min(1.0, (start + CHUNK) / total))
         finally:
             cursor.close()
         return
-    for start in range(0, total, CHUNK):
-        chunk = [columns[n][start : start + CHUNK].tolist() for n in names]
+    for start, chunk in chunks():
         connection.execute(
             insert(table),
             [dict(zip(names, values, strict=True)) for values in zip(*chunk, strict=True)],
@@ -1094,10 +1109,13 @@ def _bulk_insert(
             step(min(1.0, (start + CHUNK) / total))
 
 
-def _nullable(values: np.ndarray, given: np.ndarray) -> np.ndarray:
-    out = values.astype(object)
-    out[~given] = None
-    return out
+def _nullable(values: np.ndarray, given: np.ndarray) -> ColumnMaker:
+    def make(positions: np.ndarray) -> np.ndarray:
+        out = values[positions].astype(object)
+        out[~given[positions]] = None
+        return out
+
+    return make
 
 
 def _insert_rows(
@@ -1110,24 +1128,29 @@ def _insert_rows(
 ) -> None:
     as_hex = session.connection().dialect.name == "sqlite"
     submissions = np.array([u.hex if as_hex else u for u in submission_ids], dtype=object)
-    # In submission order, so the index on it grows at one end.
-    order = np.argsort(groups.of_row, kind="stable")
-    rows = rows.iloc[order]
+    commissioner = rows["commissioner"].to_numpy()
+    line = rows["service_line"].to_numpy()
+    point = rows["point_of_delivery"]
+    points = np.asarray(point.cat.categories, dtype=object)
+    point_codes = point.cat.codes.to_numpy()
     _bulk_insert(
         session,
         RAW_ROWS,
         {
-            "submission_id": submissions[groups.of_row[order]],
-            "commissioner_id": lookups.identities(rows["commissioner"].to_numpy(), as_hex),
-            "service_line_id": lookups.identities(rows["service_line"].to_numpy(), as_hex),
-            "point_of_delivery": rows["point_of_delivery"].astype(object).to_numpy(),
+            "submission_id": lambda at: submissions[groups.of_row[at]],
+            "commissioner_id": lambda at: lookups.identities(commissioner[at], as_hex),
+            "service_line_id": lambda at: lookups.identities(line[at], as_hex),
+            "point_of_delivery": lambda at: points[point_codes[at]],
             "planned_activity": _nullable(rows["plan_c"].to_numpy(), rows["plan_given"].to_numpy()),
-            "actual_activity": rows["activity_c"].to_numpy(),
+            "actual_activity": _take(rows["activity_c"].to_numpy()),
             "price": _nullable(rows["price_p"].to_numpy(), rows["price_given"].to_numpy()),
             "actual_cost": _nullable(
                 rows["cost_given_p"].to_numpy(), rows["cost_given"].to_numpy()
             ),
         },
+        len(rows),
+        # In submission order, so the index on it grows at one end.
+        np.argsort(groups.of_row, kind="stable"),
         lambda fraction: step("writing", 0.9 * fraction),
     )
 
@@ -1179,20 +1202,27 @@ def write_summaries(
     coarse = fine.groupby(coarse_keys, sort=True)[values].sum().reset_index()
     as_hex = session.connection().dialect.name == "sqlite"
     for table, summary in ((RAW_ACTIVITY_SUMMARY, fine), (RAW_LINE_SUMMARY, coarse)):
-        columns: dict[str, np.ndarray] = {
-            "financial_year": summary["financial_year"].to_numpy(),
-            "month": summary["month"].to_numpy(),
-            "provider_id": lookups.identities(summary["provider"].to_numpy(), as_hex),
+        columns: dict[str, ColumnMaker] = {
+            "financial_year": _take(summary["financial_year"].to_numpy()),
+            "month": _take(summary["month"].to_numpy()),
+            "provider_id": _identities(lookups, summary["provider"].to_numpy(), as_hex),
         }
         if "commissioner" in summary:
-            columns["commissioner_id"] = lookups.identities(
-                summary["commissioner"].to_numpy(), as_hex
+            columns["commissioner_id"] = _identities(
+                lookups, summary["commissioner"].to_numpy(), as_hex
             )
-        columns["service_line_id"] = lookups.identities(summary["service_line"].to_numpy(), as_hex)
-        columns["point_of_delivery"] = points[summary["point"].to_numpy()]
+        columns["service_line_id"] = _identities(
+            lookups, summary["service_line"].to_numpy(), as_hex
+        )
+        point_codes = summary["point"].to_numpy()
+        columns["point_of_delivery"] = lambda at, codes=point_codes: points[codes[at]]
         for name in values:
-            columns[name] = summary[name].to_numpy()
-        _bulk_insert(session, table, columns)
+            columns[name] = _take(summary[name].to_numpy())
+        _bulk_insert(session, table, columns, len(summary))
+
+
+def _identities(lookups: Lookups, numbers: np.ndarray, as_hex: bool) -> ColumnMaker:
+    return lambda positions: lookups.identities(numbers[positions], as_hex)
 
 
 def rebuild_summaries(session: Session) -> int:
