@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -232,6 +233,7 @@ class MonitoringPage(QWidget):
             self.dimension_choice.addItem(text, key)
         self.chart_choice = QComboBox()
         self.chart_choice.setAccessibleName(self.tr("Chart"))
+        self.chart_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.chart_choice.addItem(self.tr("Plan and actual by month"), "months")
         self.chart_choice.addItem(self.tr("Cumulative position"), "cumulative")
         self.chart_choice.addItem(self.tr("XmR chart of actual cost"), "xmr")
@@ -252,20 +254,28 @@ class MonitoringPage(QWidget):
         self.risk_button = QPushButton(self.tr("Risk &sharing…"))
         self.risk_button.setAccessibleName(self.tr("Explain risk sharing for the service line"))
 
-        form = QHBoxLayout()
-        for text, widget in (
+        form = QGridLayout()
+        filters = (
             (self.tr("&Year:"), self.year_choice),
             (self.tr("C&ontract:"), self.contract_choice),
             (self.tr("&Line:"), self.line_choice),
+            (self.tr("Show &by:"), self.dimension_choice),
             (self.tr("Co&mmissioner:"), self.commissioner_choice),
             (self.tr("&Point:"), self.point_choice),
-            (self.tr("Show &by:"), self.dimension_choice),
-        ):
+        )
+        for number, (text, widget) in enumerate(filters):
+            # Long names must not widen the window: the list drops down at full width.
+            widget.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            widget.setMinimumContentsLength(10)
             label = QLabel(text)
             label.setBuddy(widget)
-            form.addWidget(label)
-            form.addWidget(widget)
-        form.addStretch(1)
+            row, column = divmod(number, 3)
+            form.addWidget(label, row, column * 2)
+            form.addWidget(widget, row, column * 2 + 1)
+        for column in (1, 3, 5):
+            form.setColumnStretch(column, 1)
         buttons = QHBoxLayout()
         chart_label = QLabel(self.tr("C&hart:"))
         chart_label.setBuddy(self.chart_choice)
