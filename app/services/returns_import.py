@@ -434,6 +434,8 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Values as floats (NaN where blank) and where the cell held text that is not a number."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(series), bool)
+    if series.isna().all():  # an optional column left empty
+        return np.full(len(series), np.nan), np.zeros(len(series), bool)
     text = series.astype("str").str.strip().str.replace(r"^£|,", "", regex=True)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return values, np.isnan(values) & ~_blank(series)
