@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QPlainTextEdit
 
 from app.settings import Settings
 from app.ui.context import UiContext
@@ -62,14 +63,16 @@ def test_drill_down_and_risk_sharing_from_a_selected_line(qtbot, tab: ContractsT
         page.dimension_choice.setCurrentIndex(page.dimension_choice.findData("service_line"))
     row = next(r for r in range(page.model.rowCount()) if page.model.row_at(r).id == "35")
     page.table.setCurrentIndex(page.model.index(row, 0))
-    page.drill_down()
+    with qtbot.waitSignal(page.side_shown, timeout=20_000):
+        page.drill_down()
     model = page.drill_dialog.findChild(RecordTableModel)
     assert model.rowCount() == 7 * 16  # seven months, sixteen PCTs
     page.drill_dialog.close()
-    page.explain_risk_sharing()
-    text = page.risk_dialog.findChildren(type(page.risk_dialog.children()[1]))
+    with qtbot.waitSignal(page.side_shown, timeout=20_000):
+        page.explain_risk_sharing()
     assert page.risk_dialog.windowTitle() == "Risk sharing, service line 35"
-    assert text is not None
+    text = page.risk_dialog.findChild(QPlainTextEdit).toPlainText()
+    assert "The commissioner pays" in text
 
 
 def test_import_shows_problems_then_applies_without_the_bad_rows(

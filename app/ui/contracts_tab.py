@@ -197,11 +197,13 @@ class MonitoringPage(QWidget):
     """Plan against actual against forecast, filtered, with charts, drill-down and risk share."""
 
     loaded = Signal()
+    side_shown = Signal()  # a drill-down or risk-sharing dialog opened
 
     def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self._task: Task | None = None
+        self._side_task: Task | None = None
         self._pending = False
         self.position: monitoring.Position | None = None
         self.chart_data: monitoring.XmrChart | None = None
@@ -487,8 +489,17 @@ class MonitoringPage(QWidget):
 
     @Slot()
     def drill_down(self) -> None:
+        """Fetch the rows off the GUI thread, then show them."""
         flt, month = self._selected_filter()
-        rows = monitoring.drill_down(self.context.database, flt, month)
+        database = self.context.database
+        self._side_task = start_task(
+            lambda: monitoring.drill_down(database, flt, month),
+            self._show_rows,
+            lambda error: show_error(error, self.context.log_file, self.tr("Return rows")),
+        )
+
+    @Slot(object)
+    def _show_rows(self, rows: list[monitoring.ReturnRowView]) -> None:
         dialog = QDialog(self)
         dialog.setWindowTitle(self.tr("Return rows behind the total"))
         dialog.setAccessibleName(self.tr("Return rows"))
@@ -507,6 +518,7 @@ class MonitoringPage(QWidget):
         dialog.resize(900, 500)
         self.drill_dialog = dialog
         dialog.open()
+        self.side_shown.emit()
 
     @Slot()
     def explain_risk_sharing(self) -> None:
@@ -518,13 +530,17 @@ class MonitoringPage(QWidget):
                 self.tr("Risk sharing"),
             )
             return
-        try:
-            report = year_end.risk_share(self.context.database, flt.service_line, flt.year)
-        except InputRejected as error:
-            show_error(error, self.context.log_file, self.tr("Risk sharing"))
-            return
+        database = self.context.database
+        self._side_task = start_task(
+            lambda: year_end.risk_share(database, flt.service_line or "", flt.year),
+            self._show_risk_sharing,
+            lambda error: show_error(error, self.context.log_file, self.tr("Risk sharing")),
+        )
+
+    @Slot(object)
+    def _show_risk_sharing(self, report: year_end.RiskShareReport) -> None:
         dialog = QDialog(self)
-        dialog.setWindowTitle(self.tr("Risk sharing, service line {0}").format(flt.service_line))
+        dialog.setWindowTitle(self.tr("Risk sharing, service line {0}").format(report.service_line))
         text = QPlainTextEdit("\n".join(report.explanation))
         text.setReadOnly(True)
         text.setAccessibleName(self.tr("Risk sharing explained line by line"))
@@ -536,6 +552,7 @@ class MonitoringPage(QWidget):
         dialog.resize(760, 520)
         self.risk_dialog = dialog
         dialog.open()
+        self.side_shown.emit()
 
 
 class ColumnMappingDialog(QDialog):
