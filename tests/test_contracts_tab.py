@@ -130,3 +130,24 @@ def test_the_tracker_page_follows_the_due_days_setting(tab: ContractsTab) -> Non
     assert tab.context.settings.returns_due_days == "5"
     late = sum(page.model.row_at(r).late for r in range(page.model.rowCount()))
     assert late > 0
+
+
+def test_over_performance_opens_investigations_with_the_six_questions(
+    qtbot, tab: ContractsTab, demo_database
+) -> None:
+    from app.services.monitoring import list_investigations
+
+    page = tab.monitoring
+    with qtbot.waitSignal(page.side_shown, timeout=20_000):
+        page.over_button.click()
+    dialog = page.investigation_dialog
+    assert len(dialog.answers) == 6
+    index = next(i for i, v in enumerate(dialog.views) if v.service_line == "35")
+    dialog.choice.setCurrentIndex(index)
+    dialog.answers["volume_realised"].setText("Yes, 11% above profile")
+    dialog.root_cause.setCurrentIndex(dialog.root_cause.findData("provider_decisions"))
+    dialog.actions_edit.setPlainText("Enhanced scrutiny; cap per quarter if no change.")
+    dialog.save()
+    saved = next(v for v in list_investigations(demo_database) if v.service_line == "35")
+    assert saved.answers == {"volume_realised": "Yes, 11% above profile"}
+    assert saved.root_cause == "provider_decisions"

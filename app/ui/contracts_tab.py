@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -255,6 +256,10 @@ class MonitoringPage(QWidget):
         self.drill_button.setAccessibleName(self.tr("Show the return rows behind the selected row"))
         self.risk_button = QPushButton(self.tr("Risk &sharing…"))
         self.risk_button.setAccessibleName(self.tr("Explain risk sharing for the service line"))
+        self.over_button = QPushButton(self.tr("&Over-performance…"))
+        self.over_button.setAccessibleName(
+            self.tr("Flag lines beyond their margin and open their investigations")
+        )
 
         form = QGridLayout()
         filters = (
@@ -284,6 +289,7 @@ class MonitoringPage(QWidget):
         buttons.addWidget(chart_label)
         buttons.addWidget(self.chart_choice)
         buttons.addStretch(1)
+        buttons.addWidget(self.over_button)
         buttons.addWidget(self.drill_button)
         buttons.addWidget(self.risk_button)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -313,6 +319,7 @@ class MonitoringPage(QWidget):
         self.chart_choice.currentIndexChanged.connect(self._draw_chart)
         self.drill_button.clicked.connect(self.drill_down)
         self.risk_button.clicked.connect(self.explain_risk_sharing)
+        self.over_button.clicked.connect(self.investigate)
         self.reload()
 
     def _fill_filters(self) -> None:
@@ -521,6 +528,27 @@ class MonitoringPage(QWidget):
         self.side_shown.emit()
 
     @Slot()
+    def investigate(self) -> None:
+        """Open an investigation for each line beyond its margin (off the GUI thread)."""
+        year, database, today = (
+            self.current_filter().year,
+            self.context.database,
+            self.context.today(),
+        )
+        self._side_task = start_task(
+            lambda: monitoring.flag_overperformance(database, year, today),
+            self._show_investigations,
+            lambda error: show_error(error, self.context.log_file, self.tr("Over-performance")),
+        )
+
+    @Slot(object)
+    def _show_investigations(self, views: list[monitoring.InvestigationView]) -> None:
+        self.investigation_dialog = InvestigationDialog(self.context, views, self)
+        self.investigation_dialog.resize(820, 640)
+        self.investigation_dialog.open()
+        self.side_shown.emit()
+
+    @Slot()
     def explain_risk_sharing(self) -> None:
         flt, _month = self._selected_filter()
         if not flt.service_line:
@@ -553,6 +581,92 @@ class MonitoringPage(QWidget):
         self.risk_dialog = dialog
         dialog.open()
         self.side_shown.emit()
+
+
+class InvestigationDialog(QDialog):
+    """The over-performance investigations: the six questions, the root cause, the actions."""
+
+    def __init__(
+        self,
+        context: UiContext,
+        views: list[monitoring.InvestigationView],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.views = views
+        self.setWindowTitle(self.tr("Over-performance investigations"))
+        self.setAccessibleName(self.tr("Over-performance investigations"))
+        self.choice = QComboBox()
+        self.choice.setAccessibleName(self.tr("Investigation"))
+        for view in views:
+            self.choice.addItem(
+                f"{view.contract} {view.service_line} {view.point_of_delivery} "
+                f"({view.variance * 100:+.1f}%, {view.status})",
+                view.id,
+            )
+        form = QFormLayout()
+        form.addRow(self.tr("&Investigation:"), self.choice)
+        self.answers: dict[str, QLineEdit] = {}
+        for question in monitoring.overperformance_questions():
+            edit = QLineEdit()
+            edit.setAccessibleName(question.text)
+            self.answers[question.key] = edit
+            label = QLabel(f"{question.number}. {question.text}")
+            label.setWordWrap(True)
+            form.addRow(label, edit)
+        self.root_cause = QComboBox()
+        self.root_cause.setAccessibleName(self.tr("Root cause"))
+        self.root_cause.addItem(self.tr("(not yet known)"), "")
+        self.root_cause.addItem(self.tr("Referrals from primary care"), "primary_care_referrals")
+        self.root_cause.addItem(self.tr("Provider decisions"), "provider_decisions")
+        form.addRow(self.tr("&Root cause:"), self.root_cause)
+        self.actions_edit = QPlainTextEdit()
+        self.actions_edit.setAccessibleName(self.tr("Actions agreed"))
+        form.addRow(self.tr("&Actions:"), self.actions_edit)
+        self.closed_box = QCheckBox(self.tr("&Closed"))
+        form.addRow("", self.closed_box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.choice.currentIndexChanged.connect(self._show)
+        self._show()
+
+    @Slot()
+    def _show(self) -> None:
+        if not self.views:
+            return
+        view = self.views[self.choice.currentIndex()]
+        for key, edit in self.answers.items():
+            edit.setText(view.answers.get(key, ""))
+        self.root_cause.setCurrentIndex(max(0, self.root_cause.findData(view.root_cause)))
+        self.actions_edit.setPlainText(view.actions)
+        self.closed_box.setChecked(view.status == "closed")
+
+    @Slot()
+    def save(self) -> None:
+        if not self.views:
+            return
+        index = self.choice.currentIndex()
+        try:
+            saved = monitoring.record_investigation(
+                self.context.database,
+                self.views[index].id,
+                {key: edit.text() for key, edit in self.answers.items() if edit.text()},
+                self.root_cause.currentData(),
+                self.actions_edit.toPlainText(),
+                "closed" if self.closed_box.isChecked() else "open",
+                self.context.today(),
+            )
+        except Exception as error:
+            show_error(error, self.context.log_file, self.tr("Over-performance"))
+            return
+        self.views[index] = saved
 
 
 class ColumnMappingDialog(QDialog):
