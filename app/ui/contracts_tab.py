@@ -606,15 +606,15 @@ class InvestigationDialog(QDialog):
                 view.id,
             )
         form = QFormLayout()
+        # Questions above their answers: they are sentences, not field names.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow(self.tr("&Investigation:"), self.choice)
         self.answers: dict[str, QLineEdit] = {}
         for question in monitoring.overperformance_questions():
             edit = QLineEdit()
             edit.setAccessibleName(question.text)
             self.answers[question.key] = edit
-            label = QLabel(f"{question.number}. {question.text}")
-            label.setWordWrap(True)
-            form.addRow(label, edit)
+            form.addRow(QLabel(f"{question.number}. {question.text}"), edit)
         self.root_cause = QComboBox()
         self.root_cause.setAccessibleName(self.tr("Root cause"))
         self.root_cause.addItem(self.tr("(not yet known)"), "")
