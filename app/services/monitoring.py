@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,8 +176,8 @@ def _successors(session: Session) -> dict[uuid.UUID, uuid.UUID]:
     final = {}
     for org_id in successor_of:
         target, seen = org_id, {org_id}
-        while target in successor_of and successor_of[target] not in seen:
-            target = successor_of[target]
+        while (following := successor_of.get(target)) is not None and following not in seen:
+            target = following
             seen.add(target)
         final[org_id] = target
     return final
@@ -357,20 +358,20 @@ def position(
     return Position(flt, dimension, rows, total_row, _months(plan, actual, reported), reported)
 
 
-def _label(dimension: str, value: object, names: _Names, references: dict) -> tuple[str, str]:
+def _label(dimension: str, value: Any, names: _Names, references: dict) -> tuple[str, str]:
     if dimension == Dimension.CONTRACT:
-        code = names.organisations.get(value, ("?", ""))[0]  # type: ignore[arg-type]
+        code = names.organisations.get(value, ("?", ""))[0]
         return str(value), references.get(value, code)
     if dimension == Dimension.SERVICE_LINE:
-        code, name = names.lines.get(value, ("?", ""))  # type: ignore[arg-type]
+        code, name = names.lines.get(value, ("?", ""))
         return code, f"{code} {name}"
     if dimension == Dimension.COMMISSIONER:
-        code, name = names.organisations.get(value, ("?", ""))  # type: ignore[arg-type]
+        code, name = names.organisations.get(value, ("?", ""))
         return code, f"{code} {name}"
     if dimension == Dimension.POINT_OF_DELIVERY:
         return str(value), f"{value} {names.points.get(str(value), '')}".strip()
     if dimension == Dimension.MONTH:
-        index = (int(value) - 4) % 12  # type: ignore[call-overload]
+        index = (int(value) - 4) % 12
         return str(value), MONTH_NAMES[index]
     return "total", "Total"
 

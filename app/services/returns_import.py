@@ -399,9 +399,12 @@ class _Findings:
         target = self.warnings if warning else self.errors
         target.extend(
             Problem(
-                self.label, int(self.rows[i]), column, (WARNING if warning else "") + message(i)
+                self.label,
+                int(self.rows[int(i)]),
+                column,
+                (WARNING if warning else "") + message(int(i)),
             )
-            for i in positions
+            for i in positions.tolist()
         )
         if not warning:
             self.error_mask |= mask
@@ -530,6 +533,14 @@ def _stepper(progress: Progress | None) -> Callable[[str, float], None]:
     return step
 
 
+def _about(values: np.ndarray, template: str) -> Callable[[int], str]:
+    return lambda i: template.format(_plain(float(values[i])))
+
+
+def _not_a_number(column: pd.Series) -> Callable[[int], str]:
+    return lambda i: f"'{column.iat[i]}' is not a number"
+
+
 def _check_frame(
     frame: pd.DataFrame, label: str, lookups: Lookups
 ) -> tuple[pd.DataFrame, _Findings]:
@@ -614,9 +625,7 @@ def _check_frame(
             continue
         values, not_number = _numbers(frame[key])
         column = frame[key]
-        findings.add(
-            not_number, header[key], lambda i, column=column: f"'{column.iat[i]}' is not a number"
-        )
+        findings.add(not_number, header[key], _not_a_number(column))
         if FIELD_BY_KEY[key].required:
             findings.add(_blank(frame[key]), header[key], lambda i: "a value is required")
         numbers[key] = values
@@ -633,7 +642,7 @@ def _check_frame(
         findings.add(
             too_fine,
             header[key],
-            lambda i, v=values: f"{_plain(v[i])} has more than two decimal places",
+            _about(values, "{} has more than two decimal places"),
         )
         if key.endswith("activity"):
             with np.errstate(invalid="ignore"):
@@ -641,7 +650,7 @@ def _check_frame(
             findings.add(
                 negative,
                 header[key],
-                lambda i, v=values: f"activity cannot be negative ({_plain(v[i])})",
+                _about(values, "activity cannot be negative ({})"),
             )
         scaled[key] = whole
     given = {key: ~np.isnan(numbers[key]) for key in scaled}
@@ -1090,7 +1099,9 @@ def _bulk_insert(
     if connection.dialect.name == "sqlite":
         # Fast path: one executemany per chunk on the session's own connection, so the rows
         # stay in its transaction. SQLite stores these UUIDs as 32 hex digits.
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
         sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         )
@@ -1217,10 +1228,14 @@ def write_summaries(
             lookups, summary["service_line"].to_numpy(), as_hex
         )
         point_codes = summary["point"].to_numpy()
-        columns["point_of_delivery"] = lambda at, codes=point_codes: points[codes[at]]
+        columns["point_of_delivery"] = _points(points, point_codes)
         for name in values:
             columns[name] = _take(summary[name].to_numpy())
         _bulk_insert(session, table, columns, len(summary))
+
+
+def _points(points: np.ndarray, codes: np.ndarray) -> ColumnMaker:
+    return lambda positions: points[codes[positions]]
 
 
 def _identities(lookups: Lookups, numbers: np.ndarray, as_hex: bool) -> ColumnMaker:

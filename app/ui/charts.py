@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -14,7 +15,7 @@ class Series:
     """A line of the chart; None values leave a gap (months with no return yet)."""
 
     name: str
-    values: list[float | None]
+    values: Sequence[float | None]
     colour: QColor
     dashed: bool = False
     marked: list[int] = field(default_factory=list)  # points drawn as signals
@@ -150,22 +151,22 @@ class LineChart(QWidget):
                 pen.setStyle(Qt.PenStyle.DashLine)
             painter.setPen(pen)
             previous: QPointF | None = None
-            for index, value in enumerate(series.values):
-                if value is None:
+            for index, maybe in enumerate(series.values):
+                if maybe is None:
                     previous = None
                     continue
-                point = QPointF(x_of(index), y_of(value))
+                point = QPointF(x_of(index), y_of(maybe))
                 if previous is not None:
                     painter.drawLine(previous, point)
                 previous = point
             painter.setBrush(series.colour)
-            for index, value in enumerate(series.values):
-                if value is None:
+            for index, maybe in enumerate(series.values):
+                if maybe is None:
                     continue
                 radius = 4.5 if index in series.marked else 2.5
                 if index in series.marked:
                     painter.setBrush(QColor("#d5281b"))
-                painter.drawEllipse(QPointF(x_of(index), y_of(value)), radius, radius)
+                painter.drawEllipse(QPointF(x_of(index), y_of(maybe)), radius, radius)
                 painter.setBrush(series.colour)
             painter.setBrush(Qt.BrushStyle.NoBrush)
         # Legend.
