@@ -130,11 +130,13 @@ class LineChart(QWidget):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 _short(value),
             )
-        every = max(1, count // 12)
+        # As many labels as fit side by side.
+        widest = max(metrics.horizontalAdvance(label) for label in self.labels) + 12
+        every = max(1, -(-count * widest // max(1, int(plot.width()))))
         for index, label in enumerate(self.labels):
             if index % every == 0:
                 painter.drawText(
-                    QRectF(x_of(index) - 40, plot.bottom() + 2, 80, metrics.height()),
+                    QRectF(x_of(index) - widest / 2, plot.bottom() + 2, widest, metrics.height()),
                     Qt.AlignmentFlag.AlignHCenter,
                     label,
                 )
