@@ -22,6 +22,7 @@ class Settings:
     window_state: str = ""
     window_tab: str = ""
     meetings_year: str = "calendar"
+    returns_due_days: str = "15"
 
     @staticmethod
     def _address(name: str) -> tuple[str, str]:

@@ -166,6 +166,8 @@ def test_a_confirmation_needs_a_reason(database) -> None:
 # National Definitions Set (national documents about services, not about patients). A new long
 # text column must be marked narrative or added here on purpose.
 NOT_NARRATIVE = {
+    "return_column_mapping.headers",  # a file's header row, as JSON
+    "return_column_mapping.mapping",  # which header is which field, as JSON
     "organisation.address",
     "dispute_stage.who",
     "dispute_stage_rule.who",

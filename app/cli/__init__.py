@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from app import __version__
-from app.cli import definitions, logs, maintenance, meetings
+from app.cli import contracts, definitions, logs, maintenance, meetings
 from app.cli.context import CommandContext, choose_database, choose_user
 from app.cli.registry import CommandAdder
 from app.errors import CommissioningError
@@ -22,7 +22,7 @@ log = logging.getLogger("app.cli")
 Handler = Callable[[argparse.Namespace, CommandContext], int]
 
 # Each area's module registers its subcommands; add a line here for a new area.
-AREAS = (maintenance, definitions, logs, meetings)
+AREAS = (maintenance, definitions, contracts, logs, meetings)
 
 
 def _iso_date(text: str) -> date:

@@ -6,10 +6,20 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Record, narrative_column
+from app.models.base import NARRATIVE, Base, Record, narrative_column
 from app.models.financial_year import FinancialYear
 from app.models.organisations import Organisation
 from app.models.types import Activity, FinancialYearType, Money, Share
@@ -106,3 +116,165 @@ class ReturnRow(Base):
     actual_activity: Mapped[Decimal] = mapped_column(Activity())
     price: Mapped[Decimal | None] = mapped_column(Money())
     actual_cost: Mapped[Decimal | None] = mapped_column(Money())
+
+
+class ReturnColumnMapping(Record, Base):
+    """How the columns of a provider's return file map to the fields of a return.
+
+    Remembered by the file's header row, so the next file with the same headers is read
+    without asking again.
+    """
+
+    __tablename__ = "return_column_mapping"
+
+    header_key: Mapped[str] = mapped_column(String(64), unique=True)
+    headers: Mapped[str] = mapped_column(Text, default="")
+    mapping: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ActivitySummary(Base):
+    """Activity and cost of the current returns by month, provider, commissioner and line.
+
+    Kept up to date at import, so monitoring never adds up raw return rows on demand. The
+    commissioner is the successor of any merged PCT, so histories stay whole.
+    """
+
+    __tablename__ = "activity_summary"
+    # Derived data, rebuilt from the return rows at will: no unique key over all six columns
+    # and no foreign keys, which would slow a million-row write several times over. The
+    # import writes each provider month whole from sums it has just made.
+    __table_args__ = (
+        Index("ix_activity_summary_provider_month", "financial_year", "month", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    month: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    commissioner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    point_of_delivery: Mapped[str] = mapped_column(String(60))
+    reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LineSummary(Base):
+    """The same totals without the commissioner: what a contract line did each month."""
+
+    __tablename__ = "line_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "financial_year",
+            "month",
+            "provider_id",
+            "service_line_id",
+            "point_of_delivery",
+            name="uq_line_summary_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
+    month: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    service_line_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    point_of_delivery: Mapped[str] = mapped_column(String(60))
+    reported_plan: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_activity: Mapped[Decimal] = mapped_column(Activity(), default=Decimal(0))
+    actual_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvestigationStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = (OPEN, CLOSED)
+
+
+class OverperformanceInvestigation(Record, Base):
+    """The six questions of the 2006 framework (004 C.24-C.31) put to an over-performing line."""
+
+    __tablename__ = "overperformance_investigation"
+    __table_args__ = (UniqueConstraint("line_id"),)
+
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_line.id"), index=True)
+    opened_on: Mapped[date] = mapped_column(Date)
+    month: Mapped[int] = mapped_column(Integer)
+    variance: Mapped[Decimal] = mapped_column(Share(), default=Decimal(0))
+    answers: Mapped[str] = mapped_column(Text, default="{}", info={NARRATIVE: True})
+    root_cause: Mapped[str] = mapped_column(String(40), default="")
+    actions: Mapped[str] = narrative_column()
+    status: Mapped[str] = mapped_column(String(20), default=InvestigationStatus.OPEN)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    line: Mapped[ContractLine] = relationship()
+
+
+class Frequency:
+    """How often a quality standard is monitored: at least quarterly (000 Appendix 14)."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ALL = (MONTHLY, QUARTERLY)
+
+
+class QualityStandard(Record, Base):
+    """A standard a contract line is held to, with its target and how often it is measured."""
+
+    __tablename__ = "quality_standard"
+
+    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_line.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    frequency: Mapped[str] = mapped_column(String(20), default=Frequency.QUARTERLY)
+
+    line: Mapped[ContractLine] = relationship()
+
+
+class QualityResult(Record, Base):
+    """A standard's result for one period (`2026/27 Q1`, `2026/27 M05`)."""
+
+    __tablename__ = "quality_result"
+    __table_args__ = (UniqueConstraint("standard_id", "period"),)
+
+    standard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_standard.id"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    result: Mapped[str] = mapped_column(String(200), default="")
+    met: Mapped[bool | None] = mapped_column(Boolean)
+    comment: Mapped[str] = narrative_column()
+
+
+class NoticeKind:
+    NON_PAYMENT = "non-payment"
+    DELAYED_PAYMENT = "delayed payment"
+    FINE = "fine"
+    ACTIVITY_CAP = "activity cap"
+    RATE_BELOW_TARIFF = "rate below tariff"
+    ALL = (NON_PAYMENT, DELAYED_PAYMENT, FINE, ACTIVITY_CAP, RATE_BELOW_TARIFF)
+
+
+class NoticeStatus:
+    ISSUED = "issued"
+    APPLIED = "applied"
+    WITHDRAWN = "withdrawn"
+    RESOLVED = "resolved"
+    ALL = (ISSUED, APPLIED, WITHDRAWN, RESOLVED)
+
+
+class ContractNotice(Record, Base):
+    """A contract notice or sanction (000 §132; 004 C.31): what, how much, why, when."""
+
+    __tablename__ = "contract_notice"
+
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    reason: Mapped[str] = narrative_column()
+    issued_on: Mapped[date] = mapped_column(Date)
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=NoticeStatus.ISSUED)
+
+    contract: Mapped[Contract] = relationship()

@@ -47,6 +47,7 @@ from app.models import (
     Vocabulary,
     VotingRule,
 )
+from app.services.demo_contracts import add_contracts_demo
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
 from app.services.demo_meetings import add_meetings_demo
@@ -488,6 +489,7 @@ def build_demo(database: Database, as_of: date) -> DemoSummary:
         session.flush()
         add_definitions_demo(demo)
         add_meetings_demo(demo)
+        add_contracts_demo(demo)
         session.flush()
         return summarise(demo)
 

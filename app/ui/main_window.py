@@ -27,6 +27,7 @@ from app.store.database import open_database
 from app.store.rolling import list_backups
 from app.ui.case_studies_tab import CaseStudiesTab
 from app.ui.context import UiContext
+from app.ui.contracts_tab import ContractsTab
 from app.ui.definitions_tab import DefinitionsTab
 from app.ui.disputes_tab import DisputesTab
 from app.ui.errors import show_error
@@ -43,6 +44,7 @@ TabFactory = Callable[[UiContext], QWidget]
 AREAS: list[tuple[str, str, TabFactory]] = [
     ("home", "Home", HomeTab),
     ("definitions", "National Definitions Set", DefinitionsTab),
+    ("contracts", "Contracts", ContractsTab),
     ("case-studies", "Case studies", CaseStudiesTab),
     ("disputes", "Disputes", DisputesTab),
     ("meetings", "Meetings", MeetingsTab),

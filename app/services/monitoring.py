@@ -1,0 +1,816 @@
+"""Contract monitoring: plan against actual against forecast, XmR charts, drill-down, flags.
+
+Actuals come from the summary tables the import keeps up to date, plans from the contracts'
+indicative activity plans (each PCT's part being its capitation share), so nothing here
+adds up raw return rows except the drill-down, which asks for them on purpose. Every
+function takes plain values and returns plain values: the Contracts tab, the command line
+and the meeting reports all call them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import InputRejected
+from app.models import (
+    ActivitySummary,
+    Contract,
+    ContractLine,
+    Edition,
+    FinancialYear,
+    InvestigationStatus,
+    LineSummary,
+    Membership,
+    Organisation,
+    OverperformanceInvestigation,
+    PlannedActivity,
+    ReturnRow,
+    ReturnSubmission,
+    ServiceDefinition,
+    Term,
+    Vocabulary,
+)
+from app.models.financial_year import MONTH_NAMES
+from app.paths import resources_dir
+from app.services.access import Area, require_write
+from app.store.database import Database
+
+PENNY = Decimal("0.01")
+
+
+class Dimension:
+    CONTRACT = "contract"
+    SERVICE_LINE = "service_line"
+    COMMISSIONER = "commissioner"
+    POINT_OF_DELIVERY = "point_of_delivery"
+    MONTH = "month"
+    ALL = (CONTRACT, SERVICE_LINE, COMMISSIONER, POINT_OF_DELIVERY, MONTH)
+
+
+class Status:
+    OVER = "over"
+    UNDER = "under"
+    WITHIN = "within"
+    NO_DATA = "no returns"
+
+
+@dataclass(frozen=True)
+class MonitoringFilter:
+    """What the monitoring view is narrowed to; None means all."""
+
+    year: FinancialYear
+    contract: str | None = None
+    service_line: str | None = None
+    commissioner: str | None = None
+    point_of_delivery: str | None = None
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """Plan, actual and forecast for one contract, line, commissioner, point or month."""
+
+    id: str
+    label: str
+    plan_activity: Decimal
+    plan_cost: Decimal
+    plan_activity_ytd: Decimal
+    plan_cost_ytd: Decimal
+    actual_activity_ytd: Decimal
+    actual_cost_ytd: Decimal
+    variance_activity: Decimal
+    variance_cost: Decimal
+    variance_percent: Decimal | None
+    margin: Decimal
+    status: str
+    forecast_activity: Decimal
+    forecast_cost: Decimal
+    seasonal_forecast_cost: Decimal | None
+    forecast_variance_cost: Decimal
+    months_reported: int
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """One month of the year: plan, actual (None before its return) and cumulative sums."""
+
+    month: int
+    label: str
+    plan_activity: Decimal
+    plan_cost: Decimal
+    actual_activity: Decimal | None
+    actual_cost: Decimal | None
+    cumulative_plan_cost: Decimal
+    cumulative_actual_cost: Decimal | None
+    cumulative_forecast_cost: Decimal
+
+
+@dataclass(frozen=True)
+class Position:
+    """The monitoring view's answer: rows by the chosen dimension, a total and the months."""
+
+    filter: MonitoringFilter
+    dimension: str
+    rows: list[PositionRow]
+    total: PositionRow
+    months: list[MonthPoint]
+    months_reported: int
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(repr(round(float(value), 2))).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def _activity(value: float) -> Decimal:
+    return _money(value)
+
+
+@dataclass
+class _Names:
+    organisations: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
+    lines: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
+    line_by_code: dict[str, uuid.UUID] = field(default_factory=dict)
+    points: dict[str, str] = field(default_factory=dict)
+
+
+def _names(session: Session) -> _Names:
+    names = _Names()
+    for org_id, code, name in session.execute(
+        select(Organisation.id, Organisation.code, Organisation.name)
+    ):
+        names.organisations[org_id] = (code, name)
+    for code, line_id, name in session.execute(
+        select(ServiceDefinition.code, ServiceDefinition.service_line_id, ServiceDefinition.name)
+        .join(Edition)
+        .order_by(Edition.published_on.asc().nulls_first(), Edition.label)
+    ):
+        names.lines[line_id] = (code, name)
+        names.line_by_code[code] = line_id
+    names.points = dict(
+        session.execute(
+            select(Term.code, Term.name).where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
+        ).all()
+    )
+    return names
+
+
+def _successors(session: Session) -> dict[uuid.UUID, uuid.UUID]:
+    successor_of = dict(
+        session.execute(
+            select(Organisation.id, Organisation.successor_id).where(
+                Organisation.successor_id.is_not(None)
+            )
+        ).all()
+    )
+    final = {}
+    for org_id in successor_of:
+        target, seen = org_id, {org_id}
+        while (following := successor_of.get(target)) is not None and following not in seen:
+            target = following
+            seen.add(target)
+        final[org_id] = target
+    return final
+
+
+def _organisation(session: Session, code: str) -> uuid.UUID:
+    found = session.scalar(select(Organisation.id).where(Organisation.code == code))
+    if found is None:
+        raise InputRejected(f"no organisation has the code '{code}'")
+    return found
+
+
+def _shares(session: Session, year: FinancialYear) -> pd.DataFrame:
+    """Each commissioner's capitation share in each month (merged PCTs under successors)."""
+    successors = _successors(session)
+    memberships = session.execute(
+        select(
+            Membership.member_id,
+            Membership.effective_from,
+            Membership.effective_to,
+            Membership.capitation_share,
+        ).where(Membership.deleted_at.is_(None))
+    ).all()
+    records = []
+    for month in range(1, 13):
+        day = year.month_start(month)
+        for member, start, end, share in memberships:
+            if start <= day and (end is None or day <= end):
+                records.append((successors.get(member, member), month, float(share)))
+    frame = pd.DataFrame(records, columns=["commissioner_id", "month", "share"])
+    return frame.groupby(["commissioner_id", "month"], as_index=False)["share"].sum()
+
+
+def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFrame:
+    """The plan by contract line and month (and commissioner, when asked), in float units."""
+    query = (
+        select(
+            Contract.reference,
+            Contract.provider_id,
+            ContractLine.service_line_id,
+            ContractLine.point_of_delivery,
+            ContractLine.price,
+            ContractLine.margin,
+            PlannedActivity.month,
+            PlannedActivity.activity,
+        )
+        .join(ContractLine, ContractLine.contract_id == Contract.id)
+        .join(PlannedActivity, PlannedActivity.line_id == ContractLine.id)
+        .where(
+            Contract.financial_year == flt.year,
+            Contract.deleted_at.is_(None),
+            ContractLine.deleted_at.is_(None),
+            PlannedActivity.deleted_at.is_(None),
+        )
+    )
+    if flt.contract:
+        query = query.where(Contract.reference == flt.contract)
+    if flt.service_line:
+        query = query.where(
+            ContractLine.service_line_id == names.line_by_code.get(flt.service_line)
+        )
+    if flt.point_of_delivery:
+        query = query.where(ContractLine.point_of_delivery == flt.point_of_delivery)
+    columns = ["reference", "provider_id", "service_line_id", "point_of_delivery", "price",
+               "margin", "month", "plan_activity"]  # fmt: skip
+    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    frame["price"] = frame["price"].astype("float64")
+    frame["margin"] = frame["margin"].astype("float64")
+    frame["plan_activity"] = frame["plan_activity"].astype("float64")
+    frame["plan_cost"] = frame["plan_activity"] * frame["price"]
+    return frame
+
+
+def _by_commissioner(session: Session, plan: pd.DataFrame, flt: MonitoringFilter) -> pd.DataFrame:
+    """Each PCT's part of the plan: its capitation share of each line's plan."""
+    shares = _shares(session, flt.year)
+    if flt.commissioner:
+        wanted = _organisation(session, flt.commissioner)
+        shares = shares[shares["commissioner_id"] == wanted]
+    merged = plan.merge(shares, on="month")
+    merged["plan_activity"] *= merged["share"]
+    merged["plan_cost"] *= merged["share"]
+    return merged.drop(columns=["share"])
+
+
+def _actual(
+    session: Session,
+    flt: MonitoringFilter,
+    names: _Names,
+    year: FinancialYear,
+    by_commissioner: bool,
+) -> pd.DataFrame:
+    """Actuals from the summary tables: by provider, line, point, month (and commissioner)."""
+    table = ActivitySummary if by_commissioner else LineSummary
+    keys = [table.provider_id, table.service_line_id, table.point_of_delivery, table.month]
+    if by_commissioner:
+        keys.insert(3, ActivitySummary.commissioner_id)
+    query = select(
+        *keys,
+        func.sum(table.actual_activity),
+        func.sum(table.actual_cost),
+        func.sum(table.row_count),
+    ).where(table.financial_year == year)
+    if flt.contract:
+        provider = session.scalar(
+            select(Contract.provider_id).where(Contract.reference == flt.contract)
+        )
+        query = query.where(table.provider_id == provider)
+    if flt.service_line:
+        query = query.where(table.service_line_id == names.line_by_code.get(flt.service_line))
+    if flt.point_of_delivery:
+        query = query.where(table.point_of_delivery == flt.point_of_delivery)
+    if by_commissioner and flt.commissioner:
+        query = query.where(
+            ActivitySummary.commissioner_id == _organisation(session, flt.commissioner)
+        )
+    query = query.group_by(*keys)
+    columns = ["provider_id", "service_line_id", "point_of_delivery", "month",
+               "actual_activity", "actual_cost", "rows"]  # fmt: skip
+    if by_commissioner:
+        columns.insert(3, "commissioner_id")
+    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    # The sums come back through the scaled types as Decimals; floats from here on.
+    frame["actual_activity"] = frame["actual_activity"].astype("float64")
+    frame["actual_cost"] = frame["actual_cost"].astype("float64")
+    return frame
+
+
+def _dimension_key(dimension: str) -> str:
+    return {
+        Dimension.CONTRACT: "provider_id",
+        Dimension.SERVICE_LINE: "service_line_id",
+        Dimension.COMMISSIONER: "commissioner_id",
+        Dimension.POINT_OF_DELIVERY: "point_of_delivery",
+        Dimension.MONTH: "month",
+    }[dimension]
+
+
+def position(
+    database: Database, flt: MonitoringFilter, dimension: str = Dimension.CONTRACT
+) -> Position:
+    """Plan against actual against forecast, by `dimension`, with the year's months."""
+    if dimension not in Dimension.ALL:
+        raise InputRejected(f"'{dimension}' is not one of {', '.join(Dimension.ALL)}")
+    with database.reader() as session:
+        names = _names(session)
+        by_commissioner = dimension == Dimension.COMMISSIONER or bool(flt.commissioner)
+        plan = _plan(session, flt, names)
+        if by_commissioner:
+            plan = _by_commissioner(session, plan, flt)
+        actual = _actual(session, flt, names, flt.year, by_commissioner)
+        previous = _actual(session, flt, names, flt.year - 1, by_commissioner)
+        references = dict(
+            session.execute(
+                select(Contract.provider_id, Contract.reference).where(
+                    Contract.financial_year == flt.year
+                )
+            ).all()
+        )
+    for frame in (plan, actual, previous):
+        frame["index"] = (frame["month"] - 4) % 12 + 1 if len(frame) else []
+    reported = (
+        int(actual.loc[actual["actual_activity"].notna(), "index"].max() or 0) if len(actual) else 0
+    )
+    key = _dimension_key(dimension)
+    rows = _rows(plan, actual, previous, key, reported, dimension, names, references)
+    total = _rows(
+        plan.assign(all="total"),
+        actual.assign(all="total"),
+        previous.assign(all="total"),
+        "all",
+        reported,
+        "total",
+        names,
+        references,
+    )
+    total_row = total[0] if total else _empty_row(reported)
+    return Position(flt, dimension, rows, total_row, _months(plan, actual, reported), reported)
+
+
+def _label(dimension: str, value: Any, names: _Names, references: dict) -> tuple[str, str]:
+    if dimension == Dimension.CONTRACT:
+        code = names.organisations.get(value, ("?", ""))[0]
+        return str(value), references.get(value, code)
+    if dimension == Dimension.SERVICE_LINE:
+        code, name = names.lines.get(value, ("?", ""))
+        return code, f"{code} {name}"
+    if dimension == Dimension.COMMISSIONER:
+        code, name = names.organisations.get(value, ("?", ""))
+        return code, f"{code} {name}"
+    if dimension == Dimension.POINT_OF_DELIVERY:
+        return str(value), f"{value} {names.points.get(str(value), '')}".strip()
+    if dimension == Dimension.MONTH:
+        index = (int(value) - 4) % 12
+        return str(value), MONTH_NAMES[index]
+    return "total", "Total"
+
+
+def _rows(
+    plan: pd.DataFrame,
+    actual: pd.DataFrame,
+    previous: pd.DataFrame,
+    key: str,
+    reported: int,
+    dimension: str,
+    names: _Names,
+    references: dict,
+) -> list[PositionRow]:
+    in_ytd = plan["index"] <= reported
+    plan_full = plan.groupby(key)[["plan_activity", "plan_cost"]].sum()
+    plan_ytd = plan[in_ytd].groupby(key)[["plan_activity", "plan_cost"]].sum()
+    margins = plan.groupby(key).apply(
+        lambda g: float(np.average(g["margin"], weights=g["plan_cost"]))
+        if g["plan_cost"].sum() > 0
+        else float(g["margin"].mean()),
+        include_groups=False,
+    ) if len(plan) else pd.Series(dtype="float64")  # fmt: skip
+    actual_sum = actual.groupby(key)[["actual_activity", "actual_cost"]].sum()
+    previous_total = previous.groupby(key)["actual_cost"].sum()
+    previous_ytd = previous[previous["index"] <= reported].groupby(key)["actual_cost"].sum()
+    keys = list(dict.fromkeys([*plan_full.index, *actual_sum.index]))
+    rows = []
+    for value in keys:
+        p_act = float(plan_full["plan_activity"].get(value, 0.0))
+        p_cost = float(plan_full["plan_cost"].get(value, 0.0))
+        y_act = float(plan_ytd["plan_activity"].get(value, 0.0))
+        y_cost = float(plan_ytd["plan_cost"].get(value, 0.0))
+        a_act = float(actual_sum["actual_activity"].get(value, 0.0))
+        a_cost = float(actual_sum["actual_cost"].get(value, 0.0))
+        margin = float(margins.get(value, 0.03)) if len(margins) else 0.03
+        if dimension == Dimension.MONTH:
+            f_act, f_cost, seasonal = (
+                (a_act, a_cost, None) if a_cost or a_act else (p_act, p_cost, None)
+            )
+        else:
+            f_act = a_act / reported * 12 if reported else p_act
+            f_cost = a_cost / reported * 12 if reported else p_cost
+            seasonal = None
+            before, whole = previous_ytd.get(value, 0.0), previous_total.get(value, 0.0)
+            if reported and before > 0:
+                seasonal = a_cost * whole / before
+        variance = a_cost - y_cost
+        status = Status.NO_DATA if not reported else Status.WITHIN
+        if reported and y_cost > 0:
+            if variance > y_cost * margin:
+                status = Status.OVER
+            elif variance < -y_cost * margin:
+                status = Status.UNDER
+        identity, label = _label(dimension, value, names, references)
+        rows.append(
+            PositionRow(
+                id=identity,
+                label=label,
+                plan_activity=_activity(p_act),
+                plan_cost=_money(p_cost),
+                plan_activity_ytd=_activity(y_act),
+                plan_cost_ytd=_money(y_cost),
+                actual_activity_ytd=_activity(a_act),
+                actual_cost_ytd=_money(a_cost),
+                variance_activity=_activity(a_act - y_act),
+                variance_cost=_money(variance),
+                variance_percent=(Decimal(repr(round(variance / y_cost, 4))) if y_cost else None),
+                margin=Decimal(repr(round(margin, 6))),
+                status=status,
+                forecast_activity=_activity(f_act),
+                forecast_cost=_money(f_cost),
+                seasonal_forecast_cost=None if seasonal is None else _money(seasonal),
+                forecast_variance_cost=_money(
+                    (seasonal if seasonal is not None else f_cost) - p_cost
+                ),
+                months_reported=reported,
+            )
+        )
+    rows.sort(key=lambda r: r.label)
+    if dimension == Dimension.MONTH:
+        rows.sort(key=lambda r: (int(r.id) - 4) % 12)
+    return rows
+
+
+def _empty_row(reported: int) -> PositionRow:
+    zero = Decimal("0.00")
+    money = dict.fromkeys(
+        ("plan_activity", "plan_cost", "plan_activity_ytd", "plan_cost_ytd",
+         "actual_activity_ytd", "actual_cost_ytd", "variance_activity", "variance_cost",
+         "forecast_activity", "forecast_cost", "forecast_variance_cost"),
+        zero,
+    )  # fmt: skip
+    return PositionRow(
+        id="total",
+        label="Total",
+        variance_percent=None,
+        margin=Decimal("0.03"),
+        status=Status.NO_DATA,
+        seasonal_forecast_cost=None,
+        months_reported=reported,
+        **money,
+    )
+
+
+def _months(plan: pd.DataFrame, actual: pd.DataFrame, reported: int) -> list[MonthPoint]:
+    plan_by = plan.groupby("month")[["plan_activity", "plan_cost"]].sum()
+    actual_by = actual.groupby("month")[["actual_activity", "actual_cost"]].sum()
+    total_actual = float(actual["actual_cost"].sum()) if len(actual) else 0.0
+    rate = total_actual / reported if reported else 0.0
+    points = []
+    cumulative_plan = cumulative_actual = cumulative_forecast = 0.0
+    for index in range(1, 13):
+        month = FinancialYear.calendar_month(index)
+        p_act = float(plan_by["plan_activity"].get(month, 0.0))
+        p_cost = float(plan_by["plan_cost"].get(month, 0.0))
+        has_actual = index <= reported
+        a_act = float(actual_by["actual_activity"].get(month, 0.0)) if has_actual else None
+        a_cost = float(actual_by["actual_cost"].get(month, 0.0)) if has_actual else None
+        cumulative_plan += p_cost
+        if a_cost is not None:
+            cumulative_actual += a_cost
+            cumulative_forecast += a_cost
+        else:
+            cumulative_forecast += rate
+        points.append(
+            MonthPoint(
+                month=month,
+                label=MONTH_NAMES[index - 1],
+                plan_activity=_activity(p_act),
+                plan_cost=_money(p_cost),
+                actual_activity=None if a_act is None else _activity(a_act),
+                actual_cost=None if a_cost is None else _money(a_cost),
+                cumulative_plan_cost=_money(cumulative_plan),
+                cumulative_actual_cost=_money(cumulative_actual) if has_actual else None,
+                cumulative_forecast_cost=_money(cumulative_forecast),
+            )
+        )
+    return points
+
+
+# Statistical process control ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class XmrChart:
+    """An XmR chart: centre the mean, limits the mean ± 2.66 × the mean moving range."""
+
+    values: list[float]
+    labels: list[str]
+    centre: float
+    mean_moving_range: float
+    upper: float
+    lower: float
+    signals: list[tuple[int, str]]
+
+    def signal_at(self, index: int) -> list[str]:
+        return [kind for i, kind in self.signals if i == index]
+
+
+OUTSIDE = "outside the limits"
+SHIFT = "shift: a run on one side of the centre"
+TREND = "trend: a run rising or falling"
+RUN = 7  # points, as NHS "Making Data Count" uses for shifts and trends
+
+
+def xmr(values: Sequence[float], labels: Sequence[str] | None = None, run: int = RUN) -> XmrChart:
+    """The chart of `values`, with the points that are signals rather than noise."""
+    data = [float(v) for v in values]
+    if len(data) < 2:
+        raise ValueError("an XmR chart needs at least two points")
+    centre = sum(data) / len(data)
+    moving = [abs(b - a) for a, b in itertools.pairwise(data)]
+    mean_range = sum(moving) / len(moving)
+    upper, lower = centre + 2.66 * mean_range, centre - 2.66 * mean_range
+    signals: list[tuple[int, str]] = [
+        (i, OUTSIDE) for i, v in enumerate(data) if v > upper or v < lower
+    ]
+    sides = [(v > centre) - (v < centre) for v in data]
+    signals += _runs(sides, run, SHIFT)
+    steps = [0] + [(b > a) - (b < a) for a, b in itertools.pairwise(data)]
+    signals += _runs(steps, run - 1, TREND, include_previous=True)
+    labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(data))]
+    return XmrChart(data, labels, centre, mean_range, upper, lower, sorted(set(signals)))
+
+
+def _runs(
+    marks: list[int], length: int, kind: str, include_previous: bool = False
+) -> list[tuple[int, str]]:
+    """Points in maximal runs of equal non-zero marks at least `length` long.
+
+    For trends the marks are the steps between points, so a run of n steps covers the n + 1
+    points it joins (`include_previous`).
+    """
+    found: list[tuple[int, str]] = []
+    start = 0
+    for i in range(1, len(marks) + 1):
+        if i == len(marks) or marks[i] != marks[start]:
+            if marks[start] != 0 and i - start >= length:
+                first = start - 1 if include_previous else start
+                found += [(j, kind) for j in range(first, i)]
+            start = i
+    return found
+
+
+def monthly_series(database: Database, flt: MonitoringFilter, years: int = 3) -> XmrChart:
+    """Actual cost month by month over up to `years` years ending with the filter's year."""
+    values, labels = [], []
+    with database.reader() as session:
+        names = _names(session)
+        by_commissioner = bool(flt.commissioner)
+        for offset in range(years - 1, -1, -1):
+            year = flt.year - offset
+            frame = _actual(session, flt, names, year, by_commissioner)
+            if frame.empty:
+                continue
+            by_month = frame.groupby("month")["actual_cost"].sum()
+            for index in range(1, 13):
+                month = FinancialYear.calendar_month(index)
+                if month in by_month.index:
+                    values.append(float(by_month[month]))
+                    labels.append(f"{MONTH_NAMES[index - 1]} {year}")
+    return xmr(values, labels)
+
+
+# Drill-down -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnRowView:
+    """A row of a current return, as the provider sent it."""
+
+    id: int
+    file_name: str
+    received_on: date
+    provider: str
+    financial_year: str
+    month: int
+    commissioner: str
+    service_line: str
+    point_of_delivery: str
+    planned_activity: Decimal | None
+    actual_activity: Decimal
+    price: Decimal | None
+    actual_cost: Decimal | None
+
+
+def drill_down(
+    database: Database, flt: MonitoringFilter, month: int | None = None, limit: int = 5000
+) -> list[ReturnRowView]:
+    """The rows of the current returns that make a total (merged PCTs under successors)."""
+    with database.reader() as session:
+        names = _names(session)
+        query = (
+            select(ReturnRow, ReturnSubmission)
+            .join(ReturnSubmission, ReturnRow.submission_id == ReturnSubmission.id)
+            .where(
+                ReturnSubmission.financial_year == flt.year,
+                ReturnSubmission.replaced_by_id.is_(None),
+                ReturnSubmission.deleted_at.is_(None),
+            )
+        )
+        if month is not None:
+            query = query.where(ReturnSubmission.month == month)
+        if flt.contract:
+            provider = session.scalar(
+                select(Contract.provider_id).where(Contract.reference == flt.contract)
+            )
+            query = query.where(ReturnSubmission.provider_id == provider)
+        if flt.service_line:
+            query = query.where(
+                ReturnRow.service_line_id == names.line_by_code.get(flt.service_line)
+            )
+        if flt.point_of_delivery:
+            query = query.where(ReturnRow.point_of_delivery == flt.point_of_delivery)
+        if flt.commissioner:
+            wanted = _organisation(session, flt.commissioner)
+            successors = _successors(session)
+            members = [wanted, *(o for o, s in successors.items() if s == wanted)]
+            query = query.where(ReturnRow.commissioner_id.in_(members))
+        result = session.execute(query.order_by(ReturnRow.id).limit(limit)).all()
+        return [
+            ReturnRowView(
+                id=row.id,
+                file_name=submission.file_name,
+                received_on=submission.received_on,
+                provider=names.organisations[submission.provider_id][0],
+                financial_year=str(submission.financial_year),
+                month=submission.month,
+                commissioner=names.organisations[row.commissioner_id][0],
+                service_line=names.lines.get(row.service_line_id, ("?", ""))[0],
+                point_of_delivery=row.point_of_delivery,
+                planned_activity=row.planned_activity,
+                actual_activity=row.actual_activity,
+                price=row.price,
+                actual_cost=row.actual_cost,
+            )
+            for row, submission in result
+        ]
+
+
+# Over-performance -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    key: str
+    text: str
+
+
+def overperformance_questions() -> list[Question]:
+    """The six questions of the 2006 framework (004 C.24-C.31)."""
+    data = json.loads(
+        (resources_dir() / "reference" / "overperformance_questions.json").read_text()
+    )
+    return [Question(q["number"], q["key"], q["text"]) for q in data["questions"]]
+
+
+ROOT_CAUSES = ("primary_care_referrals", "provider_decisions")
+
+
+@dataclass(frozen=True)
+class InvestigationView:
+    id: uuid.UUID
+    contract: str
+    service_line: str
+    point_of_delivery: str
+    opened_on: date
+    variance: Decimal
+    answers: dict[str, str]
+    root_cause: str
+    actions: str
+    status: str
+
+
+def _investigation_view(
+    session: Session, record: OverperformanceInvestigation, names: _Names
+) -> InvestigationView:
+    line = record.line
+    return InvestigationView(
+        id=record.id,
+        contract=line.contract.reference,
+        service_line=names.lines.get(line.service_line_id, ("?", ""))[0],
+        point_of_delivery=line.point_of_delivery,
+        opened_on=record.opened_on,
+        variance=record.variance,
+        answers=json.loads(record.answers or "{}"),
+        root_cause=record.root_cause,
+        actions=record.actions,
+        status=record.status,
+    )
+
+
+def flag_overperformance(
+    database: Database, year: FinancialYear, as_of: date
+) -> list[InvestigationView]:
+    """Open an investigation for each line whose actual exceeds plan by more than its margin."""
+    over = []
+    for contract in position(database, MonitoringFilter(year), Dimension.CONTRACT).rows:
+        detail = position(
+            database, MonitoringFilter(year, contract=contract.label), Dimension.SERVICE_LINE
+        )
+        for row in detail.rows:
+            if row.status == Status.OVER:
+                over.append((contract.label, row))
+    with database.session() as session:
+        user = require_write(session, Area.CONTRACTS)
+        names = _names(session)
+        views = []
+        for reference, row in over:
+            lines = session.scalars(
+                select(ContractLine)
+                .join(Contract)
+                .where(
+                    Contract.reference == reference,
+                    ContractLine.service_line_id == names.line_by_code[row.id],
+                )
+            ).all()
+            for line in lines:
+                record = session.scalar(
+                    select(OverperformanceInvestigation).where(
+                        OverperformanceInvestigation.line_id == line.id
+                    )
+                )
+                if record is None:
+                    record = OverperformanceInvestigation(
+                        line=line,
+                        opened_on=as_of,
+                        month=FinancialYear.calendar_month(max(1, row.months_reported)),
+                        variance=row.variance_percent or Decimal(0),
+                        created_by=user,
+                        updated_by=user,
+                    )
+                    session.add(record)
+                    session.flush()
+                views.append(_investigation_view(session, record, names))
+        return views
+
+
+def list_investigations(database: Database) -> list[InvestigationView]:
+    with database.reader() as session:
+        names = _names(session)
+        records = session.scalars(
+            select(OverperformanceInvestigation)
+            .where(OverperformanceInvestigation.deleted_at.is_(None))
+            .order_by(OverperformanceInvestigation.opened_on)
+        ).all()
+        return [_investigation_view(session, record, names) for record in records]
+
+
+def record_investigation(
+    database: Database,
+    investigation_id: uuid.UUID,
+    answers: dict[str, str],
+    root_cause: str,
+    actions: str,
+    status: str = InvestigationStatus.OPEN,
+    as_of: date | None = None,
+) -> InvestigationView:
+    """Answer the six questions, name the root cause and the actions agreed."""
+    keys = {q.key for q in overperformance_questions()}
+    problems = [k for k in answers if k not in keys]
+    if problems:
+        raise InputRejected(f"unknown questions: {', '.join(problems)}")
+    if root_cause and root_cause not in ROOT_CAUSES:
+        raise InputRejected(f"the root cause must be one of {', '.join(ROOT_CAUSES)}")
+    if status not in InvestigationStatus.ALL:
+        raise InputRejected(f"the status must be one of {', '.join(InvestigationStatus.ALL)}")
+    with database.session() as session:
+        user = require_write(session, Area.CONTRACTS)
+        record = session.get(OverperformanceInvestigation, investigation_id)
+        if record is None:
+            raise InputRejected("no such investigation")
+        record.answers = json.dumps(answers)
+        record.root_cause = root_cause
+        record.actions = actions
+        record.status = status
+        record.closed_on = (as_of or date.today()) if status == InvestigationStatus.CLOSED else None
+        record.updated_by = user
+        session.flush()
+        return _investigation_view(session, record, _names(session))

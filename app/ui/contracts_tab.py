@@ -1,0 +1,1013 @@
+"""The Contracts tab: contracts, monitoring (plan, actual, forecast, charts), returns import."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from app.errors import InputRejected
+from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
+from app.models.financial_year import MONTH_NAMES
+from app.services import contracts, monitoring, returns_import, returns_tracker, year_end
+from app.services.returns_tracker import MONTH_FIELDS
+from app.ui.charts import LineChart, Rule, Series
+from app.ui.context import UiContext
+from app.ui.errors import show_error
+from app.ui.record_model import Column, Kind, RecordTableModel
+from app.ui.table_view import DataTableView
+from app.ui.tasks import Task, start_task
+
+CONTRACT_COLUMNS = [
+    Column("reference", "Reference"),
+    Column("provider_name", "Provider"),
+    Column("financial_year", "Year"),
+    Column("status", "Status"),
+    Column("overdue_text", "Overdue", tooltip="Not agreed by 1 April of its year"),
+    Column("agreed_on", "Agreed", Kind.DATE),
+    Column("expected_value", "Expected value", Kind.MONEY),
+    Column("lines", "Lines", Kind.NUMBER),
+]
+POSITION_COLUMNS = [
+    Column("label", "Name"),
+    Column("plan_cost", "Plan (year)", Kind.MONEY),
+    Column("plan_cost_ytd", "Plan to date", Kind.MONEY),
+    Column("actual_cost_ytd", "Actual to date", Kind.MONEY),
+    Column("variance_cost", "Variance", Kind.MONEY),
+    Column("variance_text", "Variance %"),
+    Column("margin_text", "Margin", tooltip="The agreed margin around the plan"),
+    Column("status", "Status"),
+    Column("plan_activity_ytd", "Planned activity to date", Kind.NUMBER),
+    Column("actual_activity_ytd", "Actual activity to date", Kind.NUMBER),
+    Column("forecast_cost", "Forecast (straight line)", Kind.MONEY),
+    Column("seasonal_forecast_cost", "Forecast (seasonal)", Kind.MONEY),
+    Column("forecast_variance_cost", "Forecast variance", Kind.MONEY),
+]
+PROBLEM_COLUMNS = [
+    Column("file", "File"),
+    Column("row", "Row", Kind.NUMBER),
+    Column("column", "Column"),
+    Column("message", "Problem"),
+]
+DRILL_COLUMNS = [
+    Column("file_name", "File"),
+    Column("month", "Month", Kind.NUMBER),
+    Column("commissioner", "Commissioner"),
+    Column("service_line", "Service line"),
+    Column("point_of_delivery", "Point of delivery"),
+    Column("planned_activity", "Planned"),
+    Column("actual_activity", "Actual"),
+    Column("price", "Price"),
+    Column("actual_cost", "Cost"),
+]
+TRACKER_COLUMNS = [
+    Column("contract", "Contract"),
+    Column("provider", "Provider"),
+    *(Column(field_, name) for field_, name in zip(MONTH_FIELDS, MONTH_NAMES, strict=True)),
+    Column("late", "Late", Kind.NUMBER),
+    Column("missing", "Missing", Kind.NUMBER),
+]
+PLAN_COLOUR = QColor("#005eb8")
+ACTUAL_COLOUR = QColor("#009639")
+FORECAST_COLOUR = QColor("#ed8b00")
+LIMIT_COLOUR = QColor("#8a1538")
+
+
+@dataclass(frozen=True)
+class ContractListRow:
+    id: Any
+    reference: str
+    provider_name: str
+    financial_year: str
+    status: str
+    overdue_text: str
+    agreed_on: Any
+    expected_value: Decimal
+    lines: int
+
+
+@dataclass(frozen=True)
+class PositionListRow:
+    """A position row with the percentages written for people."""
+
+    row: monitoring.PositionRow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+    @property
+    def variance_text(self) -> str:
+        value = self.row.variance_percent
+        return "" if value is None else f"{value * 100:+.1f}%"
+
+    @property
+    def margin_text(self) -> str:
+        return f"±{self.row.margin * 100:.1f}%"
+
+
+class _Progress(QObject):
+    """Progress from the worker, queued to the GUI thread."""
+
+    changed = Signal(str, float)
+
+
+def _years(context: UiContext) -> list[FinancialYear]:
+    with context.database.reader() as session:
+        return sorted(
+            set(
+                session.scalars(
+                    select(Contract.financial_year).where(Contract.deleted_at.is_(None))
+                )
+            )
+        )
+
+
+class ContractsPage(QWidget):
+    """The contracts of a year, with overdue drafts flagged."""
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.year_choice = QComboBox()
+        self.year_choice.setAccessibleName(self.tr("Financial year of the contracts"))
+        self.year_choice.addItem(self.tr("All years"), None)
+        for year in _years(context):
+            self.year_choice.addItem(str(year), year)
+        self.year_choice.setCurrentIndex(self.year_choice.count() - 1)
+        self.model = RecordTableModel(CONTRACT_COLUMNS, self)
+        self.table = DataTableView()
+        self.table.setModel(self.model)
+        self.table.set_title(self.tr("Contracts"))
+        self.table.set_today(context.today)
+        self.table.setAccessibleName(self.tr("Contracts"))
+        label = QLabel(self.tr("&Year:"))
+        label.setBuddy(self.year_choice)
+        bar = QHBoxLayout()
+        bar.addWidget(label)
+        bar.addWidget(self.year_choice)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.year_choice.currentIndexChanged.connect(self.reload)
+        self.reload()
+
+    @Slot()
+    def reload(self) -> None:
+        rows = contracts.list_contracts(
+            self.context.database, self.year_choice.currentData(), self.context.today()
+        )
+        self.model.set_rows(
+            [
+                ContractListRow(r.id, r.reference, r.provider_name, r.financial_year, r.status,
+                                self.tr("overdue") if r.overdue else "", r.agreed_on,
+                                r.expected_value, r.lines)
+                for r in rows
+            ]
+        )  # fmt: skip
+        self.table.resizeColumnsToContents()
+
+
+class MonitoringPage(QWidget):
+    """Plan against actual against forecast, filtered, with charts, drill-down and risk share."""
+
+    loaded = Signal()
+    side_shown = Signal()  # a drill-down or risk-sharing dialog opened
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._task: Task | None = None
+        self._side_task: Task | None = None
+        self._pending = False
+        self.position: monitoring.Position | None = None
+        self.chart_data: monitoring.XmrChart | None = None
+
+        self.year_choice = QComboBox()
+        self.year_choice.setAccessibleName(self.tr("Financial year"))
+        for year in _years(context):
+            self.year_choice.addItem(str(year), year)
+        current = FinancialYear.containing(context.today())
+        index = self.year_choice.findText(str(current))
+        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
+        self.contract_choice = QComboBox()
+        self.contract_choice.setAccessibleName(self.tr("Contract"))
+        self.line_choice = QComboBox()
+        self.line_choice.setAccessibleName(self.tr("Service line"))
+        self.commissioner_choice = QComboBox()
+        self.commissioner_choice.setAccessibleName(self.tr("Commissioner"))
+        self.point_choice = QComboBox()
+        self.point_choice.setAccessibleName(self.tr("Point of delivery"))
+        self.dimension_choice = QComboBox()
+        self.dimension_choice.setAccessibleName(self.tr("Show by"))
+        for key, text in (
+            (monitoring.Dimension.CONTRACT, self.tr("Contract")),
+            (monitoring.Dimension.SERVICE_LINE, self.tr("Service line")),
+            (monitoring.Dimension.COMMISSIONER, self.tr("Commissioner")),
+            (monitoring.Dimension.POINT_OF_DELIVERY, self.tr("Point of delivery")),
+            (monitoring.Dimension.MONTH, self.tr("Month")),
+        ):
+            self.dimension_choice.addItem(text, key)
+        self.chart_choice = QComboBox()
+        self.chart_choice.setAccessibleName(self.tr("Chart"))
+        self.chart_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.chart_choice.addItem(self.tr("Plan and actual by month"), "months")
+        self.chart_choice.addItem(self.tr("Cumulative position"), "cumulative")
+        self.chart_choice.addItem(self.tr("XmR chart of actual cost"), "xmr")
+        self._fill_filters()
+
+        self.model = RecordTableModel(POSITION_COLUMNS, self)
+        self.table = DataTableView()
+        self.table.setModel(self.model)
+        self.table.set_title(self.tr("Contract monitoring"))
+        self.table.set_today(context.today)
+        self.table.setAccessibleName(self.tr("Plan, actual and forecast"))
+        self.total_label = QLabel()
+        self.total_label.setAccessibleName(self.tr("Totals"))
+        self.total_label.setWordWrap(True)
+        self.chart = LineChart()
+        self.drill_button = QPushButton(self.tr("&Rows behind the total…"))
+        self.drill_button.setAccessibleName(self.tr("Show the return rows behind the selected row"))
+        self.risk_button = QPushButton(self.tr("Risk &sharing…"))
+        self.risk_button.setAccessibleName(self.tr("Explain risk sharing for the service line"))
+        self.over_button = QPushButton(self.tr("&Over-performance…"))
+        self.over_button.setAccessibleName(
+            self.tr("Flag lines beyond their margin and open their investigations")
+        )
+
+        form = QGridLayout()
+        filters = (
+            (self.tr("&Year:"), self.year_choice),
+            (self.tr("C&ontract:"), self.contract_choice),
+            (self.tr("&Line:"), self.line_choice),
+            (self.tr("Show &by:"), self.dimension_choice),
+            (self.tr("Co&mmissioner:"), self.commissioner_choice),
+            (self.tr("&Point:"), self.point_choice),
+        )
+        for number, (text, widget) in enumerate(filters):
+            # Long names must not widen the window: the list drops down at full width.
+            widget.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            widget.setMinimumContentsLength(10)
+            label = QLabel(text)
+            label.setBuddy(widget)
+            row, column = divmod(number, 3)
+            form.addWidget(label, row, column * 2)
+            form.addWidget(widget, row, column * 2 + 1)
+        for column in (1, 3, 5):
+            form.setColumnStretch(column, 1)
+        buttons = QHBoxLayout()
+        chart_label = QLabel(self.tr("C&hart:"))
+        chart_label.setBuddy(self.chart_choice)
+        buttons.addWidget(chart_label)
+        buttons.addWidget(self.chart_choice)
+        buttons.addStretch(1)
+        buttons.addWidget(self.over_button)
+        buttons.addWidget(self.drill_button)
+        buttons.addWidget(self.risk_button)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addWidget(self.table, 1)
+        upper_layout.addWidget(self.total_label)
+        splitter.addWidget(upper)
+        splitter.addWidget(self.chart)
+        splitter.setSizes([320, 260])
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+
+        for combo in (
+            self.year_choice,
+            self.contract_choice,
+            self.line_choice,
+            self.commissioner_choice,
+            self.point_choice,
+            self.dimension_choice,
+        ):
+            combo.currentIndexChanged.connect(self.reload)  # fmt: skip
+        self.year_choice.currentIndexChanged.connect(self._fill_contracts)
+        self.chart_choice.currentIndexChanged.connect(self._draw_chart)
+        self.drill_button.clicked.connect(self.drill_down)
+        self.risk_button.clicked.connect(self.explain_risk_sharing)
+        self.over_button.clicked.connect(self.investigate)
+        self.reload()
+
+    def _fill_filters(self) -> None:
+        with self.context.database.reader() as session:
+            names = monitoring._names(session)
+            commissioners = session.execute(
+                select(Organisation.code, Organisation.name)
+                .join(Term, Organisation.type_id == Term.id)
+                .where(Term.category == "commissioner", Organisation.successor_id.is_(None))
+                .order_by(Organisation.code)
+            ).all()
+            points = session.execute(
+                select(Term.code, Term.name)
+                .where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
+                .order_by(Term.position)
+            ).all()
+        self.line_choice.addItem(self.tr("All lines"), None)
+        for code in sorted(names.line_by_code, key=_code_order):
+            self.line_choice.addItem(f"{code} {names.lines[names.line_by_code[code]][1]}", code)
+        self.commissioner_choice.addItem(self.tr("All commissioners"), None)
+        for code, name in commissioners:
+            self.commissioner_choice.addItem(f"{code} {name}", code)
+        self.point_choice.addItem(self.tr("All points"), None)
+        for code, name in points:
+            self.point_choice.addItem(f"{code} {name}", code)
+        self._fill_contracts()
+
+    @Slot()
+    def _fill_contracts(self) -> None:
+        year = self.year_choice.currentData()
+        self.contract_choice.blockSignals(True)
+        self.contract_choice.clear()
+        self.contract_choice.addItem(self.tr("All contracts"), None)
+        if year is not None:
+            for row in contracts.list_contracts(self.context.database, year, self.context.today()):
+                self.contract_choice.addItem(f"{row.reference} {row.provider_name}", row.reference)
+        self.contract_choice.blockSignals(False)
+
+    def current_filter(self) -> monitoring.MonitoringFilter:
+        return monitoring.MonitoringFilter(
+            year=self.year_choice.currentData(),
+            contract=self.contract_choice.currentData(),
+            service_line=self.line_choice.currentData(),
+            commissioner=self.commissioner_choice.currentData(),
+            point_of_delivery=self.point_choice.currentData(),
+        )
+
+    @Slot()
+    def reload(self) -> None:
+        """Work out the position off the GUI thread; a change meanwhile asks again after."""
+        if self.year_choice.currentData() is None:
+            return
+        if self._task is not None:
+            self._pending = True
+            return
+        flt = self.current_filter()
+        dimension = self.dimension_choice.currentData()
+        database = self.context.database
+
+        def work() -> tuple[monitoring.Position, monitoring.XmrChart | None]:
+            result = monitoring.position(database, flt, dimension)
+            try:
+                chart = monitoring.monthly_series(database, flt)
+            except ValueError:
+                chart = None
+            return result, chart
+
+        self.total_label.setText(self.tr("Working out the position…"))
+        self._task = start_task(work, self._loaded, self._failed)
+
+    @Slot(object)
+    def _loaded(self, result: tuple[monitoring.Position, monitoring.XmrChart | None]) -> None:
+        self._task = None
+        if self._pending:
+            self._pending = False
+            self.reload()
+            return
+        self.position, self.chart_data = result
+        self.model.set_rows([PositionListRow(row) for row in self.position.rows])
+        self.table.resizeColumnsToContents()
+        total = self.position.total
+        self.total_label.setText(
+            self.tr(
+                "{months} months of returns. Plan to date {plan}, actual {actual}, variance "
+                "{variance} ({status}). Year-end forecast {forecast} (straight line){seasonal}."
+            ).format(
+                months=self.position.months_reported,
+                plan=_money(total.plan_cost_ytd),
+                actual=_money(total.actual_cost_ytd),
+                variance=_money(total.variance_cost),
+                status=total.status,
+                forecast=_money(total.forecast_cost),
+                seasonal=(
+                    self.tr(", {0} seasonal").format(_money(total.seasonal_forecast_cost))
+                    if total.seasonal_forecast_cost is not None
+                    else ""
+                ),
+            )
+        )
+        self._draw_chart()
+        self.loaded.emit()
+
+    @Slot(object)
+    def _failed(self, error: Exception) -> None:
+        self._task = None
+        self.total_label.setText("")
+        show_error(error, self.context.log_file, self.tr("Monitoring"))
+
+    @Slot()
+    def _draw_chart(self) -> None:
+        if self.position is None:
+            return
+        months = self.position.months
+        labels = [m.label for m in months]
+        kind = self.chart_choice.currentData()
+        if kind == "cumulative":
+            self.chart.set_data(
+                self.tr("Cumulative cost: plan, actual and forecast"),
+                labels,
+                [
+                    Series(self.tr("Plan"), [float(m.cumulative_plan_cost) for m in months],
+                           PLAN_COLOUR),
+                    Series(self.tr("Forecast"), [float(m.cumulative_forecast_cost) for m in months],
+                           FORECAST_COLOUR, dashed=True),
+                    Series(self.tr("Actual"), [_float(m.cumulative_actual_cost) for m in months],
+                           ACTUAL_COLOUR),
+                ],
+            )  # fmt: skip
+        elif kind == "xmr" and self.chart_data is not None:
+            chart = self.chart_data
+            self.chart.set_data(
+                self.tr("XmR chart of actual cost by month (signals in red)"),
+                chart.labels,
+                [Series(self.tr("Actual cost"), chart.values, ACTUAL_COLOUR,
+                        marked=[i for i, _kind in chart.signals])],
+                [Rule(self.tr("Mean"), chart.centre, PLAN_COLOUR, dashed=False),
+                 Rule(self.tr("Upper limit"), chart.upper, LIMIT_COLOUR),
+                 Rule(self.tr("Lower limit"), chart.lower, LIMIT_COLOUR)],
+                from_zero=False,
+            )  # fmt: skip
+        else:
+            self.chart.set_data(
+                self.tr("Cost by month: plan and actual"),
+                labels,
+                [
+                    Series(self.tr("Plan"), [float(m.plan_cost) for m in months], PLAN_COLOUR),
+                    Series(
+                        self.tr("Actual"), [_float(m.actual_cost) for m in months], ACTUAL_COLOUR
+                    ),
+                ],
+            )
+
+    def _selected_filter(self) -> tuple[monitoring.MonitoringFilter, int | None]:
+        """The filter narrowed to the selected row."""
+        flt = self.current_filter()
+        index = self.table.currentIndex()
+        if not index.isValid() or self.position is None:
+            return flt, None
+        row = self.model.row_at(index.row()).row
+        dimension = self.position.dimension
+        changes: dict[str, Any] = {}
+        month = None
+        if dimension == monitoring.Dimension.CONTRACT:
+            changes["contract"] = row.label
+        elif dimension == monitoring.Dimension.SERVICE_LINE:
+            changes["service_line"] = row.id
+        elif dimension == monitoring.Dimension.COMMISSIONER:
+            changes["commissioner"] = row.id
+        elif dimension == monitoring.Dimension.POINT_OF_DELIVERY:
+            changes["point_of_delivery"] = row.id
+        elif dimension == monitoring.Dimension.MONTH:
+            month = int(row.id)
+        return monitoring.MonitoringFilter(**{**flt.__dict__, **changes}), month
+
+    @Slot()
+    def drill_down(self) -> None:
+        """Fetch the rows off the GUI thread, then show them."""
+        flt, month = self._selected_filter()
+        database = self.context.database
+        self._side_task = start_task(
+            lambda: monitoring.drill_down(database, flt, month),
+            self._show_rows,
+            lambda error: show_error(error, self.context.log_file, self.tr("Return rows")),
+        )
+
+    @Slot(object)
+    def _show_rows(self, rows: list[monitoring.ReturnRowView]) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Return rows behind the total"))
+        dialog.setAccessibleName(self.tr("Return rows"))
+        model = RecordTableModel(DRILL_COLUMNS, dialog)
+        model.set_rows(rows)
+        table = DataTableView()
+        table.setModel(model)
+        table.set_title(self.tr("Return rows"))
+        table.setAccessibleName(self.tr("Return rows"))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(self.tr("{0} rows of the current returns").format(len(rows))))
+        layout.addWidget(table)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.reject)
+        layout.addWidget(close)
+        dialog.resize(900, 500)
+        self.drill_dialog = dialog
+        dialog.open()
+        self.side_shown.emit()
+
+    @Slot()
+    def investigate(self) -> None:
+        """Open an investigation for each line beyond its margin (off the GUI thread)."""
+        year, database, today = (
+            self.current_filter().year,
+            self.context.database,
+            self.context.today(),
+        )
+        self._side_task = start_task(
+            lambda: monitoring.flag_overperformance(database, year, today),
+            self._show_investigations,
+            lambda error: show_error(error, self.context.log_file, self.tr("Over-performance")),
+        )
+
+    @Slot(object)
+    def _show_investigations(self, views: list[monitoring.InvestigationView]) -> None:
+        self.investigation_dialog = InvestigationDialog(self.context, views, self)
+        self.investigation_dialog.resize(820, 640)
+        self.investigation_dialog.open()
+        self.side_shown.emit()
+
+    @Slot()
+    def explain_risk_sharing(self) -> None:
+        flt, _month = self._selected_filter()
+        if not flt.service_line:
+            show_error(
+                InputRejected(self.tr("Choose a service line (filter, or a row shown by line).")),
+                self.context.log_file,
+                self.tr("Risk sharing"),
+            )
+            return
+        database = self.context.database
+        self._side_task = start_task(
+            lambda: year_end.risk_share(database, flt.service_line or "", flt.year),
+            self._show_risk_sharing,
+            lambda error: show_error(error, self.context.log_file, self.tr("Risk sharing")),
+        )
+
+    @Slot(object)
+    def _show_risk_sharing(self, report: year_end.RiskShareReport) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Risk sharing, service line {0}").format(report.service_line))
+        text = QPlainTextEdit("\n".join(report.explanation))
+        text.setReadOnly(True)
+        text.setAccessibleName(self.tr("Risk sharing explained line by line"))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.reject)
+        layout.addWidget(close)
+        dialog.resize(760, 520)
+        self.risk_dialog = dialog
+        dialog.open()
+        self.side_shown.emit()
+
+
+class InvestigationDialog(QDialog):
+    """The over-performance investigations: the six questions, the root cause, the actions."""
+
+    def __init__(
+        self,
+        context: UiContext,
+        views: list[monitoring.InvestigationView],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.views = views
+        self.setWindowTitle(self.tr("Over-performance investigations"))
+        self.setAccessibleName(self.tr("Over-performance investigations"))
+        self.choice = QComboBox()
+        self.choice.setAccessibleName(self.tr("Investigation"))
+        for view in views:
+            self.choice.addItem(
+                f"{view.contract} {view.service_line} {view.point_of_delivery} "
+                f"({view.variance * 100:+.1f}%, {view.status})",
+                view.id,
+            )
+        form = QFormLayout()
+        # Questions above their answers: they are sentences, not field names.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        form.addRow(self.tr("&Investigation:"), self.choice)
+        self.answers: dict[str, QLineEdit] = {}
+        for question in monitoring.overperformance_questions():
+            edit = QLineEdit()
+            edit.setAccessibleName(question.text)
+            self.answers[question.key] = edit
+            form.addRow(QLabel(f"{question.number}. {question.text}"), edit)
+        self.root_cause = QComboBox()
+        self.root_cause.setAccessibleName(self.tr("Root cause"))
+        self.root_cause.addItem(self.tr("(not yet known)"), "")
+        self.root_cause.addItem(self.tr("Referrals from primary care"), "primary_care_referrals")
+        self.root_cause.addItem(self.tr("Provider decisions"), "provider_decisions")
+        form.addRow(self.tr("&Root cause:"), self.root_cause)
+        self.actions_edit = QPlainTextEdit()
+        self.actions_edit.setAccessibleName(self.tr("Actions agreed"))
+        form.addRow(self.tr("&Actions:"), self.actions_edit)
+        self.closed_box = QCheckBox(self.tr("&Closed"))
+        form.addRow("", self.closed_box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.choice.currentIndexChanged.connect(self._show)
+        self._show()
+
+    @Slot()
+    def _show(self) -> None:
+        if not self.views:
+            return
+        view = self.views[self.choice.currentIndex()]
+        for key, edit in self.answers.items():
+            edit.setText(view.answers.get(key, ""))
+        self.root_cause.setCurrentIndex(max(0, self.root_cause.findData(view.root_cause)))
+        self.actions_edit.setPlainText(view.actions)
+        self.closed_box.setChecked(view.status == "closed")
+
+    @Slot()
+    def save(self) -> None:
+        if not self.views:
+            return
+        index = self.choice.currentIndex()
+        try:
+            saved = monitoring.record_investigation(
+                self.context.database,
+                self.views[index].id,
+                {key: edit.text() for key, edit in self.answers.items() if edit.text()},
+                self.root_cause.currentData(),
+                self.actions_edit.toPlainText(),
+                "closed" if self.closed_box.isChecked() else "open",
+                self.context.today(),
+            )
+        except Exception as error:
+            show_error(error, self.context.log_file, self.tr("Over-performance"))
+            return
+        self.views[index] = saved
+
+
+class ColumnMappingDialog(QDialog):
+    """Which column of the file holds each field; remembered for files with the same headers."""
+
+    def __init__(
+        self, headers: list[str], guess: dict[str, str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Match the file's columns"))
+        self.setAccessibleName(self.tr("Column mapping"))
+        self.choices: dict[str, QComboBox] = {}
+        form = QFormLayout()
+        for field_ in returns_import.FIELDS:
+            combo = QComboBox()
+            combo.setAccessibleName(field_.header)
+            combo.addItem(self.tr("(not in this file)"), None)
+            for header in headers:
+                combo.addItem(header, header)
+            if field_.key in guess:
+                combo.setCurrentIndex(combo.findData(guess[field_.key]))
+            self.choices[field_.key] = combo
+            form.addRow(field_.header + (" *" if field_.required else ""), combo)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Fields marked * are required.")))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def mapping(self) -> dict[str, str]:
+        return {k: c.currentData() for k, c in self.choices.items() if c.currentData()}
+
+
+class ReturnsImportPage(QWidget):
+    """Choose a file, check it, see every problem, then apply it (or exclude the bad rows)."""
+
+    finished = Signal(object)
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.check: returns_import.ReturnsCheck | None = None
+        self._task: Task | None = None
+        self._cancel = threading.Event()
+        self._progress = _Progress(self)
+        self._progress.changed.connect(self._show_progress)
+        self.file_label = QLabel(self.tr("No file chosen"))
+        self.file_label.setAccessibleName(self.tr("Chosen file"))
+        self.choose_button = QPushButton(self.tr("&Choose a return file…"))
+        self.map_button = QPushButton(self.tr("&Match columns…"))
+        self.map_button.setEnabled(False)
+        self.check_button = QPushButton(self.tr("Chec&k"))
+        self.check_button.setEnabled(False)
+        self.exclude_box = QCheckBox(self.tr("&Leave out the rows with errors"))
+        self.apply_button = QPushButton(self.tr("&Apply"))
+        self.apply_button.setEnabled(False)
+        self.cancel_button = QPushButton(self.tr("Ca&ncel"))
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName(self.tr("Import progress"))
+        self.progress.setRange(0, 100)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName(self.tr("Import status"))
+        self.model = RecordTableModel(PROBLEM_COLUMNS, self)
+        self.table = DataTableView()
+        self.table.setModel(self.model)
+        self.table.set_title(self.tr("Problems in the return"))
+        self.table.setAccessibleName(self.tr("Problems in the return"))
+        for button in (
+            self.choose_button,
+            self.map_button,
+            self.check_button,
+            self.apply_button,
+            self.cancel_button,
+        ):
+            button.setAccessibleName(button.text().replace("&", "").rstrip("…"))  # fmt: skip
+        self.mapping: dict[str, str] | None = None
+        self.path: Path | None = None
+        top = QHBoxLayout()
+        top.addWidget(self.choose_button)
+        top.addWidget(self.file_label, 1)
+        top.addWidget(self.map_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.check_button)
+        actions.addWidget(self.exclude_box)
+        actions.addWidget(self.apply_button)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.progress, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(actions)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.table, 1)
+        self.choose_button.clicked.connect(self.choose_file)
+        self.map_button.clicked.connect(self.edit_mapping)
+        self.check_button.clicked.connect(self.run_check)
+        self.apply_button.clicked.connect(self.run_apply)
+        self.cancel_button.clicked.connect(self._cancel.set)
+
+    @Slot()
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a return"), "", self.tr("Returns (*.csv *.xlsx)")
+        )
+        if path:
+            self.set_file(Path(path))
+
+    def set_file(self, path: Path) -> None:
+        self.path = path
+        self.mapping = None
+        self.check = None
+        self.file_label.setText(str(path))
+        self.map_button.setEnabled(True)
+        self.check_button.setEnabled(True)
+        self.apply_button.setEnabled(False)
+        self.model.set_rows([])
+
+    @Slot()
+    def edit_mapping(self) -> None:
+        assert self.path is not None
+        headers = returns_import.read_headers(self.path)
+        guess = (
+            self.mapping
+            or returns_import.remembered_mapping(self.context.database, headers)
+            or returns_import.guess_mapping(headers)
+        )
+        dialog = ColumnMappingDialog(headers, guess, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.mapping = dialog.mapping()
+            returns_import.remember_mapping(self.context.database, headers, self.mapping)
+
+    def _start(self, work: Any, done: Any) -> None:
+        self._cancel.clear()
+        self.cancel_button.setEnabled(True)
+        self.check_button.setEnabled(False)
+        self.apply_button.setEnabled(False)
+        self.progress.setValue(0)
+        self._task = start_task(work, done, self._failed)
+
+    def _report_progress(self, phase: str, fraction: float) -> bool:
+        """Called on the worker thread: pass progress on, and say whether to go on."""
+        self._progress.changed.emit(phase, fraction)
+        return not self._cancel.is_set()
+
+    @Slot(str, float)
+    def _show_progress(self, phase: str, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 100))
+        self.progress.setFormat(f"{phase} %p%")
+
+    @Slot()
+    def run_check(self) -> None:
+        assert self.path is not None
+        database, path, mapping = self.context.database, self.path, self.mapping
+        self.status_label.setText(self.tr("Checking {0}…").format(path.name))
+        self._start(
+            lambda: returns_import.check_returns(
+                database, path, mapping=mapping, progress=self._report_progress
+            ),
+            self._checked,
+        )
+
+    @Slot(object)
+    def _checked(self, check: returns_import.ReturnsCheck) -> None:
+        self._task = None
+        self.check = check
+        self.cancel_button.setEnabled(False)
+        self.check_button.setEnabled(True)
+        self.model.set_rows(check.problems)
+        self.table.resizeColumnsToContents()
+        ignored = ", ".join(check.ignored_columns)
+        text = self.tr("{0}: {1} rows, {2} errors in {3} rows, {4} warnings.").format(
+            check.file,
+            check.row_count,
+            len(check.errors),
+            len(check.error_rows),
+            len(check.warnings),
+        )
+        if ignored:
+            text += " " + self.tr("Columns ignored: {0}.").format(ignored)
+        if check.errors:
+            text += " " + self.tr(
+                "Nothing is applied until the file is clean, or you leave out the rows with errors."
+            )
+        self.status_label.setText(text)
+        self.apply_button.setEnabled(True)
+
+    @Slot()
+    def run_apply(self) -> None:
+        assert self.check is not None
+        check, database = self.check, self.context.database
+        exclude = check.error_rows if self.exclude_box.isChecked() else set()
+        today = self.context.today()
+        self.status_label.setText(self.tr("Applying {0}…").format(check.file))
+        self._start(
+            lambda: returns_import.apply_returns(
+                database, check, exclude_rows=exclude, received_on=today,
+                progress=self._report_progress,
+            ),
+            self._applied,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _applied(self, report: returns_import.ImportReport) -> None:
+        self._task = None
+        self.cancel_button.setEnabled(False)
+        self.check_button.setEnabled(True)
+        self.progress.setValue(100)
+        replaced = sum(1 for s in report.submissions if s.replaced_id)
+        self.status_label.setText(
+            self.tr("{0}: applied {1} rows in {2} provider months ({3} replaced earlier returns); "
+                    "{4} rows left out.").format(
+                report.file, report.row_count, len(report.submissions), replaced,
+                report.excluded_rows)
+        )  # fmt: skip
+        self.finished.emit(report)
+
+    @Slot(object)
+    def _failed(self, error: Exception) -> None:
+        self._task = None
+        self.cancel_button.setEnabled(False)
+        self.check_button.setEnabled(self.path is not None)
+        self.apply_button.setEnabled(self.check is not None)
+        if isinstance(error, returns_import.ImportCancelled):
+            self.status_label.setText(self.tr("Cancelled: nothing was changed."))
+            return
+        if isinstance(error, InputRejected):
+            self.model.set_rows(list(error.problems))
+            self.status_label.setText(self.tr("The file was refused; nothing was applied."))
+            return
+        show_error(error, self.context.log_file, self.tr("Returns import"))
+
+
+class TrackerPage(QWidget):
+    """Which monthly returns have arrived, which are late, which were replaced."""
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.year_choice = QComboBox()
+        self.year_choice.setAccessibleName(self.tr("Financial year of the tracker"))
+        for year in _years(context):
+            self.year_choice.addItem(str(year), year)
+        index = self.year_choice.findText(str(FinancialYear.containing(context.today())))
+        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
+        self.due_days = QSpinBox()
+        self.due_days.setRange(0, 90)
+        self.due_days.setAccessibleName(self.tr("Days after the month's end a return is due"))
+        try:
+            self.due_days.setValue(int(context.settings.returns_due_days))
+        except ValueError:
+            self.due_days.setValue(15)
+        self.model = RecordTableModel(TRACKER_COLUMNS, self)
+        self.table = DataTableView()
+        self.table.setModel(self.model)
+        self.table.set_title(self.tr("Returns tracker"))
+        self.table.set_today(context.today)
+        self.table.setAccessibleName(self.tr("Returns tracker"))
+        bar = QHBoxLayout()
+        for text, widget in (
+            (self.tr("&Year:"), self.year_choice),
+            (self.tr("&Due days after month end:"), self.due_days),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            bar.addWidget(label)
+            bar.addWidget(widget)
+        bar.addStretch(1)  # fmt: skip
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.year_choice.currentIndexChanged.connect(self.reload)
+        self.due_days.valueChanged.connect(self._due_days_changed)
+        self.reload()
+
+    @Slot(int)
+    def _due_days_changed(self, value: int) -> None:
+        self.context.settings.returns_due_days = str(value)
+        self.reload()
+
+    @Slot()
+    def reload(self) -> None:
+        year = self.year_choice.currentData()
+        if year is None:
+            return
+        rows = returns_tracker.returns_tracker(
+            self.context.database, year, self.context.today(), self.due_days.value()
+        )
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+
+
+class ContractsTab(QWidget):
+    """Contracts, monitoring and returns, for the commissioners who spend their week here."""
+
+    area = "contracts"
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setObjectName("contractsTab")
+        self.setAccessibleName(self.tr("Contracts"))
+        self.pages = QTabWidget()
+        self.pages.setAccessibleName(self.tr("Contracts pages"))
+        self.contracts = ContractsPage(context)
+        self.monitoring = MonitoringPage(context)
+        self.returns = ReturnsImportPage(context)
+        self.tracker = TrackerPage(context)
+        self.pages.addTab(self.monitoring, self.tr("&Monitoring"))
+        self.pages.addTab(self.contracts, self.tr("C&ontracts"))
+        self.pages.addTab(self.returns, self.tr("&Returns import"))
+        self.pages.addTab(self.tracker, self.tr("Returns &tracker"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self.returns.finished.connect(lambda _report: self.monitoring.reload())
+        self.returns.finished.connect(lambda _report: self.tracker.reload())
+        refresh = QAction(self.tr("Refresh"), self)
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        refresh.triggered.connect(self.monitoring.reload)
+        self.addAction(refresh)
+
+
+def _money(value: Decimal | None) -> str:
+    from app.formatting import format_money
+
+    return format_money(value)
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _code_order(code: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return (int(digits) if digits else 999, code)
+
+
+__all__ = ["ContractsTab"]
