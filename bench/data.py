@@ -10,7 +10,6 @@ Data already built for a scale is kept (delete `bench/data/<scale>` to build it 
 
 from __future__ import annotations
 
-import csv
 import random
 import sqlite3
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 from bench.registry import SCALES, Scale
 
 AS_OF = date(2026, 11, 24)
-FORMAT = "3"  # bump when what is generated changes
+FORMAT = "4"  # bump when what is generated changes
 HERE = Path(__file__).resolve().parent
 
 
@@ -46,9 +45,10 @@ def build(scale: Scale) -> None:
     marker = folder / "built"
     if marker.exists() and marker.read_text() == FORMAT:
         return
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.iterdir():
-        stale.unlink()
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     from app.services.demo import build_demo
     from app.store.database import open_database
 
@@ -175,63 +175,12 @@ HEADERS = [
 
 
 def _write_return_files(path: Path, scale: Scale) -> None:
-    """A return of `import_rows` valid rows for one provider and month, as CSV and xlsx."""
-    chance = random.Random(11)
-    connection = sqlite3.connect(path)
-    provider = connection.execute(
-        "SELECT o.code FROM organisation o JOIN term t ON t.id = o.type_id "
-        "WHERE t.category = 'provider' ORDER BY o.code LIMIT 1"
-    ).fetchone()[0]
-    commissioners = [
-        r[0]
-        for r in connection.execute(
-            "SELECT o.code FROM organisation o JOIN term t ON t.id = o.type_id "
-            "WHERE t.code = 'PCT' AND o.successor_id IS NULL"
-        )
-    ]
-    lines = [
-        r[0]
-        for r in connection.execute(
-            "SELECT d.code FROM service_definition d JOIN edition e ON e.id = d.edition_id "
-            "WHERE e.label = '2002'"
-        )
-    ]
-    points = [
-        r[0]
-        for r in connection.execute("SELECT code FROM term WHERE vocabulary = 'point_of_delivery'")
-    ]
-    connection.close()
-    rows = []
-    for _ in range(scale.import_rows):
-        planned = chance.randint(1, 40)
-        actual = planned + chance.randint(-3, 5)
-        price = chance.randint(500, 60000)
-        rows.append(
-            [
-                "2026/27",
-                7,
-                provider,
-                chance.choice(commissioners),
-                chance.choice(lines),
-                chance.choice(points),
-                planned,
-                max(actual, 0),
-                f"{price}.00",
-                f"{max(actual, 0) * price}.00",
-            ]
-        )
-    with return_file(scale.name, ".csv").open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(HEADERS)
-        writer.writerows(rows)
-    from openpyxl import Workbook
+    """`import_rows` distinct valid rows over the database's years, months, providers,
+    commissioners, lines and points of delivery, as CSV and as xlsx."""
+    from bench.returns_import import generate_return, write_xlsx
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Return")
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(row)
-    book.save(return_file(scale.name, ".xlsx"))
+    frame = generate_return(path, scale.import_rows, return_file(scale.name, ".csv"))
+    write_xlsx(frame, return_file(scale.name, ".xlsx"))
 
 
 def main() -> int:

@@ -85,3 +85,104 @@ def nds_list_filter(scale: Scale) -> float:
             application.processEvents()
             slowest = max(slowest, time.perf_counter() - started)
     return slowest
+
+
+def _fresh_copy(source: Path) -> Path:
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    copy = folder / source.name
+    shutil.copyfile(source, copy)
+    return copy
+
+
+@measure(
+    "returns_check_ratio",
+    "parse and validate a return / pandas.read_csv of the same file",
+    2.0,
+    "ratio",
+    "contracts",
+)
+def returns_check_ratio(scale: Scale) -> float:
+    import pandas as pd
+    from sqlalchemy.orm import configure_mappers
+
+    from app.services.returns_import import check_returns
+    from app.store.database import open_database
+    from bench.data import return_file
+
+    source = return_file(scale.name, ".csv")
+    database = open_database(_fresh_copy(large_database(scale.name)), user="bench")
+    configure_mappers()
+    started = time.perf_counter()
+    pd.read_csv(source)
+    reading = time.perf_counter() - started
+    started = time.perf_counter()
+    check = check_returns(database, source)
+    checking = time.perf_counter() - started
+    assert check.clean, check.errors[:5]
+    database.close()
+    return checking / reading
+
+
+def _import(scale: Scale, suffix: str) -> float:
+    from sqlalchemy.orm import configure_mappers
+
+    from app.services.returns_import import import_returns
+    from app.store.database import open_database
+    from bench.data import return_file
+
+    database = open_database(_fresh_copy(large_database(scale.name)), user="bench")
+    configure_mappers()
+    started = time.perf_counter()
+    import_returns(database, return_file(scale.name, suffix), received_on=AS_OF)
+    seconds = time.perf_counter() - started
+    database.close()
+    return seconds
+
+
+@measure(
+    "returns_import_csv", "the whole import of that return, commit included", 10.0, "s", "contracts"
+)
+def returns_import_csv(scale: Scale) -> float:
+    return _import(scale, ".csv")
+
+
+@measure("returns_import_xlsx", "the same rows as xlsx", 30.0, "s", "contracts")
+def returns_import_xlsx(scale: Scale) -> float:
+    return _import(scale, ".xlsx")
+
+
+@measure(
+    "meeting_pack",
+    "a meeting pack of about 60 pages with 20 charts",
+    5.0,
+    "s",
+    "meetings",
+    repeat=3,
+)
+def meeting_pack(scale: Scale) -> float:
+    from app.services import meetings
+    from app.services.reports import ReportRequest, prepare
+    from app.store.database import open_database
+    from bench.meeting_pack import CHARTS_PER_MONITORING, PAPERS
+
+    database = open_database(_fresh_copy(demo_database(scale.name)), user="bench")
+    with database.session() as session:
+        meeting = next(r for r in meetings.list_meetings(session) if r.status == "planned")
+        for title, kind in PAPERS:
+            meetings.add_agenda_item(
+                session, meeting.id, title, "Bench", "assurance", 15, paper_report=kind
+            )
+    out = _fresh_copy(BARE_WINDOW).with_name("pack.pdf")
+    request = ReportRequest(
+        "meeting-pack", AS_OF, meeting=str(meeting.id), charts=CHARTS_PER_MONITORING
+    )
+    started = time.perf_counter()
+    with database.reader() as session:
+        writer = prepare(session, request)
+    writer.write(out)
+    seconds = time.perf_counter() - started
+    database.close()
+    return seconds

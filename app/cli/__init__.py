@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from importlib import import_module
 
 from app import __version__
-from app.cli import contracts, definitions, logs, maintenance, meetings
 from app.cli.context import CommandContext, choose_database, choose_user
 from app.cli.registry import CommandAdder
 from app.errors import CommissioningError
@@ -21,8 +21,10 @@ log = logging.getLogger("app.cli")
 
 Handler = Callable[[argparse.Namespace, CommandContext], int]
 
-# Each area's module registers its subcommands; add a line here for a new area.
-AREAS = (maintenance, definitions, contracts, logs, meetings)
+# Each area's module registers its subcommands; add its name here for a new area. They are
+# imported when the parser is built, so that importing `app.cli.context` (as the GUI does)
+# stays light.
+AREAS = ("maintenance", "definitions", "contracts", "logs", "meetings")
 
 
 def _iso_date(text: str) -> date:
@@ -64,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"commissioning {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add = CommandAdder(sub, common)
-    for area in AREAS:
-        area.register(add)
+    for name in AREAS:
+        import_module(f"app.cli.{name}").register(add)
     return parser
 
 
@@ -79,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_of=getattr(arguments, "as_of", None) or date.today(),
         settings=settings,
     )
-    handler: Handler = getattr(arguments, "handler", maintenance.gui)
+    handler: Handler = getattr(arguments, "handler", import_module("app.cli.maintenance").gui)
     try:
         return handler(arguments, context)
     except CommissioningError as error:

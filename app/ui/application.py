@@ -17,7 +17,6 @@ from app.cli.context import CommandContext
 from app.errors import CommissioningError, CorruptDatabase
 from app.logs import configure_logging
 from app.paths import resources_dir
-from app.services.demo import build_demo, is_demo
 from app.services.maintenance import restore_file
 from app.store.database import Database, open_database, resolve_url, sqlite_path
 from app.ui.context import UiContext
@@ -85,6 +84,8 @@ def prepare_database(command: CommandContext, first_run: bool) -> Database:
     """Open the database; on a first run, fill the new database with demo data."""
     database = open_database(command.database_target, user=command.user)
     if first_run and database.created:
+        from app.services.demo import build_demo
+
         build_demo(database, as_of=command.as_of)
     return database
 
@@ -127,7 +128,7 @@ def create_window(command: CommandContext, database: Database, log_file: Path) -
         settings=command.settings,
         log_file=log_file,
         as_of=command.as_of,
-        is_demo=is_demo(database),
+        is_demo=_is_demo(database),
     )
     return MainWindow(context)
 
@@ -204,3 +205,9 @@ def run(command: CommandContext) -> int:
     if isinstance(window, MainWindow):
         window.context.database.close()
     return code
+
+
+def _is_demo(database: Database) -> bool:
+    from app.services.demo import is_demo  # the demo's builders are heavy; load on demand
+
+    return is_demo(database)
