@@ -211,3 +211,15 @@ def test_nds_list_refuses_a_file_type_it_cannot_write(
         capsys, "nds", "list", "--db", str(seeded_file), "--out", str(tmp_path / "nds.docx")
     )
     assert code == 3 and "choose a file ending .xlsx, .csv or .pdf" in err
+
+
+def test_demo_data_goes_only_into_a_new_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "demo.sqlite"
+    code, out, _ = run(capsys, "init", "--demo", "--db", str(path), "--as-of", "2026-11-24")
+    assert code == 0 and "Created a demo database" in out
+    before = run(capsys, "nds", "list", "--json", "--db", str(path))[1]
+    code, _, err = run(capsys, "init", "--demo", "--db", str(path))
+    assert code == 3 and "already holds data" in err
+    assert run(capsys, "nds", "list", "--json", "--db", str(path))[1] == before
