@@ -1,5 +1,6 @@
 """The entities of the product (SQLAlchemy) and the domain rules that belong to them."""
 
+from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.models.base import Base, Record
 from app.models.contracts import (
     Contract,
@@ -28,9 +29,11 @@ from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 
 __all__ = [
+    "AccessEntry",
     "Action",
     "AgendaItem",
     "Base",
+    "AuditEntry",
     "Body",
     "CaseStudy",
     "CommissioningResponsibility",
@@ -50,6 +53,7 @@ __all__ = [
     "Meeting",
     "Membership",
     "NationalService",
+    "Operation",
     "Organisation",
     "PlannedActivity",
     "Record",

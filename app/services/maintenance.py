@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.errors import CommissioningError, InputRejected
+from app.store.audit import verify_audit_trail
 from app.store.backup import backup_name, backup_sqlite, restore_sqlite
 from app.store.database import (
     Database,
@@ -30,7 +31,7 @@ class CheckReport:
 
 
 def check_database(database: Database) -> CheckReport:
-    """The full check: storage integrity, foreign keys and the schema's revision."""
+    """The full check: storage integrity, foreign keys, the schema's revision, the audit trail."""
     report = CheckReport()
     with database.engine.connect() as connection:
         if database.engine.dialect.name == "sqlite":
@@ -49,6 +50,16 @@ def check_database(database: Database) -> CheckReport:
         report.notes.append(f"schema: at the current revision {head}")
     else:
         report.problems.append(f"schema: at revision {revision}, the product expects {head}")
+        return report
+    with database.engine.connect() as connection:
+        trail = verify_audit_trail(connection)
+    if trail.problems:
+        report.problems.extend(trail.problems)
+    else:
+        report.notes.append(
+            f"audit: the chain of {trail.entries} entries verifies and all "
+            f"{trail.records} records match their latest entry"
+        )
     return report
 
 

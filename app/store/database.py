@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
-from app.store import stamping  # noqa: F401  (registers the flush listener)
+from app.store import audit, stamping  # noqa: F401  (register the flush listeners)
 from app.store.backup import backup_name, backup_sqlite
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -205,6 +205,9 @@ def open_database(
             destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
             database.backups.append(backup_sqlite(path, destination))
         _migrate(engine, head)
+        with engine.begin() as connection:
+            # Records made before the trail existed get a first entry, so the check holds.
+            audit.adopt_unaudited_records(connection, user)
         database.upgraded_from = revision
     return database
 
