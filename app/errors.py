@@ -58,3 +58,15 @@ class InputRejected(CommissioningError):
 
 class NotFound(InputRejected):
     """A record named on the command line or in a file does not exist."""
+
+
+class UsageError(CommissioningError):
+    """The command cannot go on without something only the person can give (exit 2)."""
+
+    exit_code = 2
+
+
+class WrongPassphrase(CommissioningError):
+    """The passphrase does not open the encrypted database; it was left as it was."""
+
+    exit_code = 3

@@ -11,24 +11,30 @@ from app.cli.context import CommandContext
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected
 from app.services import maintenance
+from app.services.access import Area
 
 
 def register(add: CommandAdder) -> None:
-    add("init", init, "create or upgrade a database").add_argument(
-        "--demo", action="store_true", help="fill a new database with demo data"
+    parser = add("init", init, "create or upgrade a database", writes=Area.DATABASE)
+    parser.add_argument("--demo", action="store_true", help="fill a new database with demo data")
+    parser.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt a new database with a passphrase (--passphrase-file, "
+        "COMMISSIONING_PASSPHRASE or a prompt)",
     )
     add("check", check, "full integrity check; exit 1 if anything is wrong")
     add("backup", backup, "copy the database to a file").add_argument(
         "--out", required=True, metavar="FILE"
     )
-    add("restore", restore, "replace the database with a backup").add_argument(
-        "file", metavar="FILE"
-    )
+    add(
+        "restore", restore, "replace the database with a backup", writes=Area.DATABASE
+    ).add_argument("file", metavar="FILE")
     add("gui", gui, "start the application (the default)")
 
 
 def init(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open()
+    database = context.open(encrypt=arguments.encrypt)
     try:
         if arguments.demo:
             from app.services.demo import build_demo, has_user_data

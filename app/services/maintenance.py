@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.errors import CommissioningError, InputRejected
+from app.services.access import Area, require_write
 from app.store.audit import verify_audit_trail
 from app.store.backup import backup_name, backup_sqlite, restore_sqlite
 from app.store.database import (
@@ -16,6 +17,7 @@ from app.store.database import (
     backups_folder,
     head_revision,
     inspect_sqlite_file,
+    is_encrypted_file,
     known_revisions,
 )
 
@@ -73,8 +75,8 @@ def _require_file(database: Database) -> Path:
 
 
 def backup_database(database: Database, destination: Path) -> Path:
-    _require_file(database)
-    return backup_sqlite(_require_file(database), destination)
+    """A copy of the database (encrypted with the same passphrase if the database is)."""
+    return backup_sqlite(_require_file(database), destination, database.passphrase)
 
 
 def restore_database(database: Database, backup: Path) -> Path:
@@ -83,15 +85,24 @@ def restore_database(database: Database, backup: Path) -> Path:
     Returns the path of the safety copy of the state before the restore.
     """
     path = _require_file(database)
+    with database.session() as session:
+        require_write(session, Area.DATABASE)
     if not backup.is_file():
         raise InputRejected(f"{backup}: no such file")
+    if is_encrypted_file(backup) != database.encrypted:
+        raise InputRejected(
+            f"{backup}: an {'unencrypted' if database.encrypted else 'encrypted'} backup cannot "
+            f"be restored into an {'encrypted' if database.encrypted else 'unencrypted'} database"
+        )
     try:
-        revision = inspect_sqlite_file(backup)
+        revision = inspect_sqlite_file(backup, database.passphrase)
     except CommissioningError as error:
         raise InputRejected(str(error)) from error
     if revision is None or revision not in known_revisions():
         raise InputRejected(f"{backup}: not a backup of a database this version can open")
-    safety = backup_sqlite(path, backups_folder(path) / backup_name(path, "before-restore"))
+    safety = backup_sqlite(
+        path, backups_folder(path) / backup_name(path, "before-restore"), database.passphrase
+    )
     database.engine.dispose()
-    restore_sqlite(backup, path)
+    restore_sqlite(backup, path, database.passphrase)
     return safety

@@ -182,9 +182,12 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             pending.created.setdefault(_table_of(instance).name, []).append(instance.id)
     changed: dict[str, list[uuid.UUID]] = {}
     for instance in list(session.dirty) + list(session.deleted):
-        if isinstance(instance, Record) and instance not in session.new:
-            if instance in session.deleted or session.is_modified(instance):
-                changed.setdefault(_table_of(instance).name, []).append(instance.id)
+        if (
+            isinstance(instance, Record)
+            and instance not in session.new
+            and (instance in session.deleted or session.is_modified(instance))
+        ):
+            changed.setdefault(_table_of(instance).name, []).append(instance.id)
     if changed:
         connection = session.connection()
         tables = audited_tables()

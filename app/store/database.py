@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +18,12 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
-from app.store import audit, stamping  # noqa: F401  (register the flush listeners)
+from app.errors import CorruptDatabase, InputRejected, NewerDatabase, NotADatabase
+from app.store import audit, encryption, stamping  # noqa: F401  (flush listeners)
 from app.store.backup import backup_name, backup_sqlite
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER = encryption.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -58,14 +58,46 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def inspect_sqlite_file(path: Path) -> str | None:
-    """Check an existing file without changing a byte of it; return its schema revision."""
+Passphrase = str | Callable[..., str]
+"""A passphrase, or something that asks for one (called with confirm=True for a new database)."""
+
+
+def is_encrypted_file(path: Path) -> bool:
     with path.open("rb") as stream:
         header = stream.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise NotADatabase(f"{path} is not a database of this product (it is not a SQLite file).")
+    return header != SQLITE_HEADER and encryption.may_be_encrypted(path)
+
+
+def _resolve(passphrase: Passphrase | None, confirm: bool = False) -> str | None:
+    if passphrase is None or isinstance(passphrase, str):
+        return passphrase
+    return passphrase(confirm=confirm)
+
+
+def inspect_sqlite_file(path: Path, passphrase: str | None = None) -> str | None:
+    """Check an existing file without changing a byte of it; return its schema revision.
+
+    An encrypted file is read with `passphrase`; without one it is refused as not a database.
+    """
+    with path.open("rb") as stream:
+        header = stream.read(len(SQLITE_HEADER))
+    encrypted = header != SQLITE_HEADER
+    if encrypted and (passphrase is None or not encryption.may_be_encrypted(path)):
+        hint = (
+            " If it is an encrypted database, give its passphrase (--passphrase-file or "
+            "COMMISSIONING_PASSPHRASE)."
+            if encryption.may_be_encrypted(path)
+            else ""
+        )
+        raise NotADatabase(
+            f"{path} is not a database of this product (it is not a SQLite file).{hint}"
+        )
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        if encrypted:
+            assert passphrase is not None
+            connection = encryption.connect(path, passphrase, read_only=True)
+        else:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
             result = connection.execute("PRAGMA quick_check").fetchall()
             if [row[0] for row in result] != ["ok"]:
@@ -85,10 +117,18 @@ def inspect_sqlite_file(path: Path) -> str | None:
             return None if row is None else str(row[0])
         finally:
             connection.close()
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, _cipher_error()) as error:
         raise CorruptDatabase(
             f"{path} could not be read as a database ({error}) and was not opened."
         ) from error
+
+
+def _cipher_error() -> type[Exception]:
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        return sqlite3.DatabaseError
+    return dbapi2.DatabaseError  # type: ignore[no-any-return]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -100,9 +140,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_store_engine(url: URL) -> Engine:
+def create_store_engine(url: URL, passphrase: str | None = None) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        if passphrase is None:
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(
+                url, module=encryption.sqlcipher(), connect_args={"check_same_thread": False}
+            )
+
+            @event.listens_for(engine, "connect")
+            def _key(dbapi_connection: Any, _record: Any) -> None:
+                encryption.apply_key(dbapi_connection, passphrase)
+
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -118,6 +168,8 @@ class Database:
     upgraded_from: str | None = None
     created: bool = False
     backups: list[Path] = field(default_factory=list)
+    passphrase: str | None = field(default=None, repr=False)
+    """Set for an encrypted database: its backups are encrypted with it too."""
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -125,6 +177,10 @@ class Database:
     @property
     def path(self) -> Path | None:
         return sqlite_path(self.url)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.passphrase is not None
 
     @property
     def display_name(self) -> str:
@@ -161,27 +217,45 @@ def open_database(
     *,
     user: str = "",
     seed: bool = True,
+    passphrase: Passphrase | None = None,
+    encrypt: bool = False,
 ) -> Database:
     """Open (creating, or upgrading after a backup) the database at `target`.
 
     A file that is not a database, is damaged, or was written by a newer version of the
-    product is refused before anything writes to it.
+    product is refused before anything writes to it. An encrypted file is opened with
+    `passphrase` (asked for only then); `encrypt` creates a new database encrypted with it.
     """
     url = resolve_url(target)
     path = sqlite_path(url)
     revision: str | None = None
     existing = False
+    key: str | None = None
     if path is not None:
         existing = path.exists() and path.stat().st_size > 0
+        if existing and encrypt:
+            raise InputRejected(
+                f"{path} already exists; --encrypt creates a new database only. Back it up "
+                "and restore the backup into a new encrypted database instead."
+            )
         if existing:
-            revision = inspect_sqlite_file(path)
+            if is_encrypted_file(path) and passphrase is not None:
+                key = _resolve(passphrase)
+            revision = inspect_sqlite_file(path, key)
+        elif encrypt:
+            encryption.sqlcipher()
+            key = _resolve(passphrase, confirm=True)
+            if not key:
+                raise InputRejected("An encrypted database needs a passphrase.")
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif encrypt:
+        raise InputRejected("Only a database file can be encrypted; a server has its own means.")
     if revision is not None and revision not in known_revisions():
         raise NewerDatabase(
             f"{path} was written by a newer version of this product (schema {revision}). "
             "Install the newer version to open it; the file has not been changed."
         )
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, key)
     if path is None:
         revision = _server_revision(engine)
         if revision is not None and revision not in known_revisions():
@@ -190,7 +264,7 @@ def open_database(
                 f"The database at {url.render_as_string(hide_password=True)} uses a newer "
                 f"schema ({revision}) than this version of the product. Update the product."
             )
-    database = Database(url=url, engine=engine, user=user)
+    database = Database(url=url, engine=engine, user=user, passphrase=key)
     head = head_revision()
     if revision is None:
         _migrate(engine, head)
@@ -203,7 +277,7 @@ def open_database(
     elif revision != head:
         if path is not None:
             destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
-            database.backups.append(backup_sqlite(path, destination))
+            database.backups.append(backup_sqlite(path, destination, key))
         _migrate(engine, head)
         with engine.begin() as connection:
             # Records made before the trail existed get a first entry, so the check holds.
