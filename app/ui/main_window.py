@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Slot
+from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,7 @@ from app.ui.context import UiContext
 from app.ui.definitions_tab import DefinitionsTab
 from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
+from app.ui.history_dialog import HistoryDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.table_view import DataTableView
 
@@ -165,6 +166,17 @@ class MainWindow(QMainWindow):
             table.print_action.trigger()
 
     # Commands ----------------------------------------------------------------------------
+
+    def show_history(self, record_id: str) -> HistoryDialog | None:
+        """The History dialog of a record (what every table's History… action opens)."""
+        try:
+            dialog = HistoryDialog(self.context.database, record_id, self)
+        except CommissioningError as error:
+            show_error(error, self.context.log_file, self.tr("History"))
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     @Slot()
     def back_up(self) -> None:
