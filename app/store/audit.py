@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, insert, inspect, select, text
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import Connection, Result, Table, event, insert, inspect, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.models.audit import AuditEntry, Operation
 from app.models.base import Base, Record
@@ -388,3 +388,62 @@ def verify_audit_trail(connection: Connection, limit: int = 20) -> TrailReport:
     if len(changed) > limit:
         report.problems.append(f"audit: and {len(changed) - limit} more changed record(s)")
     return report
+
+
+# -- statements that bypass the flush (ORM bulk insert, update and delete) --------------------
+
+
+def _record_table(orm_execute_state: ORMExecuteState) -> Table | None:
+    mapper = orm_execute_state.bind_mapper
+    if mapper is None or not issubclass(mapper.class_, Record):
+        return None
+    table = mapper.local_table
+    return table if isinstance(table, Table) else None
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(orm_execute_state: ORMExecuteState) -> Result[Any] | None:
+    """Audit `session.execute(insert|update|delete(SomeRecord)...)` as the flush would."""
+    if not (
+        orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete
+    ):
+        return None
+    table = _record_table(orm_execute_state)
+    if table is None:
+        return None
+    session = orm_execute_state.session
+    connection = session.connection()
+    statement = orm_execute_state.statement
+    if orm_execute_state.is_insert:
+        params = orm_execute_state.parameters
+        rows = params if isinstance(params, list) else [params] if params else []
+        for row in rows:
+            row.setdefault("id", uuid.uuid4())
+        result = orm_execute_state.invoke_statement(params=rows if rows else None)
+        ids = [row["id"] for row in rows]
+        before: dict[uuid.UUID, dict[str, Any]] = {}
+    else:
+        where = statement.whereclause  # type: ignore[attr-defined]
+        query = select(table.c.id)
+        if where is not None:
+            query = query.where(where)
+        ids = list(connection.execute(query).scalars())
+        before = read_rows(connection, table, ids)
+        result = orm_execute_state.invoke_statement()
+    after = read_rows(connection, table, ids)
+    writes = []
+    for record_id in ids:
+        old, new = before.get(record_id), after.get(record_id)
+        if old == new:
+            continue
+        operation = Operation.UPDATE
+        if old is None:
+            operation = Operation.CREATE
+        elif new is None or (old.get("deleted_at") is None and new.get("deleted_at")):
+            operation = Operation.DELETE
+        writes.append(
+            (operation, table.name, str(record_id), new, changes_between(table, old, new))
+        )
+    if writes:
+        append_entries(connection, session.info, str(session.info.get("user", "")), writes)
+    return result
