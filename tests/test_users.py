@@ -39,6 +39,7 @@ def test_a_password_is_kept_as_a_salted_scrypt_hash_with_its_parameters() -> Non
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
     assert first != second  # salted
     scheme, n, r, p, salt, key = first.split("$")
+    assert len(salt) > 16 and len(key) > 32
     assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
     assert PASSWORD not in first
     assert verify_password(PASSWORD, first)
