@@ -45,8 +45,10 @@ def key_pragma(passphrase: str) -> str:
 
 
 def apply_key(dbapi_connection: Any, passphrase: str) -> None:
-    """The key must be the first statement on a new connection."""
+    """The key must be the first statement on a new connection (after quieting its log)."""
     cursor = dbapi_connection.cursor()
+    # Otherwise SQLCipher writes its own lines to stderr when a passphrase is wrong.
+    cursor.execute("PRAGMA cipher_log_level = NONE")
     cursor.execute(key_pragma(passphrase))
     cursor.close()
 
