@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
@@ -114,7 +114,7 @@ def resolve_record(session: Session, key: str) -> tuple[str, str, str]:
         )
         if table_name is None:
             raise NotFound(f"No record with the id {record_id} has any history.")
-        return table_name, record_id, record_id
+        return table_name, record_id, _label(session, tables.get(table_name), record_id)
     found: list[tuple[str, str]] = []
     for column_name in REFERENCE_COLUMNS:
         for name, table in tables.items():
@@ -143,6 +143,22 @@ def resolve_record(session: Session, key: str) -> tuple[str, str, str]:
         )
     table_name, record_id = found[0]
     return table_name, record_id, text
+
+
+LABEL_COLUMNS = ("reference", "code", "name", "title", "label")
+
+
+def _label(session: Session, table: Table | None, record_id: str) -> str:
+    """How people name the record (its reference, code or name), else its id."""
+    if table is None:
+        return record_id
+    columns = [table.c[name] for name in LABEL_COLUMNS if name in table.c]
+    if not columns:
+        return record_id
+    row = session.execute(select(*columns).where(table.c.id == uuid.UUID(record_id))).first()
+    if row is None:
+        return record_id
+    return next((str(value) for value in row if value), record_id)
 
 
 def record_history(session: Session, key: str) -> RecordHistory:

@@ -82,11 +82,11 @@ class HistoryDialog(QDialog):
         self.setWindowTitle(title)
         self.setAccessibleName(title)
 
+        entries = len({change.sequence for change in self.history.changes})
         summary = QLabel(
-            self.tr("{count} change(s) in {entries} entr(ies) of the audit trail").format(
-                count=len(self.history.changes),
-                entries=len({change.sequence for change in self.history.changes}),
-            )
+            self.tr(
+                "%n entries of the audit trail, field by field; record %1", "", entries
+            ).replace("%1", self.history.id)
         )
         summary.setAccessibleName(self.tr("Summary of the history"))
 
