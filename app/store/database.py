@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -267,21 +267,14 @@ def open_database(
     database = Database(url=url, engine=engine, user=user, passphrase=key)
     head = head_revision()
     if revision is None:
-        _migrate(engine, head)
+        _migrate(engine, head, then=_seed(user) if seed else None)
         database.created = True
-        if seed:
-            from app.services.reference_data import load_reference_data
-
-            with database.session() as session:
-                load_reference_data(session)
     elif revision != head:
         if path is not None:
             destination = backups_folder(path) / backup_name(path, f"before-upgrade-{revision}")
             database.backups.append(backup_sqlite(path, destination, key))
-        _migrate(engine, head)
-        with engine.begin() as connection:
-            # Records made before the trail existed get a first entry, so the check holds.
-            audit.adopt_unaudited_records(connection, user)
+        # Records made before the trail existed get a first entry, so the check holds.
+        _migrate(engine, head, then=lambda connection: _adopt(connection, user))
         database.upgraded_from = revision
     return database
 
@@ -291,11 +284,42 @@ def _server_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _migrate(engine: Engine, revision: str) -> None:
+AfterMigration = Callable[[Connection], None]
+
+
+def _migrate(engine: Engine, revision: str, then: AfterMigration | None = None) -> None:
+    """Upgrade, and then do `then`, in ONE transaction: killed at any point, nothing changed.
+
+    Python's sqlite3 runs DDL outside a transaction unless one was begun explicitly, so a
+    migration killed half-way would leave half a schema; an explicit BEGIN makes it atomic.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if then is not None:
+            then(connection)
+        connection.commit()
+
+
+def _seed(user: str) -> AfterMigration:
+    def seed(connection: Connection) -> None:
+        from app.services.reference_data import load_reference_data
+
+        session = Session(bind=connection, info={"user": user})
+        try:
+            load_reference_data(session)
+            session.flush()
+        finally:
+            session.close()
+
+    return seed
+
+
+def _adopt(connection: Connection, user: str) -> None:
+    audit.adopt_unaudited_records(connection, user)
 
 
 def table_names(engine: Engine) -> list[str]:
