@@ -130,9 +130,7 @@ def test_an_unknown_record_gives_a_message_not_a_traceback(
     qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(
-        "app.ui.main_window.show_error", lambda error, *_: shown.append(str(error))
-    )
+    monkeypatch.setattr("app.ui.main_window.show_error", lambda error, *_: shown.append(str(error)))
     assert window.show_history("00000000-0000-0000-0000-000000000000") is None
     assert shown and "No record" in shown[0]
 
