@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         table_menu.addAction(self._action("&Copy", self._table_copy))
         table_menu.addAction(self._action("&Export to xlsx or CSV…", self._table_export))
         table_menu.addAction(self._action("&Print to PDF…", self._table_print))
+        table_menu.addAction(self._action("&History of the selected record…", self._table_history))
 
         view_menu = bar.addMenu(self.tr("&View"))
         for number in range(self.tabs.count()):
@@ -164,6 +165,11 @@ class MainWindow(QMainWindow):
         table = self.current_table()
         if table is not None:
             table.print_action.trigger()
+
+    def _table_history(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.history_action.trigger()
 
     # Commands ----------------------------------------------------------------------------
 
