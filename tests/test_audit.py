@@ -259,3 +259,20 @@ def test_history_of_an_unknown_record_is_input_rejected(
 ) -> None:
     assert main(["--db", str(database.path), "history", "DSP-1999-001-XXX"]) == 3
     assert "No record" in capsys.readouterr().err
+
+
+def test_records_added_by_a_later_flush_listener_are_audited_too(database: Database) -> None:
+    from sqlalchemy import event
+
+    def add_a_term(session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+        if not any(isinstance(item, Term) and item.code == "LATE" for item in session.new):
+            session.add(Term(vocabulary="topic", code="LATE", name="Added late"))
+
+    with database.session() as session:
+        event.listen(session, "before_flush", add_a_term)
+        session.add(Term(vocabulary="topic", code="FIRST", name="First"))
+        session.flush()
+        event.remove(session, "before_flush", add_a_term)
+        late = session.scalars(select(Term).where(Term.code == "LATE")).one()
+    assert [entry.operation for entry in _entries(database, late.id)] == ["create"]
+    assert check_database(database).ok

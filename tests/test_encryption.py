@@ -155,3 +155,22 @@ def test_an_encrypted_backup_restores_and_a_plain_one_is_refused(
     finally:
         database.close()
     assert _in_clear(path, SECRET_TEXT, "CREATE TABLE") == []
+
+
+def test_the_application_asks_for_the_passphrase_in_a_dialog(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from app.errors import UsageError
+    from app.ui.application import ask_passphrase
+
+    monkeypatch.delenv("COMMISSIONING_PASSPHRASE", raising=False)
+    path = tmp_path / "secret.sqlite"
+    open_database(path, passphrase=PASSPHRASE, encrypt=True).close()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args: (PASSPHRASE, True))
+    database = open_database(path, passphrase=ask_passphrase)
+    database.close()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args: ("", False))
+    with pytest.raises(UsageError, match="no passphrase"):
+        open_database(path, passphrase=ask_passphrase)

@@ -21,9 +21,11 @@ class Operation:
 class AuditEntry(Base):
     """One create, change or delete of one record, with each field's old and new value.
 
-    `sequence` rises by one with every entry written in this copy of the database;
-    `database_id` names the copy that made the change, so entries brought in from another
-    laptop can be told apart. `changes` is JSON: {field: [old, new]} with JSON values.
+    `sequence` rises by one with every entry written in this copy of the database (it orders
+    the chain); `database_id` and `origin_sequence` name the copy that made the change and its
+    number there, so entries brought in from another laptop by sync keep their origin (sync
+    appends them to the local chain with a new `sequence`) and can be told apart.
+    `changes` is JSON: {field: [old, new]} with JSON values.
     `record_hash` is the hash of the record's content after the change ("" once it is gone);
     `entry_hash` covers the previous entry's hash, this entry and `record_hash`, so an edit
     to either the trail or an audited record outside the application is found by the check.

@@ -173,15 +173,15 @@ def _digest(value: Any) -> str:
 
 @dataclass
 class _Pending:
-    """What a flush is about to change, read before it runs."""
+    """The rows a flush is about to change or delete, as stored before it runs."""
 
     before: dict[str, dict[uuid.UUID, dict[str, Any]]] = field(default_factory=dict)
-    created: dict[str, list[uuid.UUID]] = field(default_factory=dict)
-    touched: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
 PENDING_KEY = "audit_pending"
 DATABASE_ID_KEY = "audit_database_id"
+
+Ids = dict[str, list[uuid.UUID]]
 
 
 def _table_of(instance: Any) -> Table:
@@ -190,56 +190,59 @@ def _table_of(instance: Any) -> Table:
     return table
 
 
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    pending = _Pending()
+def _flushed_records(session: Session) -> tuple[Ids, Ids]:
+    """(created, changed or deleted) records of the flush, by table name."""
+    created: Ids = {}
+    touched: Ids = {}
     for instance in session.new:
         if isinstance(instance, Record):
-            if instance.id is None:
-                instance.id = uuid.uuid4()
-            pending.created.setdefault(_table_of(instance).name, []).append(instance.id)
-    changed: dict[str, list[uuid.UUID]] = {}
+            created.setdefault(_table_of(instance).name, []).append(instance.id)
     for instance in list(session.dirty) + list(session.deleted):
         if (
             isinstance(instance, Record)
             and instance not in session.new
             and (instance in session.deleted or session.is_modified(instance))
         ):
-            changed.setdefault(_table_of(instance).name, []).append(instance.id)
-    if changed:
+            touched.setdefault(_table_of(instance).name, []).append(instance.id)
+    return created, touched
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    for instance in session.new:
+        if isinstance(instance, Record) and instance.id is None:
+            instance.id = uuid.uuid4()
+    _created, touched = _flushed_records(session)
+    pending = _Pending()
+    if touched:
         connection = session.connection()
         tables = audited_tables()
-        for name, ids in changed.items():
+        for name, ids in touched.items():
             pending.before[name] = read_rows(connection, tables[name], ids)
-            pending.touched[name] = ids
     # A flush never runs inside another, so one pending change set per session is enough.
     session.info[PENDING_KEY] = pending
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    pending: _Pending | None = session.info.pop(PENDING_KEY, None)
-    if pending is None or not (pending.created or pending.touched):
+    # What was flushed is taken again here, so that records added or changed by before_flush
+    # listeners that ran after ours are audited too (their old values then read as unknown).
+    pending: _Pending = session.info.pop(PENDING_KEY, None) or _Pending()
+    created_ids, touched_ids = _flushed_records(session)
+    if not (created_ids or touched_ids):
         return
     connection = session.connection()
     tables = audited_tables()
     writes: list[tuple[str, str, str, dict[str, Any] | None, dict[str, list[Any]]]] = []
-    for name in sorted(set(pending.created) | set(pending.touched)):
+    for name in sorted(set(created_ids) | set(touched_ids)):
         table = tables[name]
-        created = pending.created.get(name, [])
-        touched = pending.touched.get(name, [])
+        created = created_ids.get(name, [])
+        touched = touched_ids.get(name, [])
         after = read_rows(connection, table, [*created, *touched])
         for record_id in created:
             content = after.get(record_id)
-            writes.append(
-                (
-                    Operation.CREATE,
-                    name,
-                    str(record_id),
-                    content,
-                    changes_between(table, None, content),
-                )
-            )
+            changes = changes_between(table, None, content)
+            writes.append((Operation.CREATE, name, str(record_id), content, changes))
         before = pending.before.get(name, {})
         for record_id in touched:
             old, new = before.get(record_id), after.get(record_id)
