@@ -276,3 +276,14 @@ def test_records_added_by_a_later_flush_listener_are_audited_too(database: Datab
         late = session.scalars(select(Term).where(Term.code == "LATE")).one()
     assert [entry.operation for entry in _entries(database, late.id)] == ["create"]
     assert check_database(database).ok
+
+
+def test_orm_bulk_inserts_of_records_are_audited(database: Database) -> None:
+    rows = [{"vocabulary": "bulk", "code": f"B{n}", "name": f"Bulk {n}"} for n in range(50)]
+    with database.session() as session:
+        session.execute(insert(Term), rows)
+    with database.reader() as session:
+        ids = session.scalars(select(Term.id).where(Term.vocabulary == "bulk")).all()
+    assert len(ids) == 50
+    assert all(_entries(database, term_id)[0].operation == "create" for term_id in ids)
+    assert check_database(database).ok

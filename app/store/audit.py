@@ -28,7 +28,7 @@ from app.models.audit import AuditEntry, Operation
 from app.models.base import Base, Record
 from app.models.financial_year import FinancialYear
 
-AUDIT_TABLE = AuditEntry.__table__
+AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 # Kept in every record's hash but not listed as changes: the entry itself says who and when.
 BOOKKEEPING = frozenset({"id", "version", "created_at", "created_by", "updated_at", "updated_by"})
 SECRET = "secret"
@@ -436,8 +436,10 @@ def _bulk_statement(orm_execute_state: ORMExecuteState) -> Result[Any] | None:
     connection = session.connection()
     statement = orm_execute_state.statement
     if orm_execute_state.is_insert:
-        params = orm_execute_state.parameters
-        rows = params if isinstance(params, list) else [params] if params else []
+        params: Any = orm_execute_state.parameters
+        rows: list[dict[str, Any]] = (
+            params if isinstance(params, list) else [params] if params else []
+        )
         for row in rows:
             row.setdefault("id", uuid.uuid4())
         result = orm_execute_state.invoke_statement(params=rows if rows else None)
