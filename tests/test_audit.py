@@ -287,3 +287,56 @@ def test_orm_bulk_inserts_of_records_are_audited(database: Database) -> None:
     assert len(ids) == 50
     assert all(_entries(database, term_id)[0].operation == "create" for term_id in ids)
     assert check_database(database).ok
+
+
+def test_two_writers_on_one_file_keep_one_unbroken_chain(database: Database) -> None:
+    import threading
+
+    from app.store.database import open_database
+
+    assert database.path is not None
+    other = open_database(database.path, user="other laptop user")
+    about_to_flush = threading.Event()
+    failures: list[BaseException] = []
+
+    def write_from_the_other() -> None:
+        try:
+            with other.session() as session:
+                session.add(Term(vocabulary="topic", code="OTHER", name="From the other"))
+                about_to_flush.set()
+                session.flush()  # waits for the first writer's lock
+        except BaseException as error:  # pragma: no cover - reported below
+            failures.append(error)
+
+    try:
+        with database.session() as session:
+            session.add(Term(vocabulary="topic", code="FIRST", name="From the first"))
+            session.flush()
+            worker = threading.Thread(target=write_from_the_other)
+            worker.start()
+            about_to_flush.wait(10)
+        worker.join(30)
+        assert not failures
+        report = check_database(database)
+        assert report.ok, report.problems
+        with database.reader() as session:
+            users = session.scalars(
+                select(AuditEntry.user).order_by(AuditEntry.sequence.desc()).limit(2)
+            ).all()
+        assert set(users) == {"tester", "other laptop user"}
+    finally:
+        other.close()
+
+
+def test_history_of_a_dispute_by_its_number(
+    demo_database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.models import Dispute
+
+    with demo_database.reader() as session:
+        dispute = session.scalars(select(Dispute).limit(1)).one()
+    assert main(["--db", str(demo_database.path), "history", dispute.reference, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["id"] for row in rows} == {str(dispute.id)}
+    assert {row["table"] for row in rows} == {"dispute"}
+    assert any(row["field"] == "reference" and row["new"] == dispute.reference for row in rows)
