@@ -98,22 +98,32 @@ def record_hash(content: dict[str, Any] | None) -> str:
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
+ENTRY_FIELDS = (
+    "previous_hash",
+    "sequence",
+    "database_id",
+    "origin_sequence",
+    "at",
+    "user",
+    "operation",
+    "table_name",
+    "record_id",
+    "changes",
+    "record_hash",
+)
+
+
 def entry_hash(values: dict[str, Any]) -> str:
-    """The hash of an entry: the previous entry's hash, the entry, the record's hash."""
-    parts = [
-        values["previous_hash"],
-        values["sequence"],
-        values["database_id"],
-        values["origin_sequence"],
-        json_value(values["at"]),
-        values["user"],
-        values["operation"],
-        values["table_name"],
-        values["record_id"],
-        values["changes"],
-        values["record_hash"],
-    ]
-    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+    """The hash of an entry: the previous entry's hash, the entry, the record's hash.
+
+    Each part goes in with its length first, so no two different entries hash alike.
+    """
+    digest = hashlib.sha256()
+    for name in ENTRY_FIELDS:
+        part = str(json_value(values[name])).encode()
+        digest.update(b"%d:" % len(part))
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def audited_tables() -> dict[str, Table]:
