@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from app import __version__
-from app.cli import definitions, logs, maintenance, meetings
+from app.cli import audit, definitions, logs, maintenance, meetings, users
 from app.cli.context import CommandContext, choose_database, choose_user
 from app.cli.registry import CommandAdder
 from app.errors import CommissioningError
@@ -22,7 +22,7 @@ log = logging.getLogger("app.cli")
 Handler = Callable[[argparse.Namespace, CommandContext], int]
 
 # Each area's module registers its subcommands; add a line here for a new area.
-AREAS = (maintenance, definitions, logs, meetings)
+AREAS = (maintenance, definitions, logs, meetings, users, audit)
 
 
 def _iso_date(text: str) -> date:
@@ -42,6 +42,20 @@ def _global_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--user", default=argparse.SUPPRESS, help="acting user (else COMMISSIONING_USER)"
+    )
+    group.add_argument(
+        "--password-file",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="a file holding the acting user's password (for `users add`, the new user's); "
+        "else COMMISSIONING_PASSWORD_FILE, else a prompt on a terminal",
+    )
+    group.add_argument(
+        "--passphrase-file",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="a file holding the passphrase of an encrypted database "
+        "(else COMMISSIONING_PASSPHRASE, else a prompt on a terminal)",
     )
     group.add_argument(
         "--as-of",
@@ -78,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         user=choose_user(getattr(arguments, "user", None), settings),
         as_of=getattr(arguments, "as_of", None) or date.today(),
         settings=settings,
+        password_file=getattr(arguments, "password_file", None),
+        passphrase_file=getattr(arguments, "passphrase_file", None),
+        writes=getattr(arguments, "writes", None),
     )
     handler: Handler = getattr(arguments, "handler", maintenance.gui)
     try:

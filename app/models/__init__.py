@@ -1,5 +1,6 @@
 """The entities of the product (SQLAlchemy) and the domain rules that belong to them."""
 
+from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.models.base import Base, Record
 from app.models.contracts import (
     Contract,
@@ -69,11 +70,13 @@ from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 
 __all__ = [
+    "AccessEntry",
     "Action",
     "ActionStatus",
     "AgendaItem",
     "Attendance",
     "AttendanceRecord",
+    "AuditEntry",
     "Base",
     "BenchmarkEntry",
     "Body",
@@ -112,6 +115,7 @@ __all__ = [
     "NationalService",
     "NotAnNhsNumber",
     "Numbering",
+    "Operation",
     "Organisation",
     "PanelLevel",
     "PanelMember",
