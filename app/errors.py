@@ -82,3 +82,15 @@ def _describe(problem: Problem) -> str:
     if problem.column:
         return f"{problem.column}: {problem.message}"
     return problem.message
+
+
+class UsageError(CommissioningError):
+    """The command cannot go on without something only the person can give (exit 2)."""
+
+    exit_code = 2
+
+
+class WrongPassphrase(CommissioningError):
+    """The passphrase does not open the encrypted database; it was left as it was."""
+
+    exit_code = 3

@@ -161,7 +161,7 @@ def test_the_icon_is_drawn_not_blank(qapp: object, tmp_path: Path) -> None:
 
 
 def test_the_start_up_measurement_quits_once_the_window_is_painted(
-    demo_template: Path, tmp_path: Path
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run as users start it, in a process of its own (an application that has quit cannot
     run event loops again, so this must not share the test process's)."""
@@ -169,10 +169,25 @@ def test_the_start_up_measurement_quits_once_the_window_is_painted(
     import shutil
     import subprocess
 
+    from app.models.people import Role
+    from app.services.users import add_user
+    from app.settings import Settings
+    from app.store.database import open_database
     from app.ui.application import MEASURE_STARTUP
 
     database = tmp_path / "demo.sqlite"
     shutil.copyfile(demo_template, database)
+    # Someone who has used it before: their profile, remembered, so no "who are you?" first.
+    opened = open_database(database, user="tester")
+    try:
+        with opened.session() as session:
+            add_user(session, "tester", Role.ADMINISTRATOR)
+    finally:
+        opened.close()
+    monkeypatch.setenv("COMMISSIONING_CONFIG_DIR", str(tmp_path / "config"))
+    settings = Settings.load()
+    settings.user_name = "tester"
+    settings.save()
     environment = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",

@@ -52,7 +52,9 @@ def _pretend_the_product_moved_on(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     migrated: list[str] = []
     monkeypatch.setattr(store, "head_revision", lambda: "later")
     monkeypatch.setattr(store, "known_revisions", lambda: {real_head, "later"})
-    monkeypatch.setattr(store, "_migrate", lambda engine, revision: migrated.append(revision))
+    monkeypatch.setattr(
+        store, "_migrate", lambda engine, revision, then=None: migrated.append(revision)
+    )
     return migrated
 
 

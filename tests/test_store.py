@@ -150,7 +150,7 @@ def test_an_older_database_is_upgraded_after_a_backup(
         connection.execute("UPDATE alembic_version SET version_num = ?", (real_head,))
     connection.close()
     calls: list[str] = []
-    monkeypatch.setattr(store, "_migrate", lambda engine, revision: calls.append(revision))
+    monkeypatch.setattr(store, "_migrate", lambda engine, revision, **_: calls.append(revision))
     monkeypatch.setattr(store, "head_revision", lambda: "later")
     monkeypatch.setattr(store, "known_revisions", lambda: {real_head, "later"})
     database = open_database(path)

@@ -95,7 +95,7 @@ def test_the_copy_action_has_the_standard_shortcut_and_is_on_the_context_menu(
 ) -> None:
     assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
     texts = [action.text() for action in view.actions()]
-    assert texts == ["&Copy", "&Export…", "&Print to PDF…"]
+    assert texts == ["&Copy", "&Export…", "&Print to PDF…", "&History…"]
     assert view.export_action.shortcut().toString() == "Ctrl+Shift+E"
     assert view.print_action.shortcut().toString() == "Ctrl+Shift+P"
     assert not view.copy_action.shortcut().isEmpty()

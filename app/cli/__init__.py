@@ -24,7 +24,7 @@ Handler = Callable[[argparse.Namespace, CommandContext], int]
 # Each area's module registers its subcommands; add its name here for a new area. They are
 # imported when the parser is built, so that importing `app.cli.context` (as the GUI does)
 # stays light.
-AREAS = ("maintenance", "definitions", "contracts", "logs", "meetings")
+AREAS = ("maintenance", "definitions", "contracts", "logs", "meetings", "users", "audit")
 
 
 def _iso_date(text: str) -> date:
@@ -44,6 +44,20 @@ def _global_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--user", default=argparse.SUPPRESS, help="acting user (else COMMISSIONING_USER)"
+    )
+    group.add_argument(
+        "--password-file",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="a file holding the acting user's password (for `users add`, the new user's); "
+        "else COMMISSIONING_PASSWORD_FILE, else a prompt on a terminal",
+    )
+    group.add_argument(
+        "--passphrase-file",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="a file holding the passphrase of an encrypted database "
+        "(else COMMISSIONING_PASSPHRASE, else a prompt on a terminal)",
     )
     group.add_argument(
         "--as-of",
@@ -80,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         user=choose_user(getattr(arguments, "user", None), settings),
         as_of=getattr(arguments, "as_of", None) or date.today(),
         settings=settings,
+        password_file=getattr(arguments, "password_file", None),
+        passphrase_file=getattr(arguments, "passphrase_file", None),
+        writes=getattr(arguments, "writes", None),
     )
     handler: Handler = getattr(arguments, "handler", import_module("app.cli.maintenance").gui)
     try:

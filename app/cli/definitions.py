@@ -11,6 +11,7 @@ from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected
 from app.services import definitions
+from app.services.access import Area
 
 NDS_COLUMNS = [
     ("code", "No."),
@@ -35,19 +36,29 @@ def register(add: CommandAdder) -> None:
     )
     export = add.sub(actions, "export", nds_export, "the whole Definitions Set to an xlsx file")
     export.add_argument("--out", required=True, metavar="FILE.xlsx")
-    importing = add.sub(actions, "import", nds_import, "bring an xlsx workbook back in")
+    importing = add.sub(
+        actions,
+        "import",
+        nds_import,
+        "bring an xlsx workbook back in",
+        writes=Area.DEFINITIONS,
+    )
     importing.add_argument("file", metavar="FILE")
     importing.add_argument("--dry-run", action="store_true", help="check only; change nothing")
     diff = add.sub(actions, "diff", nds_diff, "what changed between two editions")
     diff.add_argument("label_a", metavar="LABEL_A")
     diff.add_argument("label_b", metavar="LABEL_B")
     diff.add_argument("--out", metavar="FILE", help="write the comparison (.xlsx, .csv, .pdf)")
-    edition = add.sub(actions, "edition", nds_edition, "start a new edition as a copy")
+    edition = add.sub(
+        actions, "edition", nds_edition, "start a new edition as a copy", writes=Area.DEFINITIONS
+    )
     edition.add_argument("label", metavar="LABEL")
     edition.add_argument("--based-on", metavar="LABEL", help="default: the latest edition")
     codes = add.sub(actions, "codes", nds_help, "ICD-10 and OPCS-4 codes")
     code_actions = codes.add_subparsers(dest="codes_command", metavar="ACTION")
-    code_import = add.sub(code_actions, "import", codes_import, "add codes from a file")
+    code_import = add.sub(
+        code_actions, "import", codes_import, "add codes from a file", writes=Area.DEFINITIONS
+    )
     code_import.add_argument("file", metavar="FILE")
     code_import.add_argument("--line", required=True, metavar="CODE", help="such as 13 or 22e")
     code_import.add_argument("--edition", metavar="LABEL")

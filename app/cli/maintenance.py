@@ -9,14 +9,22 @@ from pathlib import Path
 
 from app.cli.context import CommandContext
 from app.cli.registry import CommandAdder
-from app.errors import InputRejected
+from app.errors import CorruptDatabase, InputRejected
 from app.services import maintenance
+from app.services.access import Area
+from app.store.database import is_encrypted_file
 
 
 def register(add: CommandAdder) -> None:
-    init_parser = add("init", init, "create or upgrade a database")
+    init_parser = add("init", init, "create or upgrade a database", writes=Area.DATABASE)
     init_parser.add_argument(
         "--demo", action="store_true", help="fill a new database with demo data"
+    )
+    init_parser.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt a new database with a passphrase (--passphrase-file, "
+        "COMMISSIONING_PASSPHRASE or a prompt)",
     )
     init_parser.add_argument(
         "--upgrade-server",
@@ -28,14 +36,14 @@ def register(add: CommandAdder) -> None:
     add("backup", backup, "copy the database to a file").add_argument(
         "--out", required=True, metavar="FILE"
     )
-    add("restore", restore, "replace the database with a backup").add_argument(
-        "file", metavar="FILE"
-    )
+    add(
+        "restore", restore, "replace the database with a backup", writes=Area.DATABASE
+    ).add_argument("file", metavar="FILE")
     add("gui", gui, "start the application (the default)")
 
 
 def init(arguments: argparse.Namespace, context: CommandContext) -> int:
-    database = context.open(upgrade_server=arguments.upgrade_server)
+    database = context.open(encrypt=arguments.encrypt, upgrade_server=arguments.upgrade_server)
     try:
         if arguments.demo:
             from app.services.demo import build_demo, has_user_data
@@ -86,8 +94,21 @@ def backup(arguments: argparse.Namespace, context: CommandContext) -> int:
 
 
 def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
-    # The database is not opened: restoring is how a damaged one is mended.
-    safety = maintenance.restore_file(context.database_target, Path(arguments.file), context.user)
+    backup = Path(arguments.file)
+    try:
+        database = context.open(seed=False)
+    except CorruptDatabase:
+        # A damaged database cannot be opened: restoring is how it is mended.
+        passphrase = (
+            context.passphrase() if backup.is_file() and is_encrypted_file(backup) else None
+        )
+        safety = maintenance.restore_file(context.database_target, backup, context.user, passphrase)
+    else:
+        # An open database: the acting user's role is checked, the passphrase known.
+        try:
+            safety = maintenance.restore_database(database, backup)
+        finally:
+            database.close()
     print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
     return 0
 

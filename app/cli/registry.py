@@ -10,21 +10,36 @@ Handler = Callable[[argparse.Namespace, Any], int]
 
 
 class CommandAdder:
-    """Adds subcommands that share the global options (`--db`, `--user`, `--as-of`...)."""
+    """Adds subcommands that share the global options (`--db`, `--user`, `--as-of`...).
+
+    A command that changes data says which area with `writes=Area.X`.
+    """
 
     def __init__(self, subparsers: Any, common: argparse.ArgumentParser) -> None:
         self._subparsers = subparsers
         self.common = common
 
-    def __call__(self, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        return self.sub(self._subparsers, name, handler, help_text)
+    def __call__(
+        self, name: str, handler: Handler, help_text: str, writes: str | None = None
+    ) -> argparse.ArgumentParser:
+        return self.sub(self._subparsers, name, handler, help_text, writes=writes)
 
     def sub(
-        self, subparsers: Any, name: str, handler: Handler, help_text: str
+        self,
+        subparsers: Any,
+        name: str,
+        handler: Handler,
+        help_text: str,
+        writes: str | None = None,
     ) -> argparse.ArgumentParser:
-        """A subcommand under `subparsers` (top level, or an area's own actions)."""
+        """A subcommand under `subparsers` (top level, or an area's own actions).
+
+        `writes` names the area (`app.services.access.Area`) a command changes: the command
+        line refuses it up front to a user whose role may not change that area (the service
+        checks again), and the test that runs every write command as a viewer finds it.
+        """
         parser: argparse.ArgumentParser = subparsers.add_parser(
             name, parents=[self.common], help=help_text, description=help_text
         )
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=handler, writes=writes)
         return parser

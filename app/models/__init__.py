@@ -1,5 +1,6 @@
 """The entities of the product (SQLAlchemy) and the domain rules that belong to them."""
 
+from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.models.base import Base, Record
 from app.models.contracts import (
     ActivitySummary,
@@ -80,12 +81,14 @@ from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 
 __all__ = [
+    "AccessEntry",
     "Action",
     "ActionStatus",
     "ActivitySummary",
     "AgendaItem",
     "Attendance",
     "AttendanceRecord",
+    "AuditEntry",
     "Base",
     "BenchmarkEntry",
     "Body",
@@ -130,6 +133,7 @@ __all__ = [
     "NoticeKind",
     "NoticeStatus",
     "Numbering",
+    "Operation",
     "Organisation",
     "OverperformanceInvestigation",
     "PanelLevel",

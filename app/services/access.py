@@ -76,7 +76,7 @@ def role_of(session: Session, name: str) -> str | None:
         return Role.ADMINISTRATOR
     profile = session.scalars(
         select(UserProfile).where(
-            UserProfile.name == name,
+            func.lower(UserProfile.name) == name.strip().lower(),
             UserProfile.deleted_at.is_(None),
             UserProfile.active.is_(True),
         )

@@ -47,6 +47,7 @@ from app.models import (
     Vocabulary,
     VotingRule,
 )
+from app.services.access import Area, require_write
 from app.services.demo_contracts import add_contracts_demo
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
@@ -464,6 +465,7 @@ def is_demo(database: Database) -> bool:
 def build_demo(database: Database, as_of: date) -> DemoSummary:
     """Fill a new database with the demo, all of it or none; `as_of` is treated as today."""
     with database.session() as session:
+        require_write(session, Area.DATABASE)
         demo = Demo(session=session, as_of=as_of, random=random.Random(SEED))
         demo.org_types = {
             term.code: term

@@ -12,13 +12,17 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 
 from app.errors import CommissioningError, InputRejected
+from app.services.access import Area, require_write
 from app.store import lock
+from app.store.audit import verify_audit_trail
 from app.store.backup import backup_sqlite, restore_sqlite
 from app.store.database import (
     Database,
+    _cipher_error,
     _server_revision,
     head_revision,
     inspect_sqlite_file,
+    is_encrypted_file,
     known_revisions,
     libpq_url,
     resolve_url,
@@ -38,7 +42,8 @@ class CheckReport:
 
 
 def check_database(database: Database) -> CheckReport:
-    """The full check: storage integrity, foreign keys, the schema's revision and its tables."""
+    """The full check: storage integrity, foreign keys, the schema's revision and its tables,
+    the audit trail."""
     report = CheckReport()
     with database.engine.connect() as connection:
         if database.engine.dialect.name == "sqlite":
@@ -76,6 +81,18 @@ def check_database(database: Database) -> CheckReport:
         report.problems.extend(f"schema: {difference}" for difference in differences)
     else:
         report.notes.append("schema: tables and columns are those the product expects")
+    if revision != head or differences:
+        report.notes.append("audit: the trail is verified once the schema is as expected")
+        return report
+    with database.engine.connect() as connection:
+        trail = verify_audit_trail(connection)
+    if trail.problems:
+        report.problems.extend(trail.problems)
+    else:
+        report.notes.append(
+            f"audit: the chain of {trail.entries} entries verifies and all "
+            f"{trail.records} records match their latest entry"
+        )
     return report
 
 
@@ -123,7 +140,8 @@ def _require_file(database: Database, action: str = "backup") -> Path:
 
 
 def backup_database(database: Database, destination: Path) -> Path:
-    return backup_sqlite(_require_file(database), destination)
+    """A copy of the database (encrypted with the same passphrase if the database is)."""
+    return backup_sqlite(_require_file(database), destination, database.passphrase)
 
 
 def restore_database(database: Database, backup: Path) -> Path:
@@ -131,53 +149,64 @@ def restore_database(database: Database, backup: Path) -> Path:
 
     Returns the path of the safety copy of the state before the restore.
     """
+    with database.session() as session:
+        require_write(session, Area.DATABASE)
     path = _require_file(database, "restore")
-    _check_backup(backup)
+    _check_backup(backup, database.passphrase)
     database.engine.dispose()
-    safety = _restore(path, backup)
+    safety = _restore(path, backup, database.passphrase)
     database.changed = False  # what is there now is the backup: no copy of it on closing
     return safety
 
 
-def restore_file(target: str, backup: Path, user: str = "") -> Path:
+def restore_file(target: str, backup: Path, user: str = "", passphrase: str | None = None) -> Path:
     """Restore `backup` into the database file `target`, which need not open (it may be
-    damaged); refused if another copy of the application has it open."""
+    damaged); refused if another copy of the application has it open. An encrypted backup
+    needs its `passphrase`."""
     url = resolve_url(target)
     path = sqlite_path(url)
     if path is None:
         raise CommissioningError(server_tools_message(url, "restore"))
-    _check_backup(backup)
+    _check_backup(backup, passphrase)
     lock.acquire(path, user)
     try:
-        return _restore(path, backup)
+        return _restore(path, backup, passphrase)
     finally:
         lock.release(path)
 
 
-def _check_backup(backup: Path) -> None:
+def _check_backup(backup: Path, passphrase: str | None) -> None:
+    encrypted = passphrase is not None
     if not backup.is_file():
         raise InputRejected(f"{backup}: no such file")
+    if is_encrypted_file(backup) != encrypted:
+        raise InputRejected(
+            f"{backup}: an {'unencrypted' if encrypted else 'encrypted'} backup cannot "
+            f"be restored into an {'encrypted' if encrypted else 'unencrypted'} database"
+        )
     try:
-        revision = inspect_sqlite_file(backup)
+        revision = inspect_sqlite_file(backup, passphrase)
     except CommissioningError as error:
         raise InputRejected(str(error)) from error
     if revision is None or revision not in known_revisions():
         raise InputRejected(f"{backup}: not a backup of a database this version can open")
 
 
-def _restore(path: Path, backup: Path) -> Path:
+def _restore(path: Path, backup: Path, passphrase: str | None = None) -> Path:
     """Keep the current state (even a damaged one), then write the backup in its place."""
     if not path.exists():
         safety = path
-    elif is_good(path):
-        safety = take_backup(path, "before-restore", protect=frozenset({backup.resolve()}))
+    elif is_good(path, passphrase):
+        safety = take_backup(
+            path, "before-restore", protect=frozenset({backup.resolve()}), passphrase=passphrase
+        )
     else:
         safety = keep_damaged(path)
     try:
-        if not is_good(path):
+        if not is_good(path, passphrase):
             raise sqlite3.DatabaseError("the current file is damaged")
-        restore_sqlite(backup, path)
-    except sqlite3.DatabaseError:
+        restore_sqlite(backup, path, passphrase)
+    except (sqlite3.DatabaseError, _cipher_error()):
         partial = path.with_name(path.name + ".restoring")
         shutil.copyfile(backup, partial)
         for suffix in ("-wal", "-shm"):

@@ -1,4 +1,8 @@
-"""Copies of a SQLite database made with SQLite's backup API (safe while it is open in WAL)."""
+"""Copies of a SQLite database made with SQLite's backup API (safe while it is open in WAL).
+
+A backup of an encrypted database is encrypted with the same passphrase: its pages are copied
+between two keyed connections and never written in clear.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,56 @@ import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from app.store import encryption
 
 
-def backup_sqlite(source: Path, destination: Path) -> Path:
+def _connect(path: Path, passphrase: str | None) -> Any:
+    if passphrase is None:
+        return sqlite3.connect(path)
+    return encryption.connect(path, passphrase)
+
+
+def backup_sqlite(source: Path, destination: Path, passphrase: str | None = None) -> Path:
     """Copy the database at `source` to `destination`, atomically (a temporary file, renamed)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     if partial.exists():
         partial.unlink()
-    with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
-        src.backup(dst)
-    # A backup is a plain single file: leave it in rollback-journal mode, not WAL.
-    with sqlite3.connect(partial) as dst:
-        dst.execute("PRAGMA journal_mode=DELETE")
-    dst.close()
-    src.close()
+    src = _connect(source, passphrase)
+    try:
+        dst = _connect(partial, passphrase)
+        try:
+            src.backup(dst)
+            # A backup is a plain single file: leave it in rollback-journal mode, not WAL.
+            dst.execute("PRAGMA journal_mode=DELETE")
+            dst.commit()
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    _fsync(partial)
     os.replace(partial, destination)
     return destination
 
 
-def restore_sqlite(backup: Path, target: Path) -> None:
+def restore_sqlite(backup: Path, target: Path, passphrase: str | None = None) -> None:
     """Write the content of `backup` into the database at `target`, page by page."""
-    with sqlite3.connect(backup) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
+    src = _connect(backup, passphrase)
+    try:
+        dst = _connect(target, passphrase)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
 
 
 def backup_name(database: Path, reason: str, now: datetime | None = None) -> str:

@@ -6,7 +6,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,20 +26,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.errors import (
     CommissioningError,
     CorruptDatabase,
+    InputRejected,
     NewerDatabase,
     NotADatabase,
     ServerBehind,
     ServerUnavailable,
 )
-from app.store import (
+from app.store import (  # noqa: F401  (audit and stamping register flush listeners)
+    audit,
+    encryption,
     lock,
-    stamping,  # noqa: F401  (registers the flush listener)
+    stamping,
 )
 from app.store.location import storage_warning
 from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER = encryption.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -122,14 +125,46 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def inspect_sqlite_file(path: Path) -> str | None:
-    """Check an existing file without changing a byte of it; return its schema revision."""
+Passphrase = str | Callable[..., str]
+"""A passphrase, or something that asks for one (called with confirm=True for a new database)."""
+
+
+def is_encrypted_file(path: Path) -> bool:
     with path.open("rb") as stream:
         header = stream.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise NotADatabase(f"{path} is not a database of this product (it is not a SQLite file).")
+    return header != SQLITE_HEADER and encryption.may_be_encrypted(path)
+
+
+def _resolve(passphrase: Passphrase | None, confirm: bool = False) -> str | None:
+    if passphrase is None or isinstance(passphrase, str):
+        return passphrase
+    return passphrase(confirm=confirm)
+
+
+def inspect_sqlite_file(path: Path, passphrase: str | None = None) -> str | None:
+    """Check an existing file without changing a byte of it; return its schema revision.
+
+    An encrypted file is read with `passphrase`; without one it is refused as not a database.
+    """
+    with path.open("rb") as stream:
+        header = stream.read(len(SQLITE_HEADER))
+    encrypted = header != SQLITE_HEADER
+    if encrypted and (passphrase is None or not encryption.may_be_encrypted(path)):
+        hint = (
+            " If it is an encrypted database, give its passphrase (--passphrase-file or "
+            "COMMISSIONING_PASSPHRASE)."
+            if encryption.may_be_encrypted(path)
+            else ""
+        )
+        raise NotADatabase(
+            f"{path} is not a database of this product (it is not a SQLite file).{hint}"
+        )
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        if encrypted:
+            assert passphrase is not None
+            connection = encryption.connect(path, passphrase, read_only=True)
+        else:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
             result = connection.execute("PRAGMA quick_check").fetchall()
             if [row[0] for row in result] != ["ok"]:
@@ -148,10 +183,18 @@ def inspect_sqlite_file(path: Path) -> str | None:
             return None if row is None else str(row[0])
         finally:
             connection.close()
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, _cipher_error()) as error:
         raise CorruptDatabase(
             f"{path} is damaged and was not opened: the integrity check failed ({error})."
         ) from error
+
+
+def _cipher_error() -> type[Exception]:
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        return sqlite3.DatabaseError
+    return dbapi2.DatabaseError  # type: ignore[no-any-return]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -163,9 +206,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_store_engine(url: URL) -> Engine:
+def create_store_engine(url: URL, passphrase: str | None = None) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        if passphrase is None:
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(
+                url, module=encryption.sqlcipher(), connect_args={"check_same_thread": False}
+            )
+
+            @event.listens_for(engine, "connect")
+            def _key(dbapi_connection: Any, _record: Any) -> None:
+                encryption.apply_key(dbapi_connection, passphrase)
+
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -185,6 +238,8 @@ class Database:
     rolling_backups: bool = True
     changed: bool = False
     locked: bool = False
+    passphrase: str | None = field(default=None, repr=False)
+    """Set for an encrypted database: its backups are encrypted with it too."""
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -197,6 +252,10 @@ class Database:
     @property
     def path(self) -> Path | None:
         return sqlite_path(self.url)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.passphrase is not None
 
     @property
     def display_name(self) -> str:
@@ -230,7 +289,7 @@ class Database:
             return
         try:
             if self.changed and self.rolling_backups and path.exists():
-                self.backups.append(take_backup(path, "on-closing"))
+                self.backups.append(take_backup(path, "on-closing", passphrase=self.passphrase))
                 self.changed = False
         finally:
             if self.locked:
@@ -248,28 +307,50 @@ def open_database(
     seed: bool = True,
     upgrade_server: bool = False,
     server_backup_dir: Path | None = None,
+    passphrase: Passphrase | None = None,
+    encrypt: bool = False,
 ) -> Database:
     """Open (creating, or upgrading after a backup) the database at `target`.
 
     A file that is not a database, is damaged, or was written by a newer version of the
-    product is refused before anything writes to it. A shared server is upgraded only when
-    asked (`upgrade_server`, by an administrator, after a pg_dump backup into
-    `server_backup_dir`); otherwise a server behind this version is refused with a message
-    naming the upgrade command.
+    product is refused before anything writes to it. An encrypted file is opened with
+    `passphrase` (asked for only then); `encrypt` creates a new database encrypted with it.
+    A shared server is upgraded only when asked (`upgrade_server`, by an administrator, after
+    a pg_dump backup into `server_backup_dir`); otherwise a server behind this version is
+    refused with a message naming the upgrade command.
     """
     url = resolve_url(target)
     if is_server(url):
+        if encrypt:
+            raise InputRejected(
+                "Only a database file can be encrypted; a server has its own means."
+            )
         return _open_server(
             url, user=user, seed=seed, upgrade=upgrade_server, backup_dir=server_backup_dir
         )
     path = sqlite_path(url)
     revision: str | None = None
     existing = False
+    key: str | None = None
     if path is not None:
         existing = path.exists() and path.stat().st_size > 0
+        if existing and encrypt:
+            raise InputRejected(
+                f"{path} already exists; --encrypt creates a new database only. Back it up "
+                "and restore the backup into a new encrypted database instead."
+            )
         if existing:
-            revision = _inspect_or_offer_backup(path)
+            if is_encrypted_file(path) and passphrase is not None:
+                key = _resolve(passphrase)
+            revision = _inspect_or_offer_backup(path, key)
+        elif encrypt:
+            encryption.sqlcipher()
+            key = _resolve(passphrase, confirm=True)
+            if not key:
+                raise InputRejected("An encrypted database needs a passphrase.")
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif encrypt:
+        raise InputRejected("Only a database file can be encrypted; a server has its own means.")
     if revision is not None and revision not in known_revisions():
         raise NewerDatabase(
             f"{path} was written by a newer version of this product (schema {revision}). "
@@ -278,7 +359,7 @@ def open_database(
     if path is not None:
         lock.acquire(path, user)
     try:
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, key)
         if path is None:
             revision = _server_revision(engine)
             if revision is not None and revision not in known_revisions():
@@ -287,7 +368,9 @@ def open_database(
                     f"The database at {url.render_as_string(hide_password=True)} uses a newer "
                     f"schema ({revision}) than this version of the product. Update the product."
                 )
-        database = Database(url=url, engine=engine, user=user, locked=path is not None)
+        database = Database(
+            url=url, engine=engine, user=user, locked=path is not None, passphrase=key
+        )
         if path is not None:
             warning = storage_warning(path)
             if warning:
@@ -297,8 +380,11 @@ def open_database(
             _create(database, head, seed)
         elif revision != head:
             if path is not None:
-                database.backups.append(take_backup(path, f"before-upgrade-{revision}"))
-            _migrate(engine, head)
+                database.backups.append(
+                    take_backup(path, f"before-upgrade-{revision}", passphrase=key)
+                )
+            # Records made before the trail existed get a first entry, so the check holds.
+            _migrate(engine, head, then=lambda connection: _adopt(connection, user))
             database.upgraded_from = revision
     except BaseException:
         if path is not None:
@@ -307,12 +393,12 @@ def open_database(
     return database
 
 
-def _inspect_or_offer_backup(path: Path) -> str | None:
+def _inspect_or_offer_backup(path: Path, passphrase: str | None = None) -> str | None:
     """The file's revision; if it is damaged, say so and name the latest good backup."""
     try:
-        return inspect_sqlite_file(path)
+        return inspect_sqlite_file(path, passphrase)
     except CorruptDatabase as error:
-        good = latest_good_backup(path)
+        good = latest_good_backup(path, passphrase)
         error.database = path
         error.backup = good.path if good else None
         if good is None:
@@ -329,13 +415,8 @@ def _inspect_or_offer_backup(path: Path) -> str | None:
 
 
 def _create(database: Database, head: str, seed: bool) -> None:
-    _migrate(database.engine, head)
+    _migrate(database.engine, head, then=_seed(database.user) if seed else None)
     database.created = True
-    if seed:
-        from app.services.reference_data import load_reference_data
-
-        with database.session() as session:
-            load_reference_data(session)
 
 
 def _open_server(
@@ -395,7 +476,8 @@ def _open_server(
         database.backups.append(
             dump_server(url, backup_dir or Path.cwd(), f"before-upgrade-{revision}")
         )
-        _migrate(engine, head)
+        # Records made before the trail existed get a first entry, so the check holds.
+        _migrate(engine, head, then=lambda connection: _adopt(connection, user))
         database.upgraded_from = revision
     return database
 
@@ -438,11 +520,17 @@ def _server_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    """Upgrade to `revision` in one transaction.
+AfterMigration = Callable[[Connection], None]
 
-    On SQLite, foreign keys are off while tables are rebuilt (a batch migration drops and
-    recreates a table that others refer to), and checked in full before the commit.
+
+def _migrate(engine: Engine, revision: str, then: AfterMigration | None = None) -> None:
+    """Upgrade to `revision`, and then do `then`, in ONE transaction: killed at any point,
+    nothing changed.
+
+    Python's sqlite3 runs DDL outside a transaction unless one was begun explicitly, so a
+    migration killed half-way would leave half a schema; an explicit BEGIN IMMEDIATE makes it
+    atomic. On SQLite, foreign keys are off while tables are rebuilt (a batch migration drops
+    and recreates a table that others refer to), and checked in full before the commit.
     """
     config = alembic_config()
     with engine.connect() as connection:
@@ -452,8 +540,12 @@ def _migrate(engine: Engine, revision: str) -> None:
             connection.commit()
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
+                if then is not None:
+                    then(connection)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -465,6 +557,24 @@ def _migrate(engine: Engine, revision: str) -> None:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def _seed(user: str) -> AfterMigration:
+    def seed(connection: Connection) -> None:
+        from app.services.reference_data import load_reference_data
+
+        session = Session(bind=connection, info={"user": user})
+        try:
+            load_reference_data(session)
+            session.flush()
+        finally:
+            session.close()
+
+    return seed
+
+
+def _adopt(connection: Connection, user: str) -> None:
+    audit.adopt_unaudited_records(connection, user)
 
 
 def table_names(engine: Engine) -> list[str]:

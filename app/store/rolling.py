@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.errors import CommissioningError
+from app.store import encryption
 from app.store.backup import backup_name, backup_sqlite
+from app.store.encryption import SQLITE_HEADER
 from app.store.retention import retained
 
 STAMP = "%Y%m%dT%H%M%S"
@@ -53,15 +56,20 @@ DAMAGED = "damaged"
 
 
 def take_backup(
-    database: Path, reason: str, now: datetime | None = None, protect: frozenset[Path] = frozenset()
+    database: Path,
+    reason: str,
+    now: datetime | None = None,
+    protect: frozenset[Path] = frozenset(),
+    passphrase: str | None = None,
 ) -> Path:
     """A copy with SQLite's backup API, then the retention rule applied to the folder
-    (sparing `protect`, such as the copy about to be restored)."""
+    (sparing `protect`, such as the copy about to be restored). The copy of an encrypted
+    database is encrypted with the same `passphrase`."""
     moment = now or datetime.now(UTC)
     destination = backups_folder(database) / backup_name(database, reason, moment)
     if destination.exists():  # two copies in one second: keep the later under a new name
         destination = destination.with_name(f"{destination.stem}-{moment:%f}.sqlite")
-    backup_sqlite(database, destination)
+    backup_sqlite(database, destination, passphrase)
     prune(database, protect)
     return destination
 
@@ -102,21 +110,40 @@ def space_taken(database: Path) -> tuple[int, int]:
     return len(copies), sum(copy.size for copy in copies)
 
 
-def is_good(path: Path) -> bool:
-    """A copy that SQLite's quick check passes (read only)."""
+def is_good(path: Path, passphrase: str | None = None) -> bool:
+    """A copy that SQLite's quick check passes (read only); an encrypted copy is read with
+    `passphrase`."""
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        with path.open("rb") as stream:
+            encrypted = stream.read(len(SQLITE_HEADER)) != SQLITE_HEADER
+        if encrypted and passphrase is None:
+            return False
+        if encrypted:
+            assert passphrase is not None
+            connection = encryption.connect(path, passphrase, read_only=True)
+        else:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
-            return connection.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+            return [tuple(row) for row in connection.execute("PRAGMA quick_check")] == [("ok",)]
         finally:
             connection.close()
-    except sqlite3.DatabaseError:
+    except _unreadable():
         return False
 
 
-def latest_good_backup(database: Path) -> BackupCopy | None:
+def _unreadable() -> tuple[type[Exception], ...]:
+    """What reading a copy raises when it is damaged (or the passphrase does not open it)."""
+    errors: tuple[type[Exception], ...] = (OSError, sqlite3.DatabaseError, CommissioningError)
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        return errors
+    return (*errors, dbapi2.DatabaseError)
+
+
+def latest_good_backup(database: Path, passphrase: str | None = None) -> BackupCopy | None:
     for copy in list_backups(database):
-        if is_good(copy.path):
+        if is_good(copy.path, passphrase):
             return copy
     return None
 

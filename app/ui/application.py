@@ -10,19 +10,36 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+)
 
 from app import APP_NAME, APP_TITLE, __version__
 from app.cli.context import CommandContext
-from app.errors import CommissioningError, CorruptDatabase
+from app.errors import CommissioningError, CorruptDatabase, UsageError
 from app.logs import configure_logging
+from app.models.people import Role
 from app.paths import resources_dir
 from app.services.maintenance import restore_file
-from app.store.database import Database, open_database, resolve_url, sqlite_path
+from app.services.users import add_user, check_password, list_users
+from app.store.database import (
+    Database,
+    Passphrase,
+    is_encrypted_file,
+    open_database,
+    resolve_url,
+    sqlite_path,
+)
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
 from app.ui.main_window import MainWindow
 from app.ui.tasks import Task, start_task
+from app.ui.who_dialog import WhoAreYouDialog
 
 log = logging.getLogger("app.ui")
 
@@ -80,9 +97,26 @@ def needs_first_run(target: str) -> bool:
     return path is not None and (not path.exists() or path.stat().st_size == 0)
 
 
-def prepare_database(command: CommandContext, first_run: bool) -> Database:
+def ask_passphrase(confirm: bool = False) -> str:
+    """The passphrase of an encrypted database, asked in a dialog (from the environment if set)."""
+    if os.environ.get("COMMISSIONING_PASSPHRASE"):
+        return os.environ["COMMISSIONING_PASSPHRASE"]
+    text, given = QInputDialog.getText(
+        None,
+        APP_TITLE,
+        "This database is encrypted. Its passphrase:",
+        QLineEdit.EchoMode.Password,
+    )
+    if not given:
+        raise UsageError("The database is encrypted and no passphrase was given.")
+    return str(text)
+
+
+def prepare_database(
+    command: CommandContext, first_run: bool, passphrase: Passphrase | None = None
+) -> Database:
     """Open the database; on a first run, fill the new database with demo data."""
-    database = open_database(command.database_target, user=command.user)
+    database = open_database(command.database_target, user=command.user, passphrase=passphrase)
     if first_run and database.created:
         from app.services.demo import build_demo
 
@@ -106,11 +140,11 @@ def damaged_database_box(error: CorruptDatabase) -> QMessageBox:
     return box
 
 
-def open_or_offer_backup(command: CommandContext) -> Database:
+def open_or_offer_backup(command: CommandContext, passphrase: Passphrase | None = None) -> Database:
     """Open the database; if it is damaged, offer its latest good backup and, only if the
     person accepts, restore it and open again."""
     try:
-        return prepare_database(command, False)
+        return prepare_database(command, False, passphrase)
     except CorruptDatabase as error:
         box = damaged_database_box(error)
         box.exec()
@@ -118,8 +152,41 @@ def open_or_offer_backup(command: CommandContext) -> Database:
             QMessageBox.ButtonRole.AcceptRole
         ):
             raise
-        restore_file(command.database_target, error.backup, command.user)
-        return prepare_database(command, False)
+        key = None
+        if is_encrypted_file(error.backup) and passphrase is not None:
+            key = passphrase if isinstance(passphrase, str) else passphrase()
+        restore_file(command.database_target, error.backup, command.user, key)
+        return prepare_database(command, False, key if key is not None else passphrase)
+
+
+def identify_user(command: CommandContext, database: Database) -> str | None:
+    """Who is using the application: asked at the first start, and whenever a password is due.
+
+    Returns the profile's name, or None if the person chose to quit.
+    """
+    with database.reader() as session:
+        profiles = list_users(session)
+    remembered = command.settings.user_name
+    known = {profile.name.lower(): profile for profile in profiles if profile.active}
+    profile = known.get(remembered.lower()) if remembered else None
+    if profile is not None and not profile.has_password:
+        return profile.name
+
+    def sign_in(name: str, password: str) -> None:
+        with database.reader() as session:
+            check_password(session, name, password)
+
+    def create_first(name: str, full_name: str, password: str) -> None:
+        database.user = name
+        with database.session() as session:
+            add_user(session, name, Role.ADMINISTRATOR, password or None, full_name)
+
+    dialog = WhoAreYouDialog(profiles, remembered or command.user, sign_in, create_first)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    command.settings.user_name = dialog.chosen_name
+    command.settings.save()
+    return dialog.chosen_name
 
 
 def create_window(command: CommandContext, database: Database, log_file: Path) -> MainWindow:
@@ -159,7 +226,13 @@ def run(command: CommandContext) -> int:
     first_run = needs_first_run(command.database_target)
     state: dict[str, object] = {}
 
-    def show(database: Database) -> None:
+    def show(database: Database) -> bool:
+        name = identify_user(command, database)
+        if name is None:
+            database.close()
+            application.exit(0)
+            return False
+        database.user = name
         window = create_window(command, database, log_file)
         state["window"] = window
         if meter is not None:
@@ -167,6 +240,7 @@ def run(command: CommandContext) -> int:
         window.show()
         for warning in database.warnings:
             QMessageBox.warning(window, "Database in an unsafe folder", warning)
+        return True
 
     def refuse(error: Exception) -> None:
         log.error("the database could not be opened: %s", error)
@@ -194,7 +268,8 @@ def run(command: CommandContext) -> int:
         state["task"] = task
     else:
         try:
-            show(open_or_offer_backup(command))
+            if not show(open_or_offer_backup(command, ask_passphrase)):
+                return 0
         except CorruptDatabase as error:  # already said, with the backup on offer
             return error.exit_code
         except CommissioningError as error:

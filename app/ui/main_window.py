@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Slot
+from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,6 +32,7 @@ from app.ui.definitions_tab import DefinitionsTab
 from app.ui.disputes_tab import DisputesTab
 from app.ui.errors import show_error
 from app.ui.help import GlossaryDialog, GuideDialog
+from app.ui.history_dialog import HistoryDialog
 from app.ui.home_tab import HomeTab
 from app.ui.meetings_tab import MeetingsTab
 from app.ui.report_dialog import ReportDialog
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         table_menu.addAction(self._action("&Copy", self._table_copy))
         table_menu.addAction(self._action("&Export to xlsx or CSV…", self._table_export))
         table_menu.addAction(self._action("&Print to PDF…", self._table_print))
+        table_menu.addAction(self._action("&History of the selected record…", self._table_history))
 
         view_menu = bar.addMenu(self.tr("&View"))
         for number in range(self.tabs.count()):
@@ -226,7 +228,23 @@ class MainWindow(QMainWindow):
         if table is not None:
             _select_row_with_id(table, record_id)
 
+    def _table_history(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.history_action.trigger()
+
     # Commands ----------------------------------------------------------------------------
+
+    def show_history(self, record_id: str) -> HistoryDialog | None:
+        """The History dialog of a record (what every table's History… action opens)."""
+        try:
+            dialog = HistoryDialog(self.context.database, record_id, self)
+        except CommissioningError as error:
+            show_error(error, self.context.log_file, self.tr("History"))
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     @Slot()
     def back_up(self) -> None:
@@ -285,7 +303,9 @@ class MainWindow(QMainWindow):
         try:
             safety = maintenance.restore_database(database, backup)
             database.close()
-            self.context.database = open_database(database.path, user=database.user, seed=False)
+            self.context.database = open_database(
+                database.path, user=database.user, seed=False, passphrase=database.passphrase
+            )
         except (OSError, CommissioningError) as error:
             show_error(error, self.context.log_file, self.tr("Restore"))
             return None

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.formatting import format_date, format_money, format_number
-from app.ui.table_view import RAW_ROLE
+from app.ui.table_view import RAW_ROLE, ROW_ROLE
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -93,6 +93,8 @@ class RecordTableModel(QAbstractTableModel):
             return None
         column = self.columns[index.column()]
         row = self._rows[index.row()]
+        if role == ROW_ROLE:
+            return row
         value = getattr(row, column.attribute)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return column.display(value)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTime, Slot
+from PySide6.QtCore import QDate, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTime, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,10 @@ from app.services.table_export import Table, export_table, to_tsv
 
 RAW_ROLE = Qt.ItemDataRole.UserRole + 1
 """Models return the raw Python value (Decimal, date, ...) for a cell under this role."""
+ROW_ROLE = Qt.ItemDataRole.UserRole + 4
+"""Models return the whole row object (a service's dataclass) for any cell under this role."""
+
+HistoryOpener = Callable[[str], None]
 
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -77,11 +81,20 @@ class DataTableView(QTableView):
             QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_P),
         )
         self.print_action.setToolTip(self.tr("Save the table as a PDF document to print"))
+        self.history_action = self._action(
+            self.tr("&History…"), QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_H)
+        )
+        self.history_action.setToolTip(
+            self.tr("Who created and changed this record, and each field's old and new value")
+        )
+        self.history_action.setEnabled(False)
+        self._history_opener: HistoryOpener | None = None
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.copy_action.triggered.connect(self.copy)
         self.export_action.triggered.connect(self.export)
         self.print_action.triggered.connect(self.print_to_pdf)
+        self.history_action.triggered.connect(self.show_history)
 
         self._update_accessible_name()
 
@@ -128,6 +141,37 @@ class DataTableView(QTableView):
             name = self.tr("Table")
         self._default_accessible_name = name
         self.setAccessibleName(name)
+
+    # -- a record's history ------------------------------------------------------------------
+
+    def set_history_opener(self, opener: HistoryOpener | None) -> None:
+        """Who shows a record's history; by default the window's `show_history(record_id)`."""
+        self._history_opener = opener
+
+    def current_record_id(self) -> str | None:
+        """The id of the record in the current row, if its row object has one."""
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        record_id = getattr(index.data(ROW_ROLE), "id", None)
+        return None if record_id is None else str(record_id)
+
+    def currentChanged(
+        self,
+        current: QModelIndex | QPersistentModelIndex,
+        previous: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().currentChanged(current, previous)
+        self.history_action.setEnabled(self.current_record_id() is not None)
+
+    @Slot()
+    def show_history(self) -> None:
+        record_id = self.current_record_id()
+        if record_id is None:
+            return
+        opener = self._history_opener or getattr(self.window(), "show_history", None)
+        if callable(opener):
+            opener(record_id)
 
     # -- reading what is shown ---------------------------------------------------------------
 
