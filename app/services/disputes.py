@@ -59,11 +59,10 @@ BINDING_STATEMENT = (
 
 
 def _record_access(session: Session, record_id: uuid.UUID, action: str, detail: str) -> None:
-    """Who opened, exported or printed a confidential dispute.
+    """Who opened, exported or printed a confidential dispute: kept in the access log."""
+    from app.services.audit import record_access
 
-    The single call site for the access log of issue 9 (`record_access(session, record_id,
-    action, detail)`); until that lands it writes only a log line.
-    """
+    record_access(session, record_id, action, detail)
     log.info(
         "access to confidential dispute %s by %s: %s (%s)",
         record_id,
