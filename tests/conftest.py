@@ -292,3 +292,25 @@ def server_database(
 ) -> Iterator[Database]:
     """A seeded database of the test's own on the PostgreSQL server (tests of server mode)."""
     yield from _clone_and_open(postgres_server, pg_template_database)
+
+
+@pytest.fixture(autouse=True)
+def message_boxes_never_block(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """A message box raised by a late background report must not wait for a click that never
+    comes on a headless run: the boxes answer at once (tests that care replace them again)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+
+    def box(kind: str, answer: QMessageBox.StandardButton):  # type: ignore[no-untyped-def]
+        def show(*arguments: object, **_: object) -> QMessageBox.StandardButton:
+            shown.append((kind, str(arguments[2]) if len(arguments) > 2 else ""))
+            return answer
+
+        return show
+
+    ok = QMessageBox.StandardButton.Ok
+    for kind in ("critical", "warning", "information"):
+        monkeypatch.setattr(QMessageBox, kind, box(kind, ok))
+    monkeypatch.setattr(QMessageBox, "question", box("question", QMessageBox.StandardButton.No))
+    return shown
