@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -178,6 +177,7 @@ def _read_frame(source: ReturnFile, columns: dict[str, str]) -> pd.DataFrame:
 def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
     """Arrow's reader: codes as dictionaries of text (a few distinct values, kept once each,
     leading zeros intact); only empty cells are missing, so 'n/a' is reported, not dropped."""
+    import pyarrow  # loaded only to read a return: it is large
     from pyarrow import csv as arrow_csv
 
     text_type = pyarrow.dictionary(pyarrow.int32(), pyarrow.string())
@@ -195,6 +195,8 @@ def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
 
 def _release_arrow_memory() -> None:
     """Hand the reader's freed buffers back, so the check's peak stays low."""
+    import pyarrow
+
     pyarrow.default_memory_pool().release_unused()
 
 
