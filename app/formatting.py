@@ -36,3 +36,10 @@ def format_percent(value: Decimal | float | None, places: int = 1) -> str:
     if value is None:
         return ""
     return f"{format_number(Decimal(str(value)) * 100, places)}%"
+
+
+def format_signed_percent(value: Decimal | float | None, places: int = 1) -> str:
+    """A variance fraction (0.031) as a signed percentage (+3.1%); empty when there is none."""
+    if value is None:
+        return ""
+    return f"{Decimal(str(value)) * 100:+.{places}f}%"

@@ -17,9 +17,6 @@ from app.models import (
     ReturnSubmission,
 )
 from app.services.monitoring import (
-    OUTSIDE,
-    SHIFT,
-    TREND,
     Dimension,
     MonitoringFilter,
     Status,
@@ -30,8 +27,8 @@ from app.services.monitoring import (
     overperformance_questions,
     position,
     record_investigation,
-    xmr,
 )
+from app.services.spc import OUTSIDE, SHIFT, TREND, xmr
 from app.store.database import Database
 
 YEAR = FinancialYear(2026)
@@ -138,8 +135,8 @@ def test_xmr_tells_signals_from_noise():
 
 def test_monthly_series_runs_across_years(demo_database: Database):
     chart = monthly_series(demo_database, MonitoringFilter(YEAR, contract="DSCG-2026-RX7"))
-    assert chart.labels[0] == "Apr 2024/25"
-    assert chart.labels[-1] == "Oct 2026/27"
+    assert chart.labels[0] == "Apr 24"
+    assert chart.labels[-1] == "Oct 26"
     assert len(chart.values) == 24 + 7
 
 

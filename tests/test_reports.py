@@ -16,7 +16,6 @@ from app.formatting import format_money
 from app.models import Dispute
 from app.services import meetings
 from app.services.reports import KINDS, ReportRequest, write_meeting_packs, write_report
-from app.services.reports.monitoring import monitoring_data
 from app.services.reports.word import write_agenda_docx, write_minutes_docx
 from app.store.database import Database
 
@@ -113,19 +112,47 @@ def test_same_data_and_date_give_a_byte_identical_file(
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
 
 
-def test_monitoring_report_figures_equal_the_data(demo_database: Database, tmp_path: Path) -> None:
+def _flat(path: Path) -> str:
+    return re.sub(r"\s+", " ", _text(path))
+
+
+@pytest.mark.parametrize("contract", [None, "DSCG-2026-RX7"])
+def test_monitoring_report_figures_equal_the_figures_on_screen(
+    qtbot, demo_database: Database, tmp_path: Path, contract: str | None
+) -> None:
+    """Each service line's row in the Contracts tab, cell for cell, is a row of the report."""
+    from PySide6.QtCore import Qt
+
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.contracts_tab import ContractsTab
+
+    context = UiContext(demo_database, Settings(), tmp_path / "log", AS_OF, True)
+    tab = ContractsTab(context)
+    qtbot.addWidget(tab)
+    page = tab.monitoring
+    qtbot.waitUntil(lambda: page.position is not None, timeout=20_000)
+    if contract:
+        with qtbot.waitSignal(page.loaded, timeout=20_000):
+            page.contract_choice.setCurrentIndex(page.contract_choice.findData(contract))
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        page.dimension_choice.setCurrentIndex(page.dimension_choice.findData("service_line"))
+    model = page.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    shown = ["Name", "Plan (year)", "Plan to date", "Actual to date", "Variance", "Variance %"]
+    columns = [headers.index(h) for h in shown]
+    screen = [[model.index(r, c).data() for c in columns] for r in range(model.rowCount())]
+    assert len(screen) >= 3
+
     path = tmp_path / "monitoring.pdf"
-    write_report(demo_database, ReportRequest("monitoring", AS_OF), path)
-    with demo_database.reader() as session:
-        data = monitoring_data(session, as_of=AS_OF)
-    totals = data.totals()
-    text = re.sub(r"\s+", " ", _text(path))
-    assert format_money(totals["actual_to_date_cost"]) in text
-    assert format_money(totals["plan_to_date_cost"]) in text
-    assert format_money(totals["forecast_year_cost"]) in text
-    assert format_money(data.over_margin_total) in text
-    for line in data.lines[:5]:
-        assert line.provider.split()[0] in text
+    write_report(demo_database, ReportRequest("monitoring", AS_OF, contract=contract), path)
+    text = _flat(path)
+    for label, *figures in screen:
+        # The report wraps long names within the cell; the figures follow the name's end.
+        assert " ".join(figures) in text, (label, figures)
+        assert label.split()[0] in text
+    total = page.position.total
+    assert format_money(total.actual_cost_ytd) in text
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "meeting-pack"])

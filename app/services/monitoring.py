@@ -9,10 +9,8 @@ and the meeting reports all call them.
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +43,7 @@ from app.models import (
 from app.models.financial_year import MONTH_NAMES
 from app.paths import resources_dir
 from app.services.access import Area, require_write
+from app.services.spc import XmrChart, xmr
 from app.store.database import Database
 
 PENNY = Decimal("0.01")
@@ -323,20 +322,29 @@ def position(
     if dimension not in Dimension.ALL:
         raise InputRejected(f"'{dimension}' is not one of {', '.join(Dimension.ALL)}")
     with database.reader() as session:
-        names = _names(session)
-        by_commissioner = dimension == Dimension.COMMISSIONER or bool(flt.commissioner)
-        plan = _plan(session, flt, names)
-        if by_commissioner:
-            plan = _by_commissioner(session, plan, flt)
-        actual = _actual(session, flt, names, flt.year, by_commissioner)
-        previous = _actual(session, flt, names, flt.year - 1, by_commissioner)
-        references = dict(
-            session.execute(
-                select(Contract.provider_id, Contract.reference).where(
-                    Contract.financial_year == flt.year
-                )
-            ).all()
-        )
+        return position_in(session, flt, dimension)
+
+
+def position_in(
+    session: Session, flt: MonitoringFilter, dimension: str = Dimension.CONTRACT
+) -> Position:
+    """`position` within a session the caller holds (reports read several in one)."""
+    if dimension not in Dimension.ALL:
+        raise InputRejected(f"'{dimension}' is not one of {', '.join(Dimension.ALL)}")
+    names = _names(session)
+    by_commissioner = dimension == Dimension.COMMISSIONER or bool(flt.commissioner)
+    plan = _plan(session, flt, names)
+    if by_commissioner:
+        plan = _by_commissioner(session, plan, flt)
+    actual = _actual(session, flt, names, flt.year, by_commissioner)
+    previous = _actual(session, flt, names, flt.year - 1, by_commissioner)
+    references = dict(
+        session.execute(
+            select(Contract.provider_id, Contract.reference).where(
+                Contract.financial_year == flt.year
+            )
+        ).all()
+    )
     for frame in (plan, actual, previous):
         frame["index"] = (frame["month"] - 4) % 12 + 1 if len(frame) else []
     reported = (
@@ -516,84 +524,33 @@ def _months(plan: pd.DataFrame, actual: pd.DataFrame, reported: int) -> list[Mon
 # Statistical process control ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class XmrChart:
-    """An XmR chart: centre the mean, limits the mean ± 2.66 × the mean moving range."""
-
-    values: list[float]
-    labels: list[str]
-    centre: float
-    mean_moving_range: float
-    upper: float
-    lower: float
-    signals: list[tuple[int, str]]
-
-    def signal_at(self, index: int) -> list[str]:
-        return [kind for i, kind in self.signals if i == index]
-
-
-OUTSIDE = "outside the limits"
-SHIFT = "shift: a run on one side of the centre"
-TREND = "trend: a run rising or falling"
-RUN = 7  # points, as NHS "Making Data Count" uses for shifts and trends
-
-
-def xmr(values: Sequence[float], labels: Sequence[str] | None = None, run: int = RUN) -> XmrChart:
-    """The chart of `values`, with the points that are signals rather than noise."""
-    data = [float(v) for v in values]
-    if len(data) < 2:
-        raise ValueError("an XmR chart needs at least two points")
-    centre = sum(data) / len(data)
-    moving = [abs(b - a) for a, b in itertools.pairwise(data)]
-    mean_range = sum(moving) / len(moving)
-    upper, lower = centre + 2.66 * mean_range, centre - 2.66 * mean_range
-    signals: list[tuple[int, str]] = [
-        (i, OUTSIDE) for i, v in enumerate(data) if v > upper or v < lower
-    ]
-    sides = [(v > centre) - (v < centre) for v in data]
-    signals += _runs(sides, run, SHIFT)
-    steps = [0] + [(b > a) - (b < a) for a, b in itertools.pairwise(data)]
-    signals += _runs(steps, run - 1, TREND, include_previous=True)
-    labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(data))]
-    return XmrChart(data, labels, centre, mean_range, upper, lower, sorted(set(signals)))
-
-
-def _runs(
-    marks: list[int], length: int, kind: str, include_previous: bool = False
-) -> list[tuple[int, str]]:
-    """Points in maximal runs of equal non-zero marks at least `length` long.
-
-    For trends the marks are the steps between points, so a run of n steps covers the n + 1
-    points it joins (`include_previous`).
-    """
-    found: list[tuple[int, str]] = []
-    start = 0
-    for i in range(1, len(marks) + 1):
-        if i == len(marks) or marks[i] != marks[start]:
-            if marks[start] != 0 and i - start >= length:
-                first = start - 1 if include_previous else start
-                found += [(j, kind) for j in range(first, i)]
-            start = i
-    return found
-
-
 def monthly_series(database: Database, flt: MonitoringFilter, years: int = 3) -> XmrChart:
     """Actual cost month by month over up to `years` years ending with the filter's year."""
-    values, labels = [], []
     with database.reader() as session:
-        names = _names(session)
-        by_commissioner = bool(flt.commissioner)
-        for offset in range(years - 1, -1, -1):
-            year = flt.year - offset
-            frame = _actual(session, flt, names, year, by_commissioner)
-            if frame.empty:
-                continue
-            by_month = frame.groupby("month")["actual_cost"].sum()
-            for index in range(1, 13):
-                month = FinancialYear.calendar_month(index)
-                if month in by_month.index:
-                    values.append(float(by_month[month]))
-                    labels.append(f"{MONTH_NAMES[index - 1]} {year}")
+        return monthly_series_in(session, flt, years)
+
+
+def monthly_series_in(
+    session: Session, flt: MonitoringFilter, years: int = 3, measure: str = "actual_cost"
+) -> XmrChart:
+    """`monthly_series` within the caller's session; `measure` is actual_cost or
+    actual_activity."""
+    values, labels = [], []
+    names = _names(session)
+    by_commissioner = bool(flt.commissioner)
+    for offset in range(years - 1, -1, -1):
+        year = flt.year - offset
+        frame = _actual(session, flt, names, year, by_commissioner)
+        if frame.empty:
+            continue
+        by_month = frame.groupby("month")[measure].sum()
+        for index in range(1, 13):
+            month = FinancialYear.calendar_month(index)
+            if month in by_month.index:
+                values.append(float(by_month[month]))
+                # "Apr 24": the calendar month, short enough for three years on one axis.
+                calendar_year = year.starts_on.year + (1 if index > 9 else 0)
+                labels.append(f"{MONTH_NAMES[index - 1]} {calendar_year % 100:02d}")
     return xmr(values, labels)
 
 

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.errors import InputRejected
 from app.models import (
@@ -23,14 +24,21 @@ from app.models import (
 )
 from app.services import risk_sharing
 from app.services.access import Area, require_write
-from app.services.monitoring import Dimension, MonitoringFilter, PositionRow, _names, position
+from app.services.monitoring import (
+    Dimension,
+    MonitoringFilter,
+    PositionRow,
+    _names,
+    position,
+    position_in,
+)
 from app.services.table_export import Table, write_xlsx
 from app.store.database import Database
 
 PENNY = Decimal("0.01")
 
 
-def _outturn(row: PositionRow) -> Decimal:
+def forecast_outturn(row: PositionRow) -> Decimal:
     """The year-end forecast: seasonal where last year allows, else straight line."""
     if row.months_reported >= 12:
         return row.actual_cost_ytd
@@ -42,17 +50,22 @@ def _outturn(row: PositionRow) -> Decimal:
 def member_shares(database: Database, year: FinancialYear) -> dict[str, tuple[Decimal, Decimal]]:
     """Each member PCT's capitation share and baseline allocation on 1 April of `year`."""
     with database.reader() as session:
-        day = year.starts_on
-        result = session.execute(
-            select(Organisation.code, Membership.capitation_share, Membership.baseline_allocation)
-            .join(Membership, Membership.member_id == Organisation.id)
-            .where(
-                Membership.deleted_at.is_(None),
-                Membership.effective_from <= day,
-                (Membership.effective_to.is_(None)) | (Membership.effective_to >= day),
-            )
-            .order_by(Organisation.code)
-        ).all()
+        return member_shares_in(session, year)
+
+
+def member_shares_in(session: Session, year: FinancialYear) -> dict[str, tuple[Decimal, Decimal]]:
+    """`member_shares` within the caller's session."""
+    day = year.starts_on
+    result = session.execute(
+        select(Organisation.code, Membership.capitation_share, Membership.baseline_allocation)
+        .join(Membership, Membership.member_id == Organisation.id)
+        .where(
+            Membership.deleted_at.is_(None),
+            Membership.effective_from <= day,
+            (Membership.effective_to.is_(None)) | (Membership.effective_to >= day),
+        )
+        .order_by(Organisation.code)
+    ).all()
     return {code: (share, baseline) for code, share, baseline in result}
 
 
@@ -117,7 +130,7 @@ def risk_share(
     result = position(database, MonitoringFilter(year, service_line=service_line))
     if result.total.plan_cost == 0 and result.total.actual_cost_ytd == 0:
         raise InputRejected(f"no contract or return covers service line '{service_line}' in {year}")
-    plan, outturn = result.total.plan_cost, _outturn(result.total)
+    plan, outturn = result.total.plan_cost, forecast_outturn(result.total)
     tolerance = risk_sharing.graduated_tolerance(plan, outturn, tolerance_percent)
     shares = {code: share for code, (share, _b) in member_shares(database, year).items()}
     amount = tolerance.commissioner_pays
@@ -198,13 +211,18 @@ def clause9_summary(database: Database, contract: str) -> Clause9Summary:
     """What the Establishment Agreement asks the SCG to give its members, for one contract."""
     with database.reader() as session:
         year = session.scalar(select(Contract.financial_year).where(Contract.reference == contract))
-    if year is None:
-        raise InputRejected(f"no contract has the reference '{contract}'")
-    flt = MonitoringFilter(year, contract=contract)
-    total = position(database, flt).total
-    by_member = position(database, flt, Dimension.COMMISSIONER).rows
-    variance = _outturn(total) - total.plan_cost
-    shares = {code: share for code, (share, _b) in member_shares(database, year).items()}
+        if year is None:
+            raise InputRejected(f"no contract has the reference '{contract}'")
+        return clause9_in(session, MonitoringFilter(year, contract=contract))
+
+
+def clause9_in(session: Session, flt: MonitoringFilter) -> Clause9Summary:
+    """The clause 9 summary for what `flt` selects (one contract, or a whole year)."""
+    year = flt.year
+    total = position_in(session, flt).total
+    by_member = position_in(session, flt, Dimension.COMMISSIONER).rows
+    variance = forecast_outturn(total) - total.plan_cost
+    shares = {code: share for code, (share, _b) in member_shares_in(session, year).items()}
     split = risk_sharing.apportion(variance, shares) if shares else {}
     rows = [
         Clause9Row(
@@ -214,7 +232,7 @@ def clause9_summary(database: Database, contract: str) -> Clause9Summary:
             total.plan_cost,
             total.actual_activity_ytd,
             total.actual_cost_ytd,
-            _outturn(total),
+            forecast_outturn(total),
             variance,
             variance,
         )
@@ -228,12 +246,12 @@ def clause9_summary(database: Database, contract: str) -> Clause9Summary:
                 row.plan_cost,
                 row.actual_activity_ytd,
                 row.actual_cost_ytd,
-                _outturn(row),
-                _outturn(row) - row.plan_cost,
+                forecast_outturn(row),
+                forecast_outturn(row) - row.plan_cost,
                 split.get(row.id, Decimal(0)),
             )
         )
-    return Clause9Summary(contract, str(year), total.months_reported, rows)
+    return Clause9Summary(flt.contract or "all contracts", str(year), total.months_reported, rows)
 
 
 def export_clause9(database: Database, contract: str, path: str | Path) -> None:
@@ -330,7 +348,7 @@ def year_end(database: Database, year: FinancialYear, method: str = risk_sharing
     payments = []
     for reference, provider, value in contracts:
         row = by_contract.get(reference)
-        outturn = _outturn(row) if row is not None else Decimal(0)
+        outturn = forecast_outturn(row) if row is not None else Decimal(0)
         payments.append(
             ProviderPayment(reference, reference, provider, value, outturn, outturn - value)
         )

@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from app.errors import InputRejected
+from app.formatting import format_signed_percent
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
 from app.models.financial_year import MONTH_NAMES
 from app.services import contracts, monitoring, returns_import, returns_tracker, year_end
 from app.services.returns_tracker import MONTH_FIELDS
+from app.services.spc import XmrChart
 from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
 from app.ui.errors import show_error
@@ -123,8 +125,7 @@ class PositionListRow:
 
     @property
     def variance_text(self) -> str:
-        value = self.row.variance_percent
-        return "" if value is None else f"{value * 100:+.1f}%"
+        return format_signed_percent(self.row.variance_percent)
 
     @property
     def margin_text(self) -> str:
@@ -207,7 +208,7 @@ class MonitoringPage(QWidget):
         self._side_task: Task | None = None
         self._pending = False
         self.position: monitoring.Position | None = None
-        self.chart_data: monitoring.XmrChart | None = None
+        self.chart_data: XmrChart | None = None
 
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year"))
@@ -379,7 +380,7 @@ class MonitoringPage(QWidget):
         dimension = self.dimension_choice.currentData()
         database = self.context.database
 
-        def work() -> tuple[monitoring.Position, monitoring.XmrChart | None]:
+        def work() -> tuple[monitoring.Position, XmrChart | None]:
             result = monitoring.position(database, flt, dimension)
             try:
                 chart = monitoring.monthly_series(database, flt)
@@ -391,7 +392,7 @@ class MonitoringPage(QWidget):
         self._task = start_task(work, self._loaded, self._failed)
 
     @Slot(object)
-    def _loaded(self, result: tuple[monitoring.Position, monitoring.XmrChart | None]) -> None:
+    def _loaded(self, result: tuple[monitoring.Position, XmrChart | None]) -> None:
         self._task = None
         if self._pending:
             self._pending = False

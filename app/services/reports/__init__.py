@@ -83,7 +83,9 @@ def prepare(session: Session, request: ReportRequest, progress: Progress = _quie
     name = scg_name(session)
     writer = ReportWriter(title=TITLES[kind], body_name=name, dated=today)
     if kind == "monitoring":
-        data = monitoring.monitoring_data(session, request.contract, request.year, today)
+        data = monitoring.monitoring_data(
+            session, request.contract, request.year, today, charts=request.charts
+        )
         writer.subtitle = data.scope
         writer.cover_facts = [
             ("Scope", data.scope),

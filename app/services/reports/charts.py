@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +25,7 @@ from app.services.pdf import (
     fit_text,
     register_fonts,
 )
+from app.services.spc import XmrChart
 
 SERIES_COLOURS = (NHS_BLUE, colors.HexColor("#330072"), AMBER, colors.HexColor("#00A499"))
 
@@ -136,33 +136,21 @@ def line_chart(
 
 
 @dataclass(frozen=True)
-class XmR:
-    """An individuals (XmR) chart's lines: mean and natural process limits."""
-
+class _Limits:
     mean: float
     upper: float
     lower: float
-    signals: tuple[int, ...]  # positions (0-based) of points outside the limits
+    signals: list[int]
 
 
-def xmr_limits(values: Sequence[float]) -> XmR:
-    """Mean ± 2.66 × the mean moving range (Wheeler's natural process limits)."""
-    if not values:
-        return XmR(0.0, 0.0, 0.0, ())
-    mean = sum(values) / len(values)
-    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
-    moving = sum(ranges) / len(ranges) if ranges else 0.0
-    upper, lower = mean + 2.66 * moving, max(0.0, mean - 2.66 * moving)
-    signals = tuple(i for i, v in enumerate(values) if v > upper or v < lower)
-    return XmR(mean, upper, lower, signals)
-
-
-def xmr_chart(
-    title: str, labels: Sequence[str], values: Sequence[float], width: float, height: float = 130
-) -> Drawing:
-    """Monthly actuals with their mean and limits; points beyond the limits in red."""
+def xmr_chart(title: str, chart: XmrChart, width: float, height: float = 130) -> Drawing:
+    """Monthly values with their mean and limits (`app.services.spc`); signals in red."""
     register_fonts()
-    limits = xmr_limits(list(values))
+    labels, values = chart.labels, chart.values
+    # Activity cannot fall below nothing, so a negative lower limit is drawn at zero.
+    limits = _Limits(
+        chart.centre, chart.upper, max(0.0, chart.lower), sorted({i for i, _ in chart.signals})
+    )
     drawing = _drawing(width, height)
     _title(drawing, title, width, height)
     plot = LinePlot()
@@ -183,7 +171,9 @@ def xmr_chart(
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = low, high, step
     plot.yValueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0.5, count + 0.5
-    plot.xValueAxis.valueSteps = list(range(1, count + 1))
+    # Up to three years of months: label every few months so the labels never overlap.
+    every = max(1, -(-count // 12))
+    plot.xValueAxis.valueSteps = list(range(1, count + 1, every))
     plot.xValueAxis.labelTextFormat = lambda v: labels[int(v) - 1] if 1 <= v <= len(labels) else ""
     _style_axes(plot)
     plot.lines[0].strokeColor = NHS_BLUE

@@ -62,7 +62,8 @@ def add_paper(
     year = FinancialYear.containing(detail.held_on)
     kind = item.paper_report
     if kind == "monitoring":
-        add_monitoring(writer, monitoring_data(session, year=year, as_of=today), charts=charts)
+        data = monitoring_data(session, year=year, as_of=today, charts=charts)
+        add_monitoring(writer, data, charts=charts)
     elif kind == "disputes":
         add_disputes(writer, session, today)
     elif kind == "directory":
