@@ -294,23 +294,33 @@ def server_database(
     yield from _clone_and_open(postgres_server, pg_template_database)
 
 
-@pytest.fixture(autouse=True)
-def message_boxes_never_block(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """A message box raised by a late background report must not wait for a click that never
-    comes on a headless run: the boxes answer at once (tests that care replace them again)."""
-    from PySide6.QtWidgets import QMessageBox
+_SHOWN: list[tuple[str, str]] = []
 
-    shown: list[tuple[str, str]] = []
+
+@pytest.fixture(scope="session", autouse=True)
+def _message_boxes_answer_at_once() -> Iterator[None]:
+    """For the whole run, teardowns included: pytest-qt processes events after a test's own
+    fixtures are gone, and a late background report must not wait there for a click."""
+    from PySide6.QtWidgets import QMessageBox
 
     def box(kind: str, answer: QMessageBox.StandardButton):  # type: ignore[no-untyped-def]
         def show(*arguments: object, **_: object) -> QMessageBox.StandardButton:
-            shown.append((kind, str(arguments[2]) if len(arguments) > 2 else ""))
+            _SHOWN.append((kind, str(arguments[2]) if len(arguments) > 2 else ""))
             return answer
 
         return show
 
     ok = QMessageBox.StandardButton.Ok
-    for kind in ("critical", "warning", "information"):
-        monkeypatch.setattr(QMessageBox, kind, box(kind, ok))
-    monkeypatch.setattr(QMessageBox, "question", box("question", QMessageBox.StandardButton.No))
-    return shown
+    with pytest.MonkeyPatch.context() as patch:
+        for kind in ("critical", "warning", "information"):
+            patch.setattr(QMessageBox, kind, box(kind, ok))
+        patch.setattr(QMessageBox, "question", box("question", QMessageBox.StandardButton.No))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def message_boxes_never_block() -> list[tuple[str, str]]:
+    """The message boxes shown during this test, as (kind, text); they answer at once
+    (tests that care replace them again with monkeypatch)."""
+    _SHOWN.clear()
+    return _SHOWN

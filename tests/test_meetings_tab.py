@@ -226,3 +226,60 @@ def test_any_report_is_written_from_the_application_in_a_worker(
         dialog.write_to(path)
     assert blocker.args[0].pages == len(PdfReader(path).pages)
     assert dialog.buttons.isEnabled()
+
+
+def test_a_bodys_rules_are_edited_worked_through_and_undoable(
+    qtbot, context: UiContext, message_boxes_never_block, tmp_path: Path
+) -> None:
+    from app.models import VotingRule
+    from app.services import meetings
+
+    tab = MeetingsTab(context)
+    qtbot.addWidget(tab)
+    dialog = tab.body_rules_dialog()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    body_id, before = dialog.settings.id, dialog.settings
+    # A rule of the sources, taken as it stands: Thames Valley's 70% of members.
+    dialog.preset.setCurrentIndex(
+        dialog.preset.findText("Thames Valley", Qt.MatchFlag.MatchContains)
+    )
+    assert dialog.rule.currentData() == VotingRule.PROPORTION
+    assert dialog.percent.value() == 70
+    assert "are needed: carried" in dialog.worked.text()
+    assert "are needed: not carried" in dialog.worked.text()
+    # Then North West London's 6 of 8, with agenda numbers through the financial year.
+    dialog.rule.setCurrentIndex(dialog.rule.findData(VotingRule.COUNT))
+    dialog.count.setValue(6)
+    dialog.of.setValue(8)
+    dialog.numbering.setCurrentIndex(dialog.numbering.findData("financial"))
+    assert dialog.preset.currentData() is None  # changed by hand: no longer the source's
+    assert "5 of 8 members in favour; 6 of 8 needed: not carried" in dialog.worked.text()
+    dialog.grab().save(str(tmp_path / "body-rules.png"))
+    tab.save_body_rules(dialog)
+    with context.database.reader() as session:
+        saved = meetings.body_settings(session, body_id)
+    assert (saved.voting_rule, saved.threshold, saved.rule_of, saved.numbering) == (
+        VotingRule.COUNT,
+        Decimal(6),
+        8,
+        "financial",
+    )
+    assert saved.rule_in_words == "binding when 6 of 8 members agree"
+    tab.undo_stack.undo()
+    with context.database.reader() as session:
+        assert meetings.body_settings(session, body_id) == before
+    tab.undo_stack.redo()
+    with context.database.reader() as session:
+        assert meetings.body_settings(session, body_id).rule_of == 8
+
+    # A rule that cannot be: refused, field named, nothing changed, nothing on the stack.
+    again = tab.body_rules_dialog()
+    qtbot.addWidget(again)
+    again.short_name.setText("S C G")
+    count = tab.undo_stack.count()
+    tab.save_body_rules(again)
+    assert any("short_name" in text for _kind, text in message_boxes_never_block)
+    assert tab.undo_stack.count() == count
+    with context.database.reader() as session:
+        assert meetings.body_settings(session, body_id).short_name == before.short_name

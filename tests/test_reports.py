@@ -227,3 +227,94 @@ def test_agenda_and_minutes_as_docx(packs: tuple, tmp_path: Path) -> None:
     assert detail.agenda[0].title in agenda_text
     assert all(i.title not in agenda_text for i in detail.agenda if i.confidential)
     assert any(detail.agenda[2].title in p.text for p in Document(str(minutes)).paragraphs)
+
+
+def _paper_pdf(path: Path, marks: list[str], landscape: bool = False) -> Path:
+    """A PDF as a presenter would send it: one page per mark, with the mark as its text."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import landscape as turned
+    from reportlab.pdfgen.canvas import Canvas
+
+    size = turned(A4) if landscape else A4
+    canvas = Canvas(str(path), pagesize=size, invariant=1)
+    for mark in marks:
+        canvas.setFont("Helvetica", 28)
+        canvas.drawString(72, size[1] - 120, mark)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def _item_for_paper(database: Database, confidential: bool = False) -> tuple[str, str]:
+    meeting = _held_meeting(database)
+    with database.session() as session:
+        row = meetings.add_agenda_item(
+            session, meeting.id, "Business case for a new service", purpose="decision",
+            confidential=confidential,
+        )  # fmt: skip
+    return str(meeting.id), str(row.id)
+
+
+def test_an_uploaded_pdf_paper_is_carried_in_the_pack_with_every_page_counted(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    import uuid
+
+    meeting, item = _item_for_paper(demo_database)
+    before, _ = write_meeting_packs(
+        demo_database, meeting, tmp_path / "before.pdf", tmp_path / "p0.pdf", AS_OF
+    )
+    paper = _paper_pdf(tmp_path / "business-case.pdf", ["ZEBRA ONE", "ZEBRA TWO", "ZEBRA 3"])
+    with demo_database.session() as session:
+        meetings.update_agenda_item(session, uuid.UUID(item), paper=str(paper))
+    paper.unlink()  # the pack reads the copy kept in the database, not the file
+    full, _public = write_meeting_packs(
+        demo_database, meeting, tmp_path / "full.pdf", tmp_path / "public.pdf", AS_OF
+    )
+    # The first page may share a page with the item's heading.
+    assert before.pages + 2 <= full.pages <= before.pages + 3
+    reader = PdfReader(full.path)
+    pages = [page.extract_text() for page in reader.pages]
+    where = [n for n, text in enumerate(pages) if "ZEBRA" in text]
+    assert len(where) == 3 and where == list(range(where[0], where[0] + 3))
+    for number in where:
+        assert f"Page {number + 1} of {full.pages}" in pages[number]
+        assert "business-case.pdf, page" in pages[number]
+    assert "ZEBRA ONE" in pages[where[0]] and "ZEBRA 3" in pages[where[2]]
+    # The same data and date give the same bytes, papers included.
+    again = tmp_path / "again.pdf"
+    write_report(demo_database, ReportRequest("meeting-pack", AS_OF, meeting=meeting), again)
+    assert again.read_bytes() == full.path.read_bytes()
+
+
+def test_a_confidential_items_uploaded_paper_stays_out_of_the_public_pack(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    import uuid
+
+    meeting, item = _item_for_paper(demo_database, confidential=True)
+    paper = _paper_pdf(tmp_path / "offer.pdf", ["SECRET OFFER"], landscape=True)
+    with demo_database.session() as session:
+        meetings.update_agenda_item(session, uuid.UUID(item), paper=str(paper))
+    full, public = write_meeting_packs(
+        demo_database, meeting, tmp_path / "full.pdf", tmp_path / "public.pdf", AS_OF
+    )
+    assert "SECRET OFFER" in _text(full.path)
+    assert "SECRET OFFER" not in _text(public.path)
+
+
+def test_a_paper_that_is_not_a_pdf_is_refused_naming_the_file(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    import uuid
+
+    from app.errors import InputRejected
+
+    _meeting, item = _item_for_paper(demo_database)
+    fake = tmp_path / "minutes.pdf"
+    fake.write_text("these are not the bytes of a PDF")
+    with pytest.raises(InputRejected) as refused, demo_database.session() as session:
+        meetings.update_agenda_item(session, uuid.UUID(item), paper=str(fake))
+    assert str(fake) in str(refused.value) and "not a PDF" in str(refused.value)
+    with demo_database.reader() as session:
+        assert meetings.paper_document(session, uuid.UUID(item)) is None

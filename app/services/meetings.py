@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +29,7 @@ from app.models import (
     Decision,
     Declaration,
     FinancialYear,
+    LogDocument,
     Meeting,
     Numbering,
     Purpose,
@@ -32,6 +37,9 @@ from app.models import (
     VotingRule,
 )
 from app.services.access import Area, require_write
+
+# An uploaded paper is kept as a document owned by its agenda item.
+PAPER_OWNER = "agenda_item"
 
 # The reports an agenda item's paper may be (the `report` command's kinds).
 PAPER_REPORTS = {
@@ -118,7 +126,13 @@ def body_vote_outcome(body: Body, in_favour: Decimal, eligible: Decimal) -> Vote
     return vote_outcome(body.voting_rule, body.threshold, in_favour, eligible, body.rule_of)
 
 
-def rule_description(body: Body) -> str:
+class HasRule(Protocol):
+    voting_rule: str
+    threshold: Decimal
+    rule_of: int | None
+
+
+def rule_description(body: HasRule) -> str:
     """The body's rule in words, as the agenda and the minutes state it."""
     if body.voting_rule == VotingRule.WEIGHTED_SHARE:
         return (
@@ -694,11 +708,14 @@ def add_agenda_item(
         purpose=purpose,
         minutes_allotted=minutes_allotted,
         confidential=confidential,
-        paper=paper,
+        paper="",
         paper_report=paper_report,
     )
     session.add(item)
     session.flush()
+    if paper:
+        _set_paper(session, item, paper)
+        session.flush()
     session.refresh(meeting)
     return next(row for row in agenda_rows(meeting) if row.id == item.id)
 
@@ -734,8 +751,85 @@ def update_agenda_item(session: Session, item_id: uuid.UUID, **changes: object) 
         int(changes.get("minutes_allotted", item.minutes_allotted)),  # type: ignore[call-overload]
         str(changes.get("paper_report", item.paper_report)),
     )
+    paper = changes.pop("paper", None)
     for name, value in changes.items():
         setattr(item, name, value)
+    if paper is not None:
+        _set_paper(session, item, str(paper))
+
+
+def _set_paper(session: Session, item: AgendaItem, paper: str) -> None:
+    """An uploaded paper: a PDF file's path is read and kept in the database with the item,
+    so the pack can carry its pages; the item's name for it stays its file name."""
+    paper = paper.strip()
+    if paper == item.paper:
+        return
+    current = paper_document(session, item.id)
+    if not paper:
+        if current is not None:
+            current.deleted_at = datetime.now().astimezone()
+        item.paper = ""
+        return
+    source = Path(paper)
+    if not source.is_file():
+        # Only a name (a paper circulated some other way): nothing to read.
+        item.paper = paper
+        return
+    content = _read_pdf_paper(source)
+    if current is not None:
+        current.deleted_at = datetime.now().astimezone()
+    session.add(
+        LogDocument(
+            id=uuid.uuid4(),
+            owner_type=PAPER_OWNER,
+            owner_id=item.id,
+            file_name=source.name,
+            media_type="application/pdf",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            text="",
+        )
+    )
+    item.paper = source.name
+
+
+def _read_pdf_paper(source: Path) -> bytes:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise InputRejected(
+            [Problem(str(source), None, "paper", f"could not be read: {error.strerror}")]
+        ) from error
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted:
+            raise InputRejected(
+                [Problem(str(source), None, "paper", "the PDF is password-protected; "
+                         "save an unprotected copy for the pack")]
+            )  # fmt: skip
+        pages = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise InputRejected(
+            [Problem(str(source), None, "paper", f"is not a PDF that can be read ({error})")]
+        ) from error
+    if not pages:
+        raise InputRejected([Problem(str(source), None, "paper", "the PDF has no pages")])
+    return content
+
+
+def paper_document(session: Session, item_id: uuid.UUID) -> LogDocument | None:
+    """The uploaded PDF kept with an agenda item, if it has one."""
+    return session.scalars(
+        select(LogDocument).where(
+            LogDocument.owner_type == PAPER_OWNER,
+            LogDocument.owner_id == item_id,
+            LogDocument.deleted_at.is_(None),
+        )
+    ).first()
 
 
 def move_agenda_item(session: Session, item_id: uuid.UUID, steps: int) -> None:
@@ -956,3 +1050,99 @@ def rule_presets() -> list[RulePreset]:
             )
         )
     return presets
+
+
+# ---------------------------------------------------------------------------------------------
+# Bodies: their voting rule and numbering, kept as data
+
+
+@dataclass(frozen=True)
+class BodySettings:
+    """What a body's secretariat may set: names, binding-vote rule, quorum, notice, numbering."""
+
+    id: uuid.UUID
+    name: str
+    short_name: str
+    voting_rule: str
+    threshold: Decimal  # a fraction (weighted share, proportion) or a number of members
+    rule_of: int | None
+    quorum: int
+    notice_days: int
+    numbering: str
+    voting_members: int
+
+    @property
+    def rule_in_words(self) -> str:
+        return rule_description(self)
+
+
+BODY_FIELDS = (
+    "name", "short_name", "voting_rule", "threshold", "rule_of", "quorum", "notice_days",
+    "numbering",
+)  # fmt: skip
+
+
+def body_settings(session: Session, body_id: uuid.UUID) -> BodySettings:
+    body = session.get(Body, body_id)
+    if body is None or body.deleted_at is not None:
+        raise NotFound("there is no such body")
+    voting = sum(1 for s in body.seats if s.active and s.voting and s.deleted_at is None)
+    return BodySettings(
+        body.id, body.name, body.short_name, body.voting_rule, body.threshold, body.rule_of,
+        body.quorum, body.notice_days, body.numbering, voting,
+    )  # fmt: skip
+
+
+def _check_body(values: dict[str, Any]) -> None:
+    problems = []
+
+    def problem(field_name: str, message: str) -> None:
+        problems.append(Problem("body", None, field_name, message))
+
+    if not str(values["name"]).strip():
+        problem("name", "a body needs a name")
+    short = str(values["short_name"]).strip()
+    if not short or len(short) > 20 or " " in short:
+        problem("short_name", "the short name (as in 'SCG 26/01') is one word of 1-20 letters")
+    rule, threshold, of = values["voting_rule"], values["threshold"], values["rule_of"]
+    if rule not in VotingRule.ALL:
+        problem("voting_rule", f"'{rule}' is not a voting rule")
+    elif rule == VotingRule.COUNT:
+        if of is None or int(of) < 1:
+            problem("rule_of", "a count rule needs the number of members it is out of")
+        if threshold != int(threshold) or threshold < 1 or (of and threshold > int(of)):
+            problem("threshold", "a count rule needs a whole number of members, at most 'of'")
+    elif not Decimal(0) < Decimal(threshold) <= 1:
+        problem("threshold", "the threshold is a percentage above 0 and at most 100")
+    if int(values["quorum"]) < 0:
+        problem("quorum", "the quorum cannot be negative")
+    if not 0 <= int(values["notice_days"]) <= 365:
+        problem("notice_days", "notice is 0 to 365 days")
+    if values["numbering"] not in (Numbering.CALENDAR, Numbering.FINANCIAL):
+        problem("numbering", "numbering runs through the calendar or the financial year")
+    if problems:
+        raise InputRejected(problems)
+
+
+def update_body(session: Session, body_id: uuid.UUID, **changes: Any) -> BodySettings:
+    """Change a body's rule, quorum, notice or numbering; returns the settings as they were.
+
+    A change of numbering applies to items added from now on: numbers already given stay,
+    since papers and minutes have cited them."""
+    require_write(session, Area.MEETINGS)
+    before = body_settings(session, body_id)
+    unknown = set(changes) - set(BODY_FIELDS)
+    if unknown:
+        raise InputRejected(f"a body has no {', '.join(sorted(unknown))}")
+    values = {name: changes.get(name, getattr(before, name)) for name in BODY_FIELDS}
+    if values["voting_rule"] != VotingRule.COUNT:
+        values["rule_of"] = None
+    values["threshold"] = Decimal(str(values["threshold"]))
+    _check_body(values)
+    body = session.get(Body, body_id)
+    assert body is not None
+    for name, value in values.items():
+        if getattr(body, name) != value:
+            setattr(body, name, value.strip() if isinstance(value, str) else value)
+    session.flush()
+    return before

@@ -96,6 +96,10 @@ class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hin
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
+    def layout_page(self) -> int:
+        """The number of the page being laid out (pages are held back until the end)."""
+        return len(self._pages) + 1
+
     def save(self) -> None:
         count = len(self._pages)
         for number, state in enumerate(self._pages, start=1):

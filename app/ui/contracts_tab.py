@@ -504,6 +504,7 @@ class MonitoringPage(QWidget):
             lambda: monitoring.drill_down(database, flt, month),
             self._show_rows,
             lambda error: show_error(error, self.context.log_file, self.tr("Return rows")),
+            owner=self,
         )
 
     @Slot(object)
@@ -540,6 +541,7 @@ class MonitoringPage(QWidget):
             lambda: monitoring.flag_overperformance(database, year, today),
             self._show_investigations,
             lambda error: show_error(error, self.context.log_file, self.tr("Over-performance")),
+            owner=self,
         )
 
     @Slot(object)
@@ -564,6 +566,7 @@ class MonitoringPage(QWidget):
             lambda: year_end.risk_share(database, flt.service_line or "", flt.year),
             self._show_risk_sharing,
             lambda error: show_error(error, self.context.log_file, self.tr("Risk sharing")),
+            owner=self,
         )
 
     @Slot(object)

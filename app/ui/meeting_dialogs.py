@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,14 @@ from PySide6.QtWidgets import (
 from app.errors import InputRejected
 from app.formatting import format_date
 from app.models import Purpose, VotingRule
-from app.services.meetings import PAPER_REPORTS, AgendaRow, MeetingDetail, vote_outcome
+from app.services.meetings import (
+    PAPER_REPORTS,
+    AgendaRow,
+    BodySettings,
+    MeetingDetail,
+    RulePreset,
+    vote_outcome,
+)
 
 
 def _buttons(dialog: QDialog) -> QDialogButtonBox:
@@ -424,3 +431,159 @@ def describe(detail: MeetingDetail) -> str:
         f"{detail.body}: {format_date(detail.held_on)}, {detail.starts_at:%H:%M}–"
         f"{detail.ends_at:%H:%M}, {detail.venue or 'venue to be confirmed'} ({detail.status})"
     )
+
+
+class BodyRulesDialog(QDialog):
+    """A body's binding-vote rule, quorum, notice and agenda numbering, with the rule's
+    arithmetic worked as it is set (a rule of the sources can be taken as it stands)."""
+
+    def __init__(
+        self,
+        settings: BodySettings,
+        presets: list[RulePreset],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.presets = presets
+        self.setWindowTitle(self.tr("Rules of {0}").format(settings.name))
+        self.setAccessibleName(self.tr("Rules of the body"))
+        self.name = _named(QLineEdit(settings.name), self.tr("Name of the body"))
+        self.short_name = _named(QLineEdit(settings.short_name), self.tr("Short name"))
+        self.short_name.setToolTip(self.tr("Begins each agenda number, as in SCG 26/01"))
+        self.preset = _named(QComboBox(), self.tr("A rule from the sources"))
+        self.preset.addItem(self.tr("(set the rule below)"), None)
+        for preset in presets:
+            self.preset.addItem(preset.body, preset.key)
+        self.rule = _named(QComboBox(), self.tr("Voting rule"))
+        for key, title in (
+            (VotingRule.WEIGHTED_SHARE, self.tr("Vote weighted by capitation share")),
+            (VotingRule.PROPORTION, self.tr("A proportion of the members")),
+            (VotingRule.COUNT, self.tr("A number of the members")),
+        ):
+            self.rule.addItem(title, key)
+        self.percent = _named(QDoubleSpinBox(), self.tr("Threshold percentage"))
+        self.percent.setRange(0.1, 100)
+        self.percent.setDecimals(1)
+        self.percent.setSuffix("%")
+        self.count = _named(QSpinBox(), self.tr("Members needed"))
+        self.count.setRange(1, 200)
+        self.of = _named(QSpinBox(), self.tr("Out of how many members"))
+        self.of.setRange(1, 200)
+        self.quorum = _named(QSpinBox(), self.tr("Quorum"))
+        self.quorum.setRange(0, 200)
+        self.notice = _named(QSpinBox(), self.tr("Notice for a financial commitment"))
+        self.notice.setRange(0, 365)
+        self.notice.setSuffix(self.tr(" days"))
+        self.numbering = _named(QComboBox(), self.tr("Agenda numbering"))
+        self.numbering.addItem(self.tr("Through the calendar year (January)"), "calendar")
+        self.numbering.addItem(self.tr("Through the financial year (April)"), "financial")
+        self.worked = _named(QLabel(), self.tr("The rule worked through"))
+        self.worked.setWordWrap(True)
+        self._show(settings)
+
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count)
+        count_row.addWidget(QLabel(self.tr("of")))
+        count_row.addWidget(self.of)
+        count_row.addStretch(1)
+        form = QFormLayout()
+        form.addRow(self.tr("&Name:"), self.name)
+        form.addRow(self.tr("&Short name:"), self.short_name)
+        form.addRow(self.tr("&Take a rule from:"), self.preset)
+        form.addRow(self.tr("&Binding decisions:"), self.rule)
+        form.addRow(self.tr("&Threshold:"), self.percent)
+        needed_label = QLabel(self.tr("&Members needed:"))
+        needed_label.setBuddy(self.count)
+        form.addRow(needed_label, count_row)
+        form.addRow(self.tr("&Quorum (members present):"), self.quorum)
+        form.addRow(self.tr("&Notice for money:"), self.notice)
+        form.addRow(self.tr("Agenda n&umbering:"), self.numbering)
+        self.form = form
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.worked)
+        layout.addWidget(_buttons(self))
+        for signal in (
+            self.rule.currentIndexChanged, self.percent.valueChanged, self.count.valueChanged,
+            self.of.valueChanged,
+        ):  # fmt: skip
+            signal.connect(self._update)
+        self.preset.currentIndexChanged.connect(self._take_preset)
+        self._update()
+        self.resize(560, 420)
+
+    def _show(self, settings: BodySettings | RulePreset) -> None:
+        self.rule.setCurrentIndex(self.rule.findData(settings.voting_rule))
+        if settings.voting_rule == VotingRule.COUNT:
+            self.count.setValue(int(settings.threshold))
+            self.of.setValue(settings.rule_of or int(settings.threshold))
+        else:
+            self.percent.setValue(float(settings.threshold * 100))
+        self.notice.setValue(settings.notice_days)
+        if isinstance(settings, BodySettings):
+            self.quorum.setValue(settings.quorum)
+            self.numbering.setCurrentIndex(self.numbering.findData(settings.numbering))
+
+    @Slot()
+    def _take_preset(self) -> None:
+        key = self.preset.currentData()
+        preset = next((p for p in self.presets if p.key == key), None)
+        if preset is not None:
+            self.preset.blockSignals(True)  # showing it fires the fields' own updates
+            self._show(preset)
+            self.preset.blockSignals(False)
+            self._update()
+
+    def _threshold(self) -> Decimal:
+        if self.rule.currentData() == VotingRule.COUNT:
+            return Decimal(self.count.value())
+        return (Decimal(str(self.percent.value())) / 100).quantize(Decimal("0.001"))
+
+    @Slot()
+    def _update(self) -> None:
+        counting = self.rule.currentData() == VotingRule.COUNT
+        for widget in (self.count, self.of):
+            widget.setEnabled(counting)
+        self.percent.setEnabled(not counting)
+        self.worked.setText(self._worked())
+        preset = next((p for p in self.presets if p.key == self.preset.currentData()), None)
+        if preset is not None and (
+            preset.voting_rule != self.rule.currentData() or preset.threshold != self._threshold()
+        ):
+            # Changed by hand: no longer the source's rule.
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(0)
+            self.preset.blockSignals(False)
+
+    def _worked(self) -> str:
+        """The rule at its boundary, so a secretariat sees what it means before saving."""
+        rule, threshold = self.rule.currentData(), self._threshold()
+        if rule == VotingRule.WEIGHTED_SHARE:
+            eligible, needed, step, of = Decimal(1), threshold, Decimal("0.001"), None
+        elif rule == VotingRule.PROPORTION:
+            eligible = Decimal(self.settings.voting_members or 16)
+            needed = (eligible * threshold).to_integral_value(rounding=ROUND_CEILING)
+            step, of = Decimal(1), None
+        else:
+            of = self.of.value()
+            eligible, needed, step = Decimal(of), threshold, Decimal(1)
+        if needed > eligible:
+            return self.tr("More members are needed than there are: check the numbers.")
+        lines = [vote_outcome(rule, threshold, needed, eligible, of).arithmetic]
+        if needed - step >= 0:
+            lines.append(vote_outcome(rule, threshold, needed - step, eligible, of).arithmetic)
+        return self.tr("Worked through:") + "\n" + "\n".join(f"• {line}" for line in lines)
+
+    def values(self) -> dict[str, Any]:
+        counting = self.rule.currentData() == VotingRule.COUNT
+        return {
+            "name": self.name.text().strip(),
+            "short_name": self.short_name.text().strip(),
+            "voting_rule": self.rule.currentData(),
+            "threshold": self._threshold(),
+            "rule_of": self.of.value() if counting else None,
+            "quorum": self.quorum.value(),
+            "notice_days": self.notice.value(),
+            "numbering": self.numbering.currentData(),
+        }

@@ -40,6 +40,7 @@ from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.meeting_dialogs import (
     ActionDialog,
     AgendaItemDialog,
+    BodyRulesDialog,
     DecisionDialog,
     DeclarationDialog,
     MeetingDialog,
@@ -197,6 +198,26 @@ class MoveItemCommand(QUndoCommand):
         self.tab.run_change(lambda s: meetings.move_agenda_item(s, self.item_id, -self.steps))
 
 
+class BodyRulesCommand(QUndoCommand):
+    """A change to a body's rules, already applied when pushed; undone by the old values."""
+
+    def __init__(
+        self, tab: MeetingsTab, body_id: uuid.UUID, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        super().__init__(tab.tr("Change the rules of {0}").format(after["name"]))
+        self.tab, self.body_id, self.before, self.after = tab, body_id, before, after
+        self.applied = True
+
+    def redo(self) -> None:
+        if self.applied:  # the change was made (and checked) before it was pushed
+            self.applied = False
+            return
+        self.tab.run_change(lambda s: meetings.update_body(s, self.body_id, **self.after))
+
+    def undo(self) -> None:
+        self.tab.run_change(lambda s: meetings.update_body(s, self.body_id, **self.before))
+
+
 class PackProgress(QObject):
     """Progress reported from the worker thread, delivered on the GUI thread."""
 
@@ -226,6 +247,9 @@ class MeetingsTab(QWidget):
             self.tr("New &meeting…"), self.tr("Add a meeting"), "Ctrl+Shift+N"
         )
         self.meeting_details = _button(self.tr("De&tails…"), self.tr("Edit the meeting's details"))
+        self.body_rules = _button(
+            self.tr("Body &rules…"), self.tr("Edit the body's voting rule and numbering")
+        )
         self.heading = QLabel()
         self.heading.setAccessibleName(self.tr("Meeting"))
         self.heading.setWordWrap(True)
@@ -335,6 +359,7 @@ class MeetingsTab(QWidget):
         left_buttons = QHBoxLayout()
         left_buttons.addWidget(self.new_meeting_button)
         left_buttons.addWidget(self.meeting_details)
+        left_buttons.addWidget(self.body_rules)
         left_buttons.addStretch(1)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -379,6 +404,7 @@ class MeetingsTab(QWidget):
     def _connect(self) -> None:
         self.meeting_table.selectionModel().currentRowChanged.connect(self._meeting_chosen)
         self.add_item.clicked.connect(self.new_item)
+        self.body_rules.clicked.connect(self.edit_body_rules)
         self.edit_item.clicked.connect(self.edit_selected_item)
         self.agenda_table.doubleClicked.connect(self.edit_selected_item)
         self.up_item.clicked.connect(lambda: self.move_selected_item(-1))
@@ -560,6 +586,32 @@ class MeetingsTab(QWidget):
         for number, row in enumerate(model.rows()):
             if row.id == row_id:
                 table.setCurrentIndex(table.model().mapFromSource(model.index(number, 0)))
+
+    def body_rules_dialog(self) -> BodyRulesDialog | None:
+        """The rules of the chosen meeting's body (or of the first body when none is chosen)."""
+        with self.context.database.reader() as session:
+            body_id = self.detail.body_id if self.detail is not None else None
+            if body_id is None:
+                choices = meetings.body_choices(session)
+                if not choices:
+                    return None
+                body_id = choices[0][0]
+            settings = meetings.body_settings(session, body_id)
+        return BodyRulesDialog(settings, meetings.rule_presets(), self)
+
+    @Slot()
+    def edit_body_rules(self) -> None:
+        dialog = self.body_rules_dialog()
+        if dialog is not None and dialog.exec():
+            self.save_body_rules(dialog)
+
+    def save_body_rules(self, dialog: BodyRulesDialog) -> None:
+        """Apply the dialog's values as one undoable change (nothing changes if refused)."""
+        body_id, after = dialog.settings.id, dialog.values()
+        before = self.run_change(lambda s: meetings.update_body(s, body_id, **after))
+        if isinstance(before, meetings.BodySettings):
+            old = {name: getattr(before, name) for name in meetings.BODY_FIELDS}
+            self.undo_stack.push(BodyRulesCommand(self, body_id, old, after))
 
     @Slot()
     def new_item(self) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 log = logging.getLogger("app.ui.tasks")
 
@@ -38,16 +41,41 @@ class Task(QRunnable):
             self.signals.finished.emit(result)
 
 
+def _closed(receiver: object) -> bool:
+    """Whether the widget a report was for has been closed (or deleted) meanwhile."""
+    if not isinstance(receiver, QWidget):
+        return False
+    if not isValid(receiver):
+        return True
+    return not receiver.window().isVisible()
+
+
+def _report_failure(
+    on_failed: Callable[[Exception], None], owner: object, error: Exception
+) -> None:
+    # A window closed while its work ran (the database it read was closed with it) has no
+    # one to tell: the failure is in the log, and no dialog appears out of nowhere.
+    if _closed(owner):
+        log.info("a background task failed after its window closed: %s", error)
+        return
+    on_failed(error)
+
+
 def start_task(
     work: Callable[[], Any],
     on_finished: Callable[[Any], None],
     on_failed: Callable[[Exception], None],
+    owner: QWidget | None = None,
 ) -> Task:
-    """Run `work` on the global thread pool; keep the returned task alive until it reports."""
+    """Run `work` on the global thread pool; keep the returned task alive until it reports.
+
+    A failure is not reported once `owner` (by default the widget `on_failed` belongs to)
+    has been closed."""
     task = Task(work)
     signals = task.signals
     signals.finished.connect(on_finished)
-    signals.failed.connect(on_failed)
+    owner = owner if owner is not None else getattr(on_failed, "__self__", None)
+    signals.failed.connect(partial(_report_failure, on_failed, owner))
     # Connected last, so it runs after the report has been handled.
     signals.finished.connect(lambda _result: signals.deleteLater())
     signals.failed.connect(lambda _error: signals.deleteLater())

@@ -160,6 +160,79 @@ class Cover(Flowable):  # type: ignore[misc]
             self.subtitle.drawOn(canvas, 10 * mm, y - sub_height)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one page of an uploaded PDF goes: a page of the report and a box on it."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    paper: int  # index into the writer's papers
+    index: int  # the page of that paper
+
+
+class PaperPage(Flowable):  # type: ignore[misc]
+    """Room for one page of an uploaded PDF paper, filled with the page after the layout.
+
+    The room is laid out like any flowable, so page numbers, "n of N", the contents and the
+    bookmarks all count the paper's pages; the page itself is merged in with pypdf, scaled
+    into the box drawn here with a hairline round it, like a sheet laid on the page.
+    """
+
+    # Less room than this left on a page and the paper's page starts on the next one.
+    LEAST = 110 * mm
+    CAPTION = 5 * mm
+
+    def __init__(
+        self,
+        placements: list[Placement],
+        paper: int,
+        index: int,
+        size: tuple[float, float],
+        label: str,
+    ) -> None:
+        super().__init__()
+        self.placements = placements
+        self.paper = paper
+        self.index = index
+        self.size = size
+        self.label = label
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        # Asking for a hair more than is left moves this to a fresh page.
+        self.height = available_height if available_height >= self.LEAST else available_height + 1
+        return self.width, self.height
+
+    def _box(self) -> tuple[float, float, float, float]:
+        """The scaled page's left, bottom, width and height within this flowable."""
+        room_height = self.height - self.CAPTION
+        scale = min(self.width / self.size[0], room_height / self.size[1])
+        width, height = self.size[0] * scale, self.size[1] * scale
+        return (self.width - width) / 2, room_height - height, width, height
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N803
+        left, bottom, width, height = self._box()
+        self.placements.append(
+            Placement(
+                canvas.layout_page(), x + left, y + bottom, width, height, self.paper, self.index
+            )
+        )
+        super().drawOn(canvas, x, y, _sW)
+
+    def draw(self) -> None:
+        canvas = self.canv
+        left, bottom, width, height = self._box()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(GREY_TEXT)
+        canvas.drawRightString(left + width, self.height - 3 * mm, self.label)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.rect(left, bottom, width, height, stroke=1, fill=0)
+
+
 @dataclass
 class ReportWriter:
     """Collects a report's parts in order, then writes the PDF in one go."""
@@ -174,9 +247,27 @@ class ReportWriter:
     base_level: int = 0
     charts: int = 0  # how many charts the report holds
     cover_note: str = ""  # said on the cover, in red (what a public edition leaves out)
+    papers: list[bytes] = field(default_factory=list)  # uploaded PDFs whose pages it carries
 
     def __post_init__(self) -> None:
         register_fonts()  # paragraphs read their fonts as they are made
+        self._placements: list[Placement] = []
+
+    def pdf_paper(self, name: str, content: bytes) -> int:
+        """Every page of an uploaded PDF, in place, each scaled to fit the page's text area;
+        returns how many pages it has."""
+        from pypdf import PdfReader
+
+        pages = PdfReader(io.BytesIO(content)).pages
+        self.papers.append(content)
+        number = len(self.papers) - 1
+        for index, page in enumerate(pages):
+            width, height = float(page.mediabox.width), float(page.mediabox.height)
+            if (page.rotation or 0) % 180:
+                width, height = height, width
+            label = f"{name}, page {index + 1} of {len(pages)}"
+            self.story.append(PaperPage(self._placements, number, index, (width, height), label))
+        return len(pages)
 
     # Parts ----------------------------------------------------------------------------------
 
@@ -445,8 +536,30 @@ class ReportWriter:
         )
         story = self._opening(found) + list(self.story)
         self._contents = found
+        self._placements.clear()
         document.build(story, canvasmaker=partial(NumberedCanvas, decorate=self._decorate))
         return document.page
+
+    def _merge_papers(self, laid_out: bytes) -> bytes:
+        """The uploaded papers' pages drawn into the room kept for them."""
+        from pypdf import PdfReader, PdfWriter, Transformation
+
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(laid_out)))
+        # Each paper in a writer of its own, so its pages may be turned upright in place.
+        sources = [PdfWriter(clone_from=PdfReader(io.BytesIO(c))) for c in self.papers]
+        for place in self._placements:
+            page = sources[place.paper].pages[place.index]
+            page.transfer_rotation_to_content()
+            box = page.mediabox
+            scale = min(place.width / float(box.width), place.height / float(box.height))
+            left = place.x - float(box.left) * scale
+            bottom = place.y - float(box.bottom) * scale
+            writer.pages[place.page - 1].merge_transformed_page(
+                page, Transformation().scale(scale, scale).translate(left, bottom)
+            )
+        output = io.BytesIO()
+        writer.write(output)
+        return output.getvalue()
 
     def write(self, path: str | os.PathLike[str], progress: Progress = _no_progress) -> int:
         """Write the PDF (atomically); returns the number of pages."""
@@ -462,10 +575,14 @@ class ReportWriter:
             progress(80, "Laying out a short report")
             buffer = io.BytesIO()
             pages = self._build(buffer, contents=False)
+        content = buffer.getvalue()
+        if self._placements:
+            progress(90, "Adding the uploaded papers")
+            content = self._merge_papers(content)
         target = Path(path)
         temporary = target.with_name(f".~{target.stem}-{secrets.token_hex(4)}{target.suffix}")
         try:
-            temporary.write_bytes(buffer.getvalue())
+            temporary.write_bytes(content)
             os.replace(temporary, target)
         except BaseException:
             temporary.unlink(missing_ok=True)

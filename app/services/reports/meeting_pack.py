@@ -77,10 +77,15 @@ def add_paper(
         rows = meetings.meeting_detail(session, previous).decisions if previous else []
         add_decisions(writer, rows, public=False)
     elif item.paper:
-        writer.paragraph(
-            f"The paper for this item is the document {item.paper}, circulated with this pack.",
-            "note",
-        )
+        document = meetings.paper_document(session, item.id)
+        if document is None:
+            writer.paragraph(
+                f"The paper for this item is the document {item.paper}, circulated separately.",
+                "note",
+            )
+        else:
+            writer.paragraph(f"The paper for this item is {document.file_name}:", "note")
+            writer.pdf_paper(document.file_name, document.content)
 
 
 def _minutes(writer: ReportWriter, detail: MeetingDetail, public: bool) -> None:
@@ -236,9 +241,8 @@ def build_meeting_pack(
         if public and paper_is_confidential(session, item):
             continue
         writer.heading(f"{item.reference} {item.title}", 0, new_page=bool(item.paper_report))
-        writer.paragraph(
-            f"{PURPOSES.get(item.purpose, item.purpose)}. Presented by {item.presenter}.", "note"
-        )
+        presented = f" Presented by {item.presenter}." if item.presenter.strip() else ""
+        writer.paragraph(f"{PURPOSES.get(item.purpose, item.purpose)}.{presented}", "note")
         writer.base_level = 1
         add_paper(writer, session, detail, item, today, charts, public)
         writer.base_level = 0
