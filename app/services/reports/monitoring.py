@@ -131,7 +131,7 @@ def _position_table(
     if total is not None:
         body.append(["Total", *position_cells(total)])
     writer.table(
-        [name, *POSITION_HEADERS], body, widths=[2.7, 1.5, 1.5, 1.5, 1.3, 0.8, 1.5],
+        [name, *POSITION_HEADERS], body, widths=[2.2, 1.6, 1.6, 1.6, 1.4, 0.95, 1.65],
         numeric=range(1, 7), total=total is not None, highlight=highlight,
     )  # fmt: skip
 
