@@ -318,3 +318,31 @@ def test_a_paper_that_is_not_a_pdf_is_refused_naming_the_file(
     assert str(fake) in str(refused.value) and "not a PDF" in str(refused.value)
     with demo_database.reader() as session:
         assert meetings.paper_document(session, uuid.UUID(item)) is None
+
+
+def test_a_written_report_is_previewed_inside_the_application_page_by_page(
+    qtbot, tmp_path: Path
+) -> None:
+    from app.ui.pdf_preview import PdfPreview
+
+    paper = _paper_pdf(tmp_path / "paper.pdf", ["FIRST", "SECOND"], landscape=False)
+    preview = PdfPreview(paper, tmp_path / "log", None)
+    qtbot.addWidget(preview)
+    preview.show()
+    with qtbot.waitSignal(preview.drawn, timeout=20_000) as drawn:
+        pass
+    assert drawn.args == [2]
+    pages = [preview.page_layout.itemAt(i).widget() for i in range(2)]
+    assert [p.accessibleName() for p in pages] == ["Page 1 of 2", "Page 2 of 2"]
+    width = pages[0].pixmap().width()
+    assert abs(width - 595.3 * 1.25) <= 2  # A4 at 125%
+    # The page is drawn: not blank white.
+    image = pages[0].pixmap().toImage()
+    assert any(
+        image.pixelColor(x, y).value() < 128 for x in range(80, 400, 2) for y in range(110, 155)
+    )
+    with qtbot.waitSignal(preview.drawn, timeout=20_000):
+        preview.step_zoom(1)
+    grown = preview.page_layout.itemAt(0).widget().pixmap().width()
+    assert grown > width
+    preview.grab().save(str(tmp_path / "preview.png"))

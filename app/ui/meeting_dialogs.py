@@ -3,14 +3,12 @@ and the preview of a finished pack."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QTime, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QDate, QTime, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -364,39 +362,18 @@ class DeclarationDialog(QDialog):
         }
 
 
-def qtpdf_available() -> bool:
-    """QtPdf comes with PySide6-Addons, which the product does not require."""
-    return importlib.util.find_spec("PySide6.QtPdfWidgets") is not None
+def preview_pdf(path: Path, log_file: Path, parent: QWidget | None = None) -> None:
+    """Show a written PDF inside the application, page by page."""
+    from app.ui.pdf_preview import PdfPreview
 
-
-def preview_pdf(path: Path, parent: QWidget | None = None) -> None:
-    """Show a PDF inside the application when QtPdf is installed, else in the system viewer."""
-    if qtpdf_available():
-        from PySide6.QtPdf import QPdfDocument
-        from PySide6.QtPdfWidgets import QPdfView
-
-        dialog = QDialog(parent)
-        dialog.setWindowTitle(path.name)
-        dialog.setAccessibleName(dialog.tr("Preview of {0}").format(path.name))
-        document = QPdfDocument(dialog)
-        document.load(str(path))
-        view = QPdfView(dialog)
-        view.setAccessibleName(dialog.tr("Pages"))
-        view.setPageMode(QPdfView.PageMode.MultiPage)
-        view.setDocument(document)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(view)
-        dialog.resize(820, 1000)
-        dialog.exec()
-        return
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    PdfPreview(path, log_file, parent).exec()
 
 
 class PackReadyDialog(QDialog):
     """Both editions written: open either, or the folder."""
 
     def __init__(self, full: Path, full_pages: int, public: Path, public_pages: int,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 log_file: Path, parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle(self.tr("Meeting pack ready"))
         self.setAccessibleName(self.windowTitle())
@@ -411,8 +388,8 @@ class PackReadyDialog(QDialog):
                                    self.tr("Preview the full pack"))  # fmt: skip
         self.preview_public = _named(QPushButton(self.tr("Preview the &public pack")),
                                      self.tr("Preview the public pack"))  # fmt: skip
-        self.preview_full.clicked.connect(lambda: preview_pdf(self.full, self))
-        self.preview_public.clicked.connect(lambda: preview_pdf(self.public, self))
+        self.preview_full.clicked.connect(lambda: preview_pdf(self.full, log_file, self))
+        self.preview_public.clicked.connect(lambda: preview_pdf(self.public, log_file, self))
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.setAccessibleName(self.tr("Dialog buttons"))
         close.rejected.connect(self.reject)

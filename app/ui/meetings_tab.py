@@ -786,7 +786,9 @@ class MeetingsTab(QWidget):
         self.last_pack = (full, public)
         self.pack_ready.emit(full.path, public.path)
         if not self.quiet:
-            PackReadyDialog(full.path, full.pages, public.path, public.pages, self).exec()
+            PackReadyDialog(
+                full.path, full.pages, public.path, public.pages, self.context.log_file, self
+            ).exec()
 
     def _pack_failed(self, error: Exception) -> None:
         self._finish_task()

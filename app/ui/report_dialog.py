@@ -193,7 +193,7 @@ class ReportDialog(QDialog):
         self._done()
         self.written.emit(result)
         if self.preview:
-            preview_pdf(result.path, self)
+            preview_pdf(result.path, self.context.log_file, self)
 
     def _failed(self, error: Exception) -> None:
         self._done()
