@@ -219,53 +219,95 @@ class DesignationFlag:
     due: date | None
 
 
+@dataclass(frozen=True)
+class DesignationFacts:
+    """What the list and the flags need to know about designations on one day, read in one
+    query per table: the providers designated now, those ending within 12 months, and the
+    providers holding a contract line for a service they are not designated for."""
+
+    providers: dict[uuid.UUID, list[str]]  # by service line, in order of name
+    ending: list[tuple[uuid.UUID, str, date]]  # service line, provider, last day
+    not_designated: list[tuple[uuid.UUID, str]]  # service line, provider
+    year: FinancialYear
+
+
+_CURRENT_STATUSES = (DesignationStatus.DESIGNATED, DesignationStatus.PROVISIONAL)
+
+
+def designation_facts(session: Session, today: date) -> DesignationFacts:
+    # Plain columns rather than entities: the list of services reads these when it opens.
+    designation = Designation.__table__.c
+    organisation = Organisation.__table__.c
+    providers: dict[uuid.UUID, list[str]] = {}
+    ending: list[tuple[uuid.UUID, str, date]] = []
+    designated: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for line_id, provider_id, name, ends_on in session.execute(
+        select(
+            designation.service_line_id,
+            designation.provider_id,
+            organisation.name,
+            designation.ends_on,
+        )
+        .join_from(
+            Designation.__table__,
+            Organisation.__table__,
+            organisation.id == designation.provider_id,
+        )
+        .where(
+            designation.deleted_at.is_(None),
+            designation.status.in_(_CURRENT_STATUSES),
+            designation.starts_on <= today,
+            designation.ends_on >= today,
+        )
+        .order_by(organisation.name)
+    ):
+        providers.setdefault(line_id, []).append(name)
+        designated.add((line_id, provider_id))
+        if ends_within_a_year(ends_on, today):
+            ending.append((line_id, name, ends_on))
+    year = FinancialYear.containing(today)
+    line = ContractLine.__table__.c
+    contract = Contract.__table__.c
+    contracted = session.execute(
+        select(line.service_line_id, organisation.id, organisation.name)
+        .join_from(ContractLine.__table__, Contract.__table__, contract.id == line.contract_id)
+        .join(Organisation.__table__, organisation.id == contract.provider_id)
+        .where(contract.financial_year == year, line.deleted_at.is_(None))
+        .distinct()
+    ).all()
+    not_designated = [
+        (line_id, provider_name)
+        for line_id, provider_id, provider_name in contracted
+        if (line_id, provider_id) not in designated
+    ]
+    return DesignationFacts(providers, ending, not_designated, year)
+
+
 def designation_flags(session: Session, today: date) -> list[DesignationFlag]:
     """Designations ending within 12 months, and providers of a service that are not
     designated for it (they hold a contract line for it this year)."""
+    facts = designation_facts(session, today)
     names = _current_names(session)
-    flags: list[DesignationFlag] = []
-    designations = session.execute(
-        select(Designation, Organisation)
-        .join(Organisation, Organisation.id == Designation.provider_id)
-        .where(Designation.deleted_at.is_(None))
-    ).all()
-    designated: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for designation, provider in designations:
-        if is_current(designation, today):
-            designated.add((designation.service_line_id, provider.id))
-            if ends_within_a_year(designation.ends_on, today):
-                code, service = names.get(designation.service_line_id, ("", ""))
-                flags.append(
-                    DesignationFlag(
-                        designation.service_line_id,
-                        code,
-                        service,
-                        provider.name,
-                        f"designation ends on {designation.ends_on:%d %b %Y}",
-                        designation.ends_on,
-                    )
-                )
-    year = FinancialYear.containing(today)
-    contracted = session.execute(
-        select(ContractLine.service_line_id, Organisation.id, Organisation.name)
-        .join(Contract, Contract.id == ContractLine.contract_id)
-        .join(Organisation, Organisation.id == Contract.provider_id)
-        .where(Contract.financial_year == year, ContractLine.deleted_at.is_(None))
-        .distinct()
-    ).all()
-    for line_id, provider_id, provider_name in contracted:
-        if (line_id, provider_id) not in designated:
-            code, service = names.get(line_id, ("", ""))
-            flags.append(
-                DesignationFlag(
-                    line_id,
-                    code,
-                    service,
-                    provider_name,
-                    f"provides the service under a {year} contract but is not designated",
-                    None,
-                )
-            )
+    flags = [
+        DesignationFlag(
+            line_id,
+            *names.get(line_id, ("", "")),
+            provider,
+            f"designation ends on {ends_on:%d %b %Y}",
+            ends_on,
+        )
+        for line_id, provider, ends_on in facts.ending
+    ]
+    flags.extend(
+        DesignationFlag(
+            line_id,
+            *names.get(line_id, ("", "")),
+            provider,
+            f"provides the service under a {facts.year} contract but is not designated",
+            None,
+        )
+        for line_id, provider in facts.not_designated
+    )
     return sorted(flags, key=lambda f: (f.due or date.max, f.code, f.provider))
 
 
