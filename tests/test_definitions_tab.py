@@ -71,3 +71,28 @@ def test_raw_values_are_kept_for_export(tab: DefinitionsTab) -> None:
     assert exported.headers[:2] == ["No.", "Service"]
     assert len(exported.rows) == 81
     assert tab.proxy.index(0, 0).data(RAW_ROLE) == "1"
+
+
+def test_the_list_is_read_in_one_query_per_table_with_none_repeated(demo_database) -> None:
+    """Opening the list must not pause: a handful of queries, however many services there
+    are, and no table read twice (the designation flags used to read them again)."""
+    from sqlalchemy import event
+
+    from app.services import definitions
+
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(demo_database.engine, "before_cursor_execute", record)
+    try:
+        with demo_database.session() as session:
+            rows = definitions.list_services(session, None, date(2026, 11, 24))
+    finally:
+        event.remove(demo_database.engine, "before_cursor_execute", record)
+    assert len(rows) == 81
+    reads = [s for s in statements if s.startswith("SELECT")]
+    tables = [s.split(" FROM ")[1].split()[0] for s in reads]
+    assert len(tables) == len(set(tables)), tables
+    assert len(reads) <= 9

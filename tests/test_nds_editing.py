@@ -326,6 +326,73 @@ def test_who_commissions_what_keeps_its_history(demo_database) -> None:
     assert rows["9"].lead_commissioner == "New Lead"
 
 
+def test_a_change_of_responsibility_is_taken_back_latest_first_and_made_again(
+    demo_database,
+) -> None:
+    def change(session, lead: str, day: date) -> responsibilities.ResponsibilityChange:
+        return responsibilities.change_responsibility(
+            session, line_of(session, "9"), "DSCG", lead, "", day, "New network"
+        )
+
+    with demo_database.session() as session:
+        line = line_of(session, "9")
+        original = responsibilities.history(session, line)
+        first = change(session, "First Lead", date(2026, 12, 1))
+        second = change(session, "Second Lead", date(2027, 1, 1))
+        both = responsibilities.history(session, line)
+        with pytest.raises(InputRejected, match="take that back first"):
+            responsibilities.cancel_change(session, first)
+        responsibilities.cancel_change(session, second)
+        assert responsibilities.history(session, line)[0].lead_commissioner == "First Lead"
+        assert responsibilities.history(session, line)[0].effective_to is None
+        responsibilities.cancel_change(session, first)
+        assert responsibilities.history(session, line) == original
+        responsibilities.reinstate_change(session, first)
+        responsibilities.reinstate_change(session, second)
+        assert responsibilities.history(session, line) == both
+        with pytest.raises(InputRejected, match="changed since"):
+            responsibilities.reinstate_change(session, first)
+
+
+def test_a_review_links_only_to_a_decision_recorded_in_a_meeting(demo_database) -> None:
+    import uuid
+
+    with demo_database.session() as session:
+        line = line_of(session, "4")
+        with pytest.raises(InputRejected, match="no such decision"):
+            designations.record_review(
+                session, line, "Full Service Review", "planned", decision_id=uuid.uuid4()
+            )
+        decision = designations.decision_choices(session)[-1]
+        review = designations.record_review(
+            session, line, "Full Service Review", "planned", decision_id=decision.id
+        )
+        (row,) = designations.reviews_of(session, line)
+        assert (row.id, row.decision_id, row.decision) == (review, decision.id, decision.label)
+        designations.delete_review(session, review)
+        assert designations.reviews_of(session, line) == []
+        designations.restore_review(session, review)
+        assert designations.reviews_of(session, line) == [row]
+
+
+def test_a_designation_is_deleted_and_restored_with_its_criteria(database) -> None:
+    with database.session() as session:
+        line = line_of(session, "9")
+        designation = designations.designate(
+            session, line, _provider(session), date(2026, 4, 1), date(2031, 3, 31)
+        )
+        designations.set_criteria(session, designation, [(True, "Evidence")] * 6)
+        criteria = designations.criteria_of(session, designation)
+        designations.delete_designation(session, designation)
+        assert designations.designations_of(session, line, TODAY) == []
+        assert not any(c.met for c in designations.criteria_of(session, designation))
+        designations.restore_designation(session, designation)
+        assert designations.criteria_of(session, designation) == criteria
+        assert [d.id for d in designations.designations_of(session, line, TODAY)] == [designation]
+        with pytest.raises(InputRejected, match="all 6 criteria"):
+            designations.set_criteria(session, designation, [(True, "")])
+
+
 def test_the_whole_set_round_trips_through_xlsx(demo_database, tmp_path: Path) -> None:
     path = tmp_path / "nds.xlsx"
     with demo_database.session() as session:

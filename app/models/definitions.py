@@ -31,6 +31,14 @@ class Edition(Record, Base):
     based_on_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("edition.id"))
 
 
+def service_title(name: str, age_group: str, is_sub_line: bool) -> str:
+    """A service's name as Appendix 1 writes it: an age group other than children in brackets
+    (a sub-line takes its age group from its service, so it is not repeated)."""
+    if not is_sub_line and age_group not in ("", "children"):
+        return f"{name} ({age_group})"
+    return name
+
+
 class ServiceLine(Record, Base):
     """The stable identity of a service or sub-line: its number is a label that may change."""
 
@@ -80,9 +88,7 @@ class ServiceDefinition(Record, Base):
     @property
     def title(self) -> str:
         """The name as Appendix 1 writes it, with the age group in brackets."""
-        if self.parent_line_id is None and self.age_group not in ("", "children"):
-            return f"{self.name} ({self.age_group})"
-        return self.name
+        return service_title(self.name, self.age_group, self.parent_line_id is not None)
 
 
 class ServiceCode(Record, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,16 +12,21 @@ from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
 from app.models import (
+    AgendaItem,
+    Body,
     Contract,
     ContractLine,
+    Decision,
     Designation,
     DesignationCriterion,
     DesignationStatus,
     FinancialYear,
+    Meeting,
     Organisation,
     ServiceDefinition,
     ServiceReview,
 )
+from app.models.base import utc_now
 from app.models.nds_rules import designation_problem, ends_within_a_year, review_overdue
 from app.services.access import Area, require_write
 from app.services.reference_data import read_json
@@ -147,12 +153,62 @@ def set_criterion(
     session.flush()
 
 
+def set_criteria(
+    session: Session, designation_id: uuid.UUID, criteria: Sequence[tuple[bool, str]]
+) -> None:
+    """Every criterion of a designation at once, (met, evidence) in the order of §125."""
+    if len(criteria) != len(designation_criteria()):
+        raise InputRejected(f"give all {len(designation_criteria())} criteria, not {len(criteria)}")
+    _designation(session, designation_id)
+    for number, (met, evidence) in enumerate(criteria, start=1):
+        set_criterion(session, designation_id, number, met, evidence)
+
+
+def _designation(session: Session, designation_id: uuid.UUID) -> Designation:
+    designation = session.get(Designation, designation_id)
+    if designation is None:
+        raise NotFound(f"no designation {designation_id}")
+    return designation
+
+
+def delete_designation(session: Session, designation_id: uuid.UUID) -> None:
+    """Take a designation away (softly, with its criteria, so the deletion can travel)."""
+    require_write(session, Area.DEFINITIONS)
+    when = utc_now()
+    _designation(session, designation_id).deleted_at = when
+    for criterion in _criteria_rows(session, designation_id):
+        criterion.deleted_at = when
+    session.flush()
+
+
+def restore_designation(session: Session, designation_id: uuid.UUID) -> None:
+    """Bring back a deleted designation and the criteria deleted with it."""
+    require_write(session, Area.DEFINITIONS)
+    designation = _designation(session, designation_id)
+    for criterion in _criteria_rows(session, designation_id):
+        if criterion.deleted_at == designation.deleted_at:
+            criterion.deleted_at = None
+    designation.deleted_at = None
+    session.flush()
+
+
+def _criteria_rows(session: Session, designation_id: uuid.UUID) -> list[DesignationCriterion]:
+    return list(
+        session.scalars(
+            select(DesignationCriterion).where(
+                DesignationCriterion.designation_id == designation_id
+            )
+        )
+    )
+
+
 def criteria_of(session: Session, designation_id: uuid.UUID) -> list[CriterionRow]:
     held = {
         c.number: c
         for c in session.scalars(
             select(DesignationCriterion).where(
-                DesignationCriterion.designation_id == designation_id
+                DesignationCriterion.designation_id == designation_id,
+                DesignationCriterion.deleted_at.is_(None),
             )
         )
     }
@@ -219,53 +275,95 @@ class DesignationFlag:
     due: date | None
 
 
+@dataclass(frozen=True)
+class DesignationFacts:
+    """What the list and the flags need to know about designations on one day, read in one
+    query per table: the providers designated now, those ending within 12 months, and the
+    providers holding a contract line for a service they are not designated for."""
+
+    providers: dict[uuid.UUID, list[str]]  # by service line, in order of name
+    ending: list[tuple[uuid.UUID, str, date]]  # service line, provider, last day
+    not_designated: list[tuple[uuid.UUID, str]]  # service line, provider
+    year: FinancialYear
+
+
+_CURRENT_STATUSES = (DesignationStatus.DESIGNATED, DesignationStatus.PROVISIONAL)
+
+
+def designation_facts(session: Session, today: date) -> DesignationFacts:
+    # Plain columns rather than entities: the list of services reads these when it opens.
+    designation = Designation.__table__.c
+    organisation = Organisation.__table__.c
+    providers: dict[uuid.UUID, list[str]] = {}
+    ending: list[tuple[uuid.UUID, str, date]] = []
+    designated: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for line_id, provider_id, name, ends_on in session.execute(
+        select(
+            designation.service_line_id,
+            designation.provider_id,
+            organisation.name,
+            designation.ends_on,
+        )
+        .join_from(
+            Designation.__table__,
+            Organisation.__table__,
+            organisation.id == designation.provider_id,
+        )
+        .where(
+            designation.deleted_at.is_(None),
+            designation.status.in_(_CURRENT_STATUSES),
+            designation.starts_on <= today,
+            designation.ends_on >= today,
+        )
+        .order_by(organisation.name)
+    ):
+        providers.setdefault(line_id, []).append(name)
+        designated.add((line_id, provider_id))
+        if ends_within_a_year(ends_on, today):
+            ending.append((line_id, name, ends_on))
+    year = FinancialYear.containing(today)
+    line = ContractLine.__table__.c
+    contract = Contract.__table__.c
+    contracted = session.execute(
+        select(line.service_line_id, organisation.id, organisation.name)
+        .join_from(ContractLine.__table__, Contract.__table__, contract.id == line.contract_id)
+        .join(Organisation.__table__, organisation.id == contract.provider_id)
+        .where(contract.financial_year == year, line.deleted_at.is_(None))
+        .distinct()
+    ).all()
+    not_designated = [
+        (line_id, provider_name)
+        for line_id, provider_id, provider_name in contracted
+        if (line_id, provider_id) not in designated
+    ]
+    return DesignationFacts(providers, ending, not_designated, year)
+
+
 def designation_flags(session: Session, today: date) -> list[DesignationFlag]:
     """Designations ending within 12 months, and providers of a service that are not
     designated for it (they hold a contract line for it this year)."""
+    facts = designation_facts(session, today)
     names = _current_names(session)
-    flags: list[DesignationFlag] = []
-    designations = session.execute(
-        select(Designation, Organisation)
-        .join(Organisation, Organisation.id == Designation.provider_id)
-        .where(Designation.deleted_at.is_(None))
-    ).all()
-    designated: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for designation, provider in designations:
-        if is_current(designation, today):
-            designated.add((designation.service_line_id, provider.id))
-            if ends_within_a_year(designation.ends_on, today):
-                code, service = names.get(designation.service_line_id, ("", ""))
-                flags.append(
-                    DesignationFlag(
-                        designation.service_line_id,
-                        code,
-                        service,
-                        provider.name,
-                        f"designation ends on {designation.ends_on:%d %b %Y}",
-                        designation.ends_on,
-                    )
-                )
-    year = FinancialYear.containing(today)
-    contracted = session.execute(
-        select(ContractLine.service_line_id, Organisation.id, Organisation.name)
-        .join(Contract, Contract.id == ContractLine.contract_id)
-        .join(Organisation, Organisation.id == Contract.provider_id)
-        .where(Contract.financial_year == year, ContractLine.deleted_at.is_(None))
-        .distinct()
-    ).all()
-    for line_id, provider_id, provider_name in contracted:
-        if (line_id, provider_id) not in designated:
-            code, service = names.get(line_id, ("", ""))
-            flags.append(
-                DesignationFlag(
-                    line_id,
-                    code,
-                    service,
-                    provider_name,
-                    f"provides the service under a {year} contract but is not designated",
-                    None,
-                )
-            )
+    flags = [
+        DesignationFlag(
+            line_id,
+            *names.get(line_id, ("", "")),
+            provider,
+            f"designation ends on {ends_on:%d %b %Y}",
+            ends_on,
+        )
+        for line_id, provider, ends_on in facts.ending
+    ]
+    flags.extend(
+        DesignationFlag(
+            line_id,
+            *names.get(line_id, ("", "")),
+            provider,
+            f"provides the service under a {facts.year} contract but is not designated",
+            None,
+        )
+        for line_id, provider in facts.not_designated
+    )
     return sorted(flags, key=lambda f: (f.due or date.max, f.code, f.provider))
 
 
@@ -291,6 +389,41 @@ class ReviewRow:
     status: str
     findings: str
     decision_id: uuid.UUID | None
+    decision: str = ""  # the decision that followed, as `decision_choices` names it
+
+
+@dataclass(frozen=True)
+class DecisionChoice:
+    """A decision recorded at a meeting, as a review's link to it is offered and shown."""
+
+    id: uuid.UUID
+    held_on: date
+    label: str
+
+
+def decision_choices(session: Session, ids: set[uuid.UUID] | None = None) -> list[DecisionChoice]:
+    """The decisions recorded in meetings, latest first (only `ids`, when given). A decision
+    on a confidential item is named by its reference alone, as elsewhere outside meetings."""
+    query = (
+        select(Decision, Meeting.held_on, Body.short_name, AgendaItem)
+        .join(Meeting, Meeting.id == Decision.meeting_id)
+        .join(Body, Body.id == Meeting.body_id)
+        .outerjoin(AgendaItem, AgendaItem.id == Decision.agenda_item_id)
+        .where(Decision.deleted_at.is_(None), Meeting.deleted_at.is_(None))
+        .order_by(Meeting.held_on.desc(), AgendaItem.reference, Decision.subject)
+    )
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Decision.id.in_(ids))
+    choices = []
+    for decision, held_on, body, item in session.execute(query):
+        reference = item.reference if item is not None else body
+        subject = "(confidential)" if item is not None and item.confidential else decision.subject
+        choices.append(
+            DecisionChoice(decision.id, held_on, f"{held_on:%d %b %Y} {reference}: {subject}")
+        )
+    return choices
 
 
 def _check_review(
@@ -325,9 +458,16 @@ def record_review(
     decision_id: uuid.UUID | None = None,
     review_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Add a review of a service, or change one (`review_id`)."""
+    """Add a review of a service, or change one (`review_id`); `decision_id` links it to the
+    decision that followed it (None: no link, or the link taken away)."""
     require_write(session, Area.DEFINITIONS)
     _check_review(kind, status, started_on, completed_on)
+    if decision_id is not None:
+        decision = session.get(Decision, decision_id)
+        if decision is None or decision.deleted_at is not None:
+            raise InputRejected(
+                [Problem("", None, "decision", "no such decision is recorded in a meeting")]
+            )
     review = session.get(ServiceReview, review_id) if review_id else None
     if review_id and review is None:
         raise NotFound(f"no review {review_id}")
@@ -341,18 +481,47 @@ def record_review(
     return review.id
 
 
+def _review(session: Session, review_id: uuid.UUID) -> ServiceReview:
+    review = session.get(ServiceReview, review_id)
+    if review is None:
+        raise NotFound(f"no review {review_id}")
+    return review
+
+
+def delete_review(session: Session, review_id: uuid.UUID) -> None:
+    """Take a review away (softly, so that the deletion can travel to other copies)."""
+    require_write(session, Area.DEFINITIONS)
+    _review(session, review_id).deleted_at = utc_now()
+    session.flush()
+
+
+def restore_review(session: Session, review_id: uuid.UUID) -> None:
+    require_write(session, Area.DEFINITIONS)
+    _review(session, review_id).deleted_at = None
+    session.flush()
+
+
 def reviews_of(session: Session, service_line_id: uuid.UUID) -> list[ReviewRow]:
+    reviews = session.scalars(
+        select(ServiceReview)
+        .where(ServiceReview.service_line_id == service_line_id, ServiceReview.deleted_at.is_(None))
+        .order_by(ServiceReview.started_on.desc())
+    ).all()
+    linked = {r.decision_id for r in reviews if r.decision_id is not None}
+    labels = {c.id: c.label for c in decision_choices(session, linked)}
     return [
         ReviewRow(
-            r.id, r.kind, r.started_on, r.completed_on, r.lead, r.status, r.findings, r.decision_id
+            r.id,
+            r.kind,
+            r.started_on,
+            r.completed_on,
+            r.lead,
+            r.status,
+            r.findings,
+            r.decision_id,
+            labels.get(r.decision_id, "") if r.decision_id else "",
         )
-        for r in session.scalars(
-            select(ServiceReview)
-            .where(
-                ServiceReview.service_line_id == service_line_id, ServiceReview.deleted_at.is_(None)
-            )
-            .order_by(ServiceReview.started_on.desc())
-        )
+        for r in reviews
     ]
 
 

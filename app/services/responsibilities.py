@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import InputRejected, Problem
+from app.errors import InputRejected, NotFound, Problem
 from app.models import CommissioningResponsibility, Organisation
+from app.models.base import utc_now
 from app.services.access import Area, require_write
 
 
@@ -24,6 +25,15 @@ class ResponsibilityRow:
     effective_from: date
     effective_to: date | None
     reason: str
+
+
+@dataclass(frozen=True)
+class ResponsibilityChange:
+    """A change of responsibility as it was made: the new entry and the entries it ended."""
+
+    id: uuid.UUID
+    effective_from: date
+    ended: tuple[uuid.UUID, ...]
 
 
 def history(session: Session, service_line_id: uuid.UUID) -> list[ResponsibilityRow]:
@@ -60,7 +70,7 @@ def change_responsibility(
     lead_contact: str,
     effective_from: date,
     reason: str,
-) -> uuid.UUID:
+) -> ResponsibilityChange:
     """From `effective_from`, this body and lead commission the service; the current entry
     ends the day before, so the history of responsibility is kept whole."""
     require_write(session, Area.DEFINITIONS)
@@ -99,7 +109,45 @@ def change_responsibility(
     )
     session.add(responsibility)
     session.flush()
-    return responsibility.id
+    return ResponsibilityChange(
+        responsibility.id, effective_from, tuple(entry.id for entry in current)
+    )
+
+
+def cancel_change(session: Session, change: ResponsibilityChange) -> None:
+    """Take a change back: its entry goes (softly) and the entries it ended are open again."""
+    require_write(session, Area.DEFINITIONS)
+    entry = _entry(session, change.id)
+    if entry.deleted_at is not None:
+        raise InputRejected("this change of responsibility has already been taken back")
+    if entry.effective_to is not None:
+        raise InputRejected(
+            f"a later change ended this one on {entry.effective_to:%d %b %Y}: take that back first"
+        )
+    entry.deleted_at = utc_now()
+    for ended in change.ended:
+        _entry(session, ended).effective_to = None
+    session.flush()
+
+
+def reinstate_change(session: Session, change: ResponsibilityChange) -> None:
+    """Make a change that was taken back again, exactly as it was first made."""
+    require_write(session, Area.DEFINITIONS)
+    entry = _entry(session, change.id)
+    ended = [_entry(session, ended) for ended in change.ended]
+    if any(e.effective_to is not None or e.deleted_at is not None for e in ended):
+        raise InputRejected("responsibility has changed since: record the change again")
+    entry.deleted_at = None
+    for previous in ended:
+        previous.effective_to = change.effective_from - timedelta(days=1)
+    session.flush()
+
+
+def _entry(session: Session, entry_id: uuid.UUID) -> CommissioningResponsibility:
+    entry = session.get(CommissioningResponsibility, entry_id)
+    if entry is None:
+        raise NotFound(f"no entry of responsibility {entry_id}")
+    return entry
 
 
 def _open_entries(

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError, InputRejected
 from app.formatting import format_date
@@ -103,6 +104,37 @@ class ChangeCode(QUndoCommand):
         self._run(not self.adding)
 
 
+class RecordChange(QUndoCommand):
+    """A designation, review or change of responsibility, done through the service layer
+    before it is pushed (so a refusal is shown and nothing is pushed); undo and redo are each
+    one unit of work too."""
+
+    def __init__(
+        self,
+        editor: DefinitionEditor,
+        text: str,
+        line_id: uuid.UUID,
+        undo: Callable[[Session], object],
+        redo: Callable[[Session], object],
+        refresh: Callable[[], None],
+    ) -> None:
+        super().__init__(text)
+        self.editor, self.line_id = editor, line_id
+        self._undo, self._redo, self._refresh = undo, redo, refresh
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        if not self.editor.run_change(self.line_id, self._redo, self._refresh):
+            self.setObsolete(True)
+
+    def undo(self) -> None:
+        if not self.editor.run_change(self.line_id, self._undo, self._refresh):
+            self.setObsolete(True)
+
+
 class DefinitionEditor(QTabWidget):
     """Pages for the selected service; every save is one unit of work."""
 
@@ -151,10 +183,13 @@ class DefinitionEditor(QTabWidget):
             held = designations.designations_of(session, line_id, self.context.today())
             reviews = designations.reviews_of(session, line_id)
             history = responsibilities.history(session, line_id)
+            decisions = designations.decision_choices(session)
+        self._fill_decisions(decisions)
         self._fill_definition(self.detail)
         self.codes_model.set_rows(codes)
         self.designations_model.set_rows(held)
         self.reviews_model.set_rows(reviews)
+        self.new_review()
         self.commissioners_model.set_rows(history)
         self.code_heading.setText(
             self.tr("Codes of {0} {1} in edition {2}").format(
@@ -609,8 +644,7 @@ class DefinitionEditor(QTabWidget):
 
     @Slot()
     def _validate_designation(self) -> None:
-        starts: date = self.starts_edit.date().toPython()
-        ends: date = self.ends_edit.date().toPython()
+        starts, ends = _day(self.starts_edit), _day(self.ends_edit)
         latest = latest_designation_end(starts)
         too_long = ends > latest
         backwards = ends < starts
@@ -628,26 +662,35 @@ class DefinitionEditor(QTabWidget):
 
     @Slot()
     def designate(self) -> None:
-        if self.line_id is None or not self.designate_button.isEnabled():
+        if self.line_id is None or self.detail is None or not self.designate_button.isEnabled():
             return
+        line_id, provider = self.line_id, self.provider_code.text().strip().upper()
         try:
             with self.context.database.session() as session:
-                designations.designate(
+                designation = designations.designate(
                     session,
-                    self.line_id,
-                    self.provider_code.text().strip().upper(),
-                    self.starts_edit.date().toPython(),
-                    self.ends_edit.date().toPython(),
+                    line_id,
+                    provider,
+                    _day(self.starts_edit),
+                    _day(self.ends_edit),
                     self.status_choice.currentText(),
                 )
         except CommissioningError as error:
             self.designation_message.setText(_problem_text(error))
             return
         self.provider_code.clear()
-        self._reload(
-            lambda s: designations.designations_of(s, self.line_id, self.context.today()),
-            self.designations_model,
+        self.undo_stack.push(
+            RecordChange(
+                self,
+                self.tr("Designate {0} for {1}").format(provider, self.detail.code),
+                line_id,
+                lambda s: designations.delete_designation(s, designation),
+                lambda s: designations.restore_designation(s, designation),
+                self._reload_designations,
+            )
         )
+        self._reload_designations()
+        self.changed.emit()
 
     def _selected_designation(self) -> designations.DesignationRow | None:
         rows = self.designations_table.selectionModel().selectedRows()
@@ -674,26 +717,54 @@ class DefinitionEditor(QTabWidget):
             check.setChecked(row.met)
             evidence.setText(row.evidence)
 
+    def criteria_values(self) -> list[tuple[bool, str]]:
+        """The criteria as the form holds them: (met, evidence) in the order of §125."""
+        return [
+            (check.isChecked(), evidence.text().strip())
+            for check, evidence in zip(self.criterion_checks, self.criterion_evidence, strict=True)
+        ]
+
     @Slot()
     def save_criteria(self) -> None:
         selected = self._selected_designation()
-        if selected is None:
+        if selected is None or self.line_id is None:
             return
+        after = self.criteria_values()
         try:
             with self.context.database.session() as session:
-                for number, (check, evidence) in enumerate(
-                    zip(self.criterion_checks, self.criterion_evidence, strict=True), start=1
-                ):
-                    designations.set_criterion(
-                        session, selected.id, number, check.isChecked(), evidence.text()
-                    )
+                before = [
+                    (c.met, c.evidence) for c in designations.criteria_of(session, selected.id)
+                ]
+                designations.set_criteria(session, selected.id, after)
         except CommissioningError as error:
             QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
             return
-        self._reload(
-            lambda s: designations.designations_of(s, self.line_id, self.context.today()),
-            self.designations_model,
-        )
+        if before != after:
+            self.undo_stack.push(
+                RecordChange(
+                    self,
+                    self.tr("Designation criteria of {0}").format(selected.provider),
+                    self.line_id,
+                    lambda s: designations.set_criteria(s, selected.id, before),
+                    lambda s: designations.set_criteria(s, selected.id, after),
+                    lambda: self._reload_designations(selected.id),
+                )
+            )
+        self._reload_designations(selected.id)
+        self.changed.emit()
+
+    def _reload_designations(self, keep: uuid.UUID | None = None) -> None:
+        """The designations again, the one `keep` (or the one selected) still selected."""
+        if self.line_id is None:
+            return
+        if keep is None:
+            selected = self._selected_designation()
+            keep = selected.id if selected is not None else None
+        with self.context.database.session() as session:
+            rows = designations.designations_of(session, self.line_id, self.context.today())
+        self.designations_model.set_rows(rows)
+        _reselect(self.designations_table, rows, keep)
+        self._show_criteria()
 
     # Reviews -------------------------------------------------------------------------------
 
@@ -708,6 +779,7 @@ class DefinitionEditor(QTabWidget):
                 Column("started_on", self.tr("Started"), Kind.DATE),
                 Column("completed_on", self.tr("Completed"), Kind.DATE),
                 Column("findings", self.tr("Findings")),
+                Column("decision", self.tr("Decision that followed")),
             ],
             self,
         )
@@ -715,6 +787,7 @@ class DefinitionEditor(QTabWidget):
         self.reviews_table.setModel(self.reviews_model)
         self.reviews_table.set_title(self.tr("Service reviews"))
         self.reviews_table.setAccessibleName(self.tr("Reviews of the service"))
+        self.reviews_table.setSelectionMode(DataTableView.SelectionMode.SingleSelection)
         self.review_kind = QComboBox()
         self.review_kind.addItems(list(designations.REVIEW_KINDS))
         self.review_kind.setAccessibleName(self.tr("Kind of review"))
@@ -724,60 +797,230 @@ class DefinitionEditor(QTabWidget):
         self.review_lead = QLineEdit()
         self.review_lead.setPlaceholderText(self.tr("Lead"))
         self.review_lead.setAccessibleName(self.tr("Lead of the review"))
-        self.review_started = _date_edit(self.tr("Review started"))
-        self.review_completed = _date_edit(self.tr("Review completed"))
+        self.review_started = _date_edit(self.tr("Review started"), self.tr("not started"))
+        self.review_completed = _date_edit(self.tr("Review completed"), self.tr("not completed"))
         self.review_findings = QLineEdit()
         self.review_findings.setPlaceholderText(self.tr("Findings"))
         self.review_findings.setAccessibleName(self.tr("Findings of the review"))
+        self.review_decision = QComboBox()
+        self.review_decision.setAccessibleName(self.tr("Decision that followed the review"))
+        self.review_decision.setToolTip(
+            self.tr("The decision recorded at a meeting that followed this review")
+        )
+        self.new_review_button = QPushButton(self.tr("&New"))
+        self.new_review_button.setAccessibleName(self.tr("Start a new review"))
+        self.new_review_button.setToolTip(self.tr("Clear the form to enter a new review"))
         self.add_review_button = QPushButton(self.tr("Add re&view"))
         self.add_review_button.setAccessibleName(self.tr("Add the review"))
+        self.save_review_button = QPushButton(self.tr("S&ave review"))
+        self.save_review_button.setAccessibleName(self.tr("Save changes to the selected review"))
         self.review_message = QLabel()
         self.review_message.setAccessibleName(self.tr("Problem with the review"))
+        self.review_message.setWordWrap(True)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         kinds = QHBoxLayout()
-        kinds.addWidget(self.review_kind)
+        kinds.addWidget(self.review_kind, 1)
         kinds.addWidget(self.review_status)
-        kinds.addWidget(self.review_lead, 1)
         dates = QHBoxLayout()
         dates.addWidget(self.review_started)
         dates.addWidget(self.review_completed)
         dates.addStretch(1)
+        decision_label = QLabel(self.tr("&Decision that followed:"))
+        decision_label.setBuddy(self.review_decision)
         form.addRow(self.tr("Review:"), kinds)
+        form.addRow(self.tr("Lead:"), self.review_lead)
         form.addRow(self.tr("Dates:"), dates)
         form.addRow(self.tr("Findings:"), self.review_findings)
+        form.addRow(decision_label, self.review_decision)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.review_message, 1)
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_review_button)
         buttons.addWidget(self.add_review_button)
+        buttons.addWidget(self.save_review_button)
         layout = QVBoxLayout(page)
         layout.addWidget(self.reviews_table, 1)
         layout.addLayout(form)
+        layout.addWidget(self.review_message)
         layout.addLayout(buttons)
+        self.new_review_button.clicked.connect(self.new_review)
         self.add_review_button.clicked.connect(self.add_review)
+        self.save_review_button.clicked.connect(self.save_review)
+        self.reviews_table.selectionModel().selectionChanged.connect(self._show_review)
+        self.review_status.currentIndexChanged.connect(self._validate_review)
+        self.review_started.dateChanged.connect(self._validate_review)
+        self.review_completed.dateChanged.connect(self._validate_review)
+        self._fill_decisions([])
+        self.new_review()
         return page
+
+    def _fill_decisions(self, choices: list[designations.DecisionChoice]) -> None:
+        """The decisions a review can link to; a decision already linked stays choosable."""
+        chosen = self.chosen_decision()
+        self.review_decision.blockSignals(True)
+        self.review_decision.clear()
+        self.review_decision.addItem(self.tr("(none)"), "")
+        for choice in choices:
+            # Keys as text: a combo box finds text data reliably, not Python objects.
+            self.review_decision.addItem(choice.label, str(choice.id))
+            self.review_decision.setItemData(
+                self.review_decision.count() - 1, choice.label, Qt.ItemDataRole.ToolTipRole
+            )
+        self._select_decision(chosen)
+        self.review_decision.blockSignals(False)
+
+    def _select_decision(self, decision_id: uuid.UUID | None, label: str = "") -> None:
+        index = self.review_decision.findData(str(decision_id)) if decision_id else 0
+        if index < 0:  # linked to a decision no longer listed (deleted from its meeting)
+            self.review_decision.addItem(label or self.tr("(a deleted decision)"), str(decision_id))
+            index = self.review_decision.count() - 1
+        self.review_decision.setCurrentIndex(index)
+
+    def chosen_decision(self) -> uuid.UUID | None:
+        """The decision the form links the review to, or None for no link."""
+        key = self.review_decision.currentData()
+        return uuid.UUID(key) if key else None
+
+    def _selected_review(self) -> designations.ReviewRow | None:
+        rows = self.reviews_table.selectionModel().selectedRows()
+        return self.reviews_model.row_at(rows[0].row()) if rows else None
+
+    @Slot()
+    def new_review(self) -> None:
+        """An empty form: what is entered next is added as a new review."""
+        self.reviews_table.clearSelection()
+        self.review_kind.setCurrentIndex(0)
+        self.review_status.setCurrentIndex(0)
+        self.review_lead.clear()
+        self.review_findings.clear()
+        _set_date(self.review_started, self.context.today())
+        _set_date(self.review_completed, None)
+        self._select_decision(None)
+        self._validate_review()
+
+    @Slot()
+    def _show_review(self) -> None:
+        review = self._selected_review()
+        if review is None:
+            self._validate_review()
+            return
+        self.review_kind.setCurrentText(review.kind)
+        self.review_status.setCurrentText(review.status)
+        self.review_lead.setText(review.lead)
+        self.review_findings.setText(review.findings)
+        self.review_findings.setCursorPosition(0)
+        _set_date(self.review_started, review.started_on)
+        _set_date(self.review_completed, review.completed_on)
+        self._select_decision(review.decision_id, review.decision)
+        self.review_message.clear()
+        self._validate_review()
+
+    @Slot()
+    def _validate_review(self) -> None:
+        completed = self.review_status.currentText() == "completed"
+        self.review_completed.setEnabled(completed)
+        started, ended = _date_of(self.review_started), _date_of(self.review_completed)
+        problem = ""
+        if completed and ended is None:
+            problem = self.tr("A completed review needs its date.")
+        elif completed and started and ended and ended < started:
+            problem = self.tr("A review cannot end before it starts.")
+        self.review_completed.setStyleSheet(INVALID_STYLE if problem else "")
+        self.review_message.setText(problem)
+        self.add_review_button.setEnabled(self.line_id is not None and not problem)
+        self.save_review_button.setEnabled(self._selected_review() is not None and not problem)
+
+    def review_values(self) -> dict[str, Any]:
+        """The review as the form holds it, as `designations.record_review` takes it."""
+        status = self.review_status.currentText()
+        return {
+            "kind": self.review_kind.currentText(),
+            "status": status,
+            "lead": self.review_lead.text().strip(),
+            "started_on": _date_of(self.review_started),
+            "completed_on": _date_of(self.review_completed) if status == "completed" else None,
+            "findings": self.review_findings.text().strip(),
+            "decision_id": self.chosen_decision(),
+        }
 
     @Slot()
     def add_review(self) -> None:
-        if self.line_id is None:
+        if self.line_id is None or self.detail is None:
             return
-        status = self.review_status.currentText()
+        line_id, values = self.line_id, self.review_values()
         try:
             with self.context.database.session() as session:
-                designations.record_review(
-                    session,
-                    self.line_id,
-                    self.review_kind.currentText(),
-                    status,
-                    self.review_lead.text(),
-                    self.review_started.date().toPython(),
-                    self.review_completed.date().toPython() if status == "completed" else None,
-                    self.review_findings.text(),
-                )
+                review = designations.record_review(session, line_id, **values)
         except CommissioningError as error:
             self.review_message.setText(_problem_text(error))
             return
+        self.undo_stack.push(
+            RecordChange(
+                self,
+                self.tr("Add {0} of {1}").format(values["kind"], self.detail.code),
+                line_id,
+                lambda s: designations.delete_review(s, review),
+                lambda s: designations.restore_review(s, review),
+                self._reload_reviews,
+            )
+        )
+        self._reload_reviews(review)
         self.review_message.setText(self.tr("Review added"))
-        self.review_findings.clear()
-        self._reload(lambda s: designations.reviews_of(s, self.line_id), self.reviews_model)
+        self.changed.emit()
+
+    @Slot()
+    def save_review(self) -> None:
+        """Save the form over the selected review, its link to a decision included."""
+        review = self._selected_review()
+        if review is None or self.line_id is None or self.detail is None:
+            return
+        line_id, after = self.line_id, self.review_values()
+        before = {
+            "kind": review.kind,
+            "status": review.status,
+            "lead": review.lead,
+            "started_on": review.started_on,
+            "completed_on": review.completed_on,
+            "findings": review.findings,
+            "decision_id": review.decision_id,
+        }
+        if before == after:
+            return
+
+        def save(values: dict[str, Any]) -> Callable[[Session], object]:
+            return lambda s: designations.record_review(s, line_id, review_id=review.id, **values)
+
+        try:
+            with self.context.database.session() as session:
+                save(after)(session)
+        except CommissioningError as error:
+            self.review_message.setText(_problem_text(error))
+            return
+        self.undo_stack.push(
+            RecordChange(
+                self,
+                self.tr("Edit {0} of {1}").format(review.kind, self.detail.code),
+                line_id,
+                save(before),
+                save(after),
+                lambda: self._reload_reviews(review.id),
+            )
+        )
+        self._reload_reviews(review.id)
+        self.review_message.setText(self.tr("Review saved"))
+        self.changed.emit()
+
+    def _reload_reviews(self, keep: uuid.UUID | None = None) -> None:
+        if self.line_id is None:
+            return
+        if keep is None:
+            selected = self._selected_review()
+            keep = selected.id if selected is not None else None
+        with self.context.database.session() as session:
+            rows = designations.reviews_of(session, self.line_id)
+        self.reviews_model.set_rows(rows)
+        if not _reselect(self.reviews_table, rows, keep):
+            self.new_review()
 
     # Who commissions -----------------------------------------------------------------------
 
@@ -809,6 +1052,7 @@ class DefinitionEditor(QTabWidget):
         self.lead_contact.setPlaceholderText(self.tr("Contact"))
         self.lead_contact.setAccessibleName(self.tr("Lead commissioner's contact"))
         self.responsibility_from = _date_edit(self.tr("Responsible from"))
+        _set_date(self.responsibility_from, self.context.today())
         self.change_reason = QLineEdit()
         self.change_reason.setPlaceholderText(self.tr("Why responsibility changes"))
         self.change_reason.setAccessibleName(self.tr("Reason for the change"))
@@ -838,31 +1082,73 @@ class DefinitionEditor(QTabWidget):
 
     @Slot()
     def change_responsibility(self) -> None:
-        if self.line_id is None:
+        if self.line_id is None or self.detail is None:
             return
+        line_id = self.line_id
         try:
             with self.context.database.session() as session:
-                responsibilities.change_responsibility(
+                change = responsibilities.change_responsibility(
                     session,
-                    self.line_id,
+                    line_id,
                     self.body_code.text().strip().upper(),
                     self.lead_name.text(),
                     self.lead_contact.text(),
-                    self.responsibility_from.date().toPython(),
+                    _day(self.responsibility_from),
                     self.change_reason.text(),
                 )
         except CommissioningError as error:
             self.responsibility_message.setText(_problem_text(error))
             return
+        self.undo_stack.push(
+            RecordChange(
+                self,
+                self.tr("Change who commissions {0}").format(self.detail.code),
+                line_id,
+                lambda s: responsibilities.cancel_change(s, change),
+                lambda s: responsibilities.reinstate_change(s, change),
+                self._reload_commissioners,
+            )
+        )
         self.responsibility_message.setText(self.tr("Change recorded"))
-        self._reload(lambda s: responsibilities.history(s, self.line_id), self.commissioners_model)
+        self._reload_commissioners()
+        self.changed.emit()
+
+    def _reload_commissioners(self) -> None:
+        if self.line_id is None:
+            return
+        with self.context.database.session() as session:
+            self.commissioners_model.set_rows(responsibilities.history(session, self.line_id))
 
     # Shared --------------------------------------------------------------------------------
 
-    def _reload(self, fetch: Callable[[Any], list[Any]], model: RecordTableModel) -> None:
-        with self.context.database.session() as session:
-            model.set_rows(fetch(session))
+    def run_change(
+        self, line_id: uuid.UUID, work: Callable[[Session], object], refresh: Callable[[], None]
+    ) -> bool:
+        """Undo or redo one change as one unit of work; the page shows it if its service is
+        the one shown. A refusal (someone changed the record since) is shown, not raised."""
+        try:
+            with self.context.database.session() as session:
+                work(session)
+        except CommissioningError as error:
+            QMessageBox.warning(self, self.tr("Cannot undo or redo"), _problem_text(error))
+            return False
+        if self.line_id == line_id:
+            refresh()
         self.changed.emit()
+        return True
+
+
+def _reselect(table: DataTableView, rows: list[Any], row_id: uuid.UUID | None) -> bool:
+    """Select the row with this id again after the model was reset; False if it is gone."""
+    for number, row in enumerate(rows):
+        if row.id == row_id:
+            table.selectionModel().select(
+                table.model().index(number, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            return True
+    return False
 
 
 def _select(combo: QComboBox, value: str) -> None:
@@ -874,12 +1160,37 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def _date_edit(name: str) -> QDateEdit:
+# An optional date shows its "not set" text at this, the earliest date it takes.
+NO_DATE = QDate(1990, 1, 1)
+
+
+def _date_edit(name: str, not_set: str = "") -> QDateEdit:
+    """A date; with `not_set`, one that may be left empty (shown as that text)."""
     edit = QDateEdit()
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("d MMM yyyy")
     edit.setAccessibleName(name)
+    if not_set:
+        edit.setMinimumDate(NO_DATE)
+        edit.setSpecialValueText(not_set)
     return edit
+
+
+def _set_date(edit: QDateEdit, day: date | None) -> None:
+    edit.setDate(NO_DATE if day is None else QDate(day.year, day.month, day.day))
+
+
+def _day(edit: QDateEdit) -> date:
+    day = edit.date().toPython()
+    assert isinstance(day, date)
+    return day
+
+
+def _date_of(edit: QDateEdit) -> date | None:
+    """The date, or None when an optional date is left empty."""
+    if edit.specialValueText() and edit.date() == edit.minimumDate():
+        return None
+    return _day(edit)
 
 
 def _scrolling(page: QWidget) -> QScrollArea:
