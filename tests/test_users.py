@@ -200,6 +200,12 @@ def _write_commands() -> list[tuple[list[str], str]]:
                         argv += [action.option_strings[0], str(value)]
                 elif action.nargs != 0 and not isinstance(action, argparse._SubParsersAction):
                     argv.append(str(action.choices[0]) if action.choices else "placeholder")
+            for group in parser._mutually_exclusive_groups:
+                if group.required:  # one of them must be given: the first, say
+                    first = group._group_actions[0]
+                    argv += [first.option_strings[0]]
+                    if first.nargs != 0:
+                        argv.append("placeholder")
             found.append((argv, area))
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):

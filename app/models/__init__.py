@@ -79,6 +79,7 @@ from app.models.meetings import (
 from app.models.organisations import Membership, Organisation
 from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
+from app.models.sync import ConflictStatus, Resolution, SyncConflict
 
 __all__ = [
     "AccessEntry",
@@ -96,6 +97,7 @@ __all__ = [
     "CaseStudyOutcome",
     "CaseStudyStatus",
     "CommissioningResponsibility",
+    "ConflictStatus",
     "Contract",
     "ContractLine",
     "ContractNotice",
@@ -145,6 +147,7 @@ __all__ = [
     "QualityStandard",
     "Record",
     "ReferenceCounter",
+    "Resolution",
     "ReturnColumnMapping",
     "ReturnRow",
     "ReturnSubmission",
@@ -154,6 +157,7 @@ __all__ = [
     "ServiceDefinition",
     "ServiceLine",
     "ServiceReview",
+    "SyncConflict",
     "Term",
     "Upheld",
     "UserProfile",

@@ -32,7 +32,11 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_record", "record_id", "sequence"),)
+    __table_args__ = (
+        Index("ix_audit_entry_record", "record_id", "sequence"),
+        # Sync asks which changes of each copy this one already holds.
+        Index("ix_audit_entry_origin", "database_id", "origin_sequence"),
+    )
 
     sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     database_id: Mapped[str] = mapped_column(String(36))

@@ -22,12 +22,20 @@ class Area:
     MEETINGS = "meetings"
     USERS = "users"
     DATABASE = "database"
+    SYNC = "sync"  # sending and bringing back changes (conflict choices included)
 
 
 # The areas each role may change. A viewer changes nothing; administrators change anything.
 WRITABLE: dict[str, frozenset[str]] = {
     Role.COMMISSIONER: frozenset(
-        {Area.DEFINITIONS, Area.CONTRACTS, Area.RETURNS, Area.CASE_STUDIES, Area.DISPUTES}
+        {
+            Area.DEFINITIONS,
+            Area.CONTRACTS,
+            Area.RETURNS,
+            Area.CASE_STUDIES,
+            Area.DISPUTES,
+            Area.SYNC,
+        }
     ),
     Role.HEAD: frozenset(
         {
@@ -37,10 +45,11 @@ WRITABLE: dict[str, frozenset[str]] = {
             Area.CASE_STUDIES,
             Area.DISPUTES,
             Area.MEETINGS,
+            Area.SYNC,
         }
     ),
-    Role.SECRETARIAT: frozenset({Area.MEETINGS, Area.CASE_STUDIES}),
-    Role.PANEL_MEMBER: frozenset({Area.DISPUTES}),
+    Role.SECRETARIAT: frozenset({Area.MEETINGS, Area.CASE_STUDIES, Area.SYNC}),
+    Role.PANEL_MEMBER: frozenset({Area.DISPUTES, Area.SYNC}),
     Role.VIEWER: frozenset(),
     Role.ADMINISTRATOR: frozenset(
         {
@@ -52,6 +61,7 @@ WRITABLE: dict[str, frozenset[str]] = {
             Area.MEETINGS,
             Area.USERS,
             Area.DATABASE,
+            Area.SYNC,
         }
     ),
 }

@@ -72,7 +72,9 @@ def _changes_of(entry: AuditEntry) -> Iterator[FieldChange]:
     changes: dict[str, list[object]] = json.loads(entry.changes)
     at = utc_naive(entry.at).replace(tzinfo=UTC)
     fields = sorted(changes.items()) or [("", [None, None])]
-    for name, (old, new) in fields:
+    for name, values in fields:
+        # A conflict's resolution also names the value it settled on the other side.
+        old, new = values[0], values[1]
         yield FieldChange(
             id=entry.record_id,
             sequence=entry.sequence,
