@@ -852,10 +852,11 @@ def conflicts(session: Session, include_resolved: bool = False) -> list[Conflict
         query = query.where(SyncConflict.status == ConflictStatus.OPEN)
     rows = []
     for conflict in session.scalars(query):
+        kind = conflict.table_name.replace("_", " ").capitalize()
         try:
-            label = resolve_record(session, conflict.record_id)[2]
+            label = f"{kind}: {resolve_record(session, conflict.record_id)[2]}"
         except (NotFound, InputRejected):
-            label = f"{conflict.table_name} {conflict.record_id[:8]}"
+            label = f"{kind} {conflict.record_id[:8]}"
         rows.append(
             ConflictRow(
                 conflict.id,

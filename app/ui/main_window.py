@@ -6,21 +6,23 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QTabWidget,
+    QToolBar,
     QWidget,
 )
 
 from app import APP_TITLE, __version__
 from app.errors import CommissioningError
-from app.services import maintenance
+from app.services import maintenance, sync
 from app.services.demo import is_demo
 from app.store.backup import backup_name
 from app.store.database import open_database
@@ -38,6 +40,7 @@ from app.ui.meetings_tab import MeetingsTab
 from app.ui.report_dialog import ReportDialog
 from app.ui.restore_dialog import RestoreDialog
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.sync_dialogs import ConflictsDialog, SyncController, default_bundle_name
 from app.ui.table_view import DataTableView
 
 # Each area of work: its tab, its title, and its user guide (resources/help/<area>.md).
@@ -79,8 +82,11 @@ class MainWindow(QMainWindow):
         self._add_tabs()
         self.setCentralWidget(self.tabs)
 
+        self.sync = SyncController(context, self)
+        self.conflicts_dialog: ConflictsDialog | None = None
         self._build_menus()
         self._build_status_bar()
+        self._build_sync()
         self.resize(1280, 800)
         self._restore_layout()
 
@@ -127,6 +133,19 @@ class MainWindow(QMainWindow):
         table_menu.addAction(self._action("&Print to PDF…", self._table_print))
         table_menu.addAction(self._action("&History of the selected record…", self._table_history))
 
+        if self.sync.available:
+            sync_menu = bar.addMenu(self.tr("S&ync"))
+            self.sync_action = self._action("&Sync with the team's server", self.sync_now, "F9")
+            self.sync_action.setToolTip(
+                self.tr("Send this laptop's changes and bring back everyone else's (F9)")
+            )
+            sync_menu.addAction(self.sync_action)
+            sync_menu.addAction(self._action("&Conflicts…", self.show_conflicts))
+            sync_menu.addSeparator()
+            sync_menu.addAction(self._action("&Export changes to a file…", self.export_changes))
+            sync_menu.addAction(self._action("&Import changes from a file…", self.import_changes))
+            sync_menu.addAction(self._action("Team s&erver…", self.choose_server))
+
         view_menu = bar.addMenu(self.tr("&View"))
         for number in range(self.tabs.count()):
             action = self._action(
@@ -168,6 +187,117 @@ class MainWindow(QMainWindow):
         self._show_storage_warning()
         status.addPermanentWidget(self.storage_label)
         status.addPermanentWidget(self.user_label)
+
+    def _build_sync(self) -> None:
+        """The Sync button, the status bar's sync line kept fresh, and sync's reports."""
+        self.sync_label = QLabel()
+        self.sync_label.setAccessibleName(self.tr("Sync status"))
+        if not self.sync.available:
+            return
+        toolbar = QToolBar(self.tr("Sync"))
+        toolbar.setObjectName("syncToolbar")
+        toolbar.setAccessibleName(self.tr("Sync toolbar"))
+        toolbar.addAction(self.sync_action)
+        self.addToolBar(toolbar)
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.sync.status_changed.connect(self.sync_label.setText)
+        self.sync.progress.changed.connect(
+            lambda _percent, message: self.statusBar().showMessage(message)
+        )
+        self.sync.finished.connect(self._synced)
+        self.sync.failed.connect(self._sync_failed)
+        # Local changes are counted as they are made, so the line stays true between syncs.
+        self.sync_timer = QTimer(self)
+        self.sync_timer.setInterval(15_000)
+        self.sync_timer.timeout.connect(self.sync.refresh_status)
+        self.sync_timer.start()
+        self.sync.refresh_status()
+
+    @Slot()
+    def sync_now(self) -> None:
+        address = self.sync.server_address()
+        if address and self.sync.start(address):
+            self.sync_action.setEnabled(False)
+            self.statusBar().showMessage(self.tr("Syncing with {0}…").format(address))
+
+    @Slot(object)
+    def _synced(self, report: sync.SyncReport) -> None:
+        self.sync_action.setEnabled(True)
+        message = self.tr(
+            "Synced: sent {0} changes, received {1}; {2} conflicts to resolve."
+        ).format(report.sent, report.received, report.open_conflicts)
+        self.statusBar().showMessage(message, 15_000)
+        for number in range(self.tabs.count()):
+            reload = getattr(self.tabs.widget(number), "reload", None)
+            if reload is not None:
+                reload()
+        if report.open_conflicts:
+            self.show_conflicts()
+
+    @Slot(object)
+    def _sync_failed(self, error: Exception) -> None:
+        self.sync_action.setEnabled(True)
+        self.statusBar().clearMessage()
+        show_error(error, self.context.log_file, self.tr("Sync"))
+
+    @Slot()
+    def show_conflicts(self) -> None:
+        if self.conflicts_dialog is None:
+            self.conflicts_dialog = ConflictsDialog(self.context, self)
+            self.conflicts_dialog.finished.connect(self.sync.refresh_status)
+        self.conflicts_dialog.reload()
+        self.conflicts_dialog.show()
+        self.conflicts_dialog.raise_()
+
+    @Slot()
+    def choose_server(self) -> None:
+        address, accepted = QInputDialog.getText(
+            self,
+            self.tr("Team server"),
+            self.tr("The team's server (such as postgresql://server/commissioning):"),
+            text=self.sync.server_address(ask=False),
+        )
+        if accepted and address.strip():
+            sync.remember_server(self.context.database, address.strip())
+            self.sync.refresh_status()
+
+    @Slot()
+    def export_changes(self) -> None:
+        database = self.context.database
+        suggested = str(default_bundle_name(database.path.parent if database.path else Path()))
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export changes"), suggested, self.tr("Change bundles (*.bundle)")
+        )
+        if not path:
+            return
+        try:
+            count = sync.export_bundle(database, path)
+        except (OSError, CommissioningError) as error:
+            show_error(error, self.context.log_file, self.tr("Export changes"))
+            return
+        self.statusBar().showMessage(self.tr("Wrote {0} changes to {1}").format(count, path), 8000)
+
+    @Slot()
+    def import_changes(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import changes"), "", self.tr("Change bundles (*.bundle)")
+        )
+        if not path:
+            return
+        try:
+            report = sync.import_bundle(self.context.database, path)
+        except (OSError, CommissioningError) as error:
+            show_error(error, self.context.log_file, self.tr("Import changes"))
+            return
+        self.sync.refresh_status()
+        self.statusBar().showMessage(
+            self.tr("{0}: {1} changes applied, {2} already here, {3} conflicts").format(
+                Path(path).name, report.applied, report.already_held, report.conflicts
+            ),
+            15_000,
+        )
+        if report.conflicts:
+            self.show_conflicts()
 
     def _show_storage_warning(self) -> None:
         warnings = self.context.database.warnings
