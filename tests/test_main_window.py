@@ -107,14 +107,14 @@ def test_the_layout_is_kept_between_runs(qtbot, demo_database, tmp_path: Path) -
     first = MainWindow(context)
     qtbot.addWidget(first)
     first.show()
-    first.resize(720, 520)
+    first.resize(760, 560)
     first.move(40, 30)
     first.close()
     assert Settings.load().window_geometry
     second = MainWindow(UiContext(demo_database, Settings.load(), tmp_path / "log.txt", AS_OF))
     qtbot.addWidget(second)
     second.show()
-    assert (second.width(), second.height()) == (720, 520)
+    assert (second.width(), second.height()) == (760, 560)
 
 
 def test_the_guides_and_the_glossary_open(qtbot, window: MainWindow) -> None:
