@@ -154,6 +154,20 @@ echo "$said"
 grep -q "return.csv: applied [1-9][0-9]* rows" <<<"$said" ||
   { echo "the return was not applied" >&2; exit 1; }
 LD_BIND_NOW=1 "$PROGRAM" check --db "$scratch/returns.sqlite" >/dev/null
+# A password, hashed and checked with scrypt: Python's hashlib takes OpenSSL from psycopg's
+# copy (see SHARED_COPIES in spec_support.py); a wrong password must be refused.
+printf 'correct horse\n' >"$scratch/password"
+printf 'wrong\n' >"$scratch/wrong-password"
+"$PROGRAM" users add keyholder --role viewer --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/password" >/dev/null
+COMMISSIONING_USER=keyholder LD_BIND_NOW=1 "$PROGRAM" users list --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/password" >/dev/null
+if COMMISSIONING_USER=keyholder "$PROGRAM" users list --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/wrong-password" >/dev/null 2>&1; then
+  echo "a wrong password was accepted" >&2
+  exit 1
+fi
+echo "Password: hashed and checked (scrypt, OpenSSL); a wrong one refused"
 
 # Portable mode: with portable.txt beside the program, everything lives beside it.
 # The per-user folders are fresh ones here, so that any use of them shows.
