@@ -33,7 +33,8 @@ fi
 
 # Qt's X11 plugin needs these at run time; present when building, they go into the bundle.
 # NSIS compiles the Windows installer script; Xvfb measures start-up on a real X server.
-system_packages=(nsis xvfb xauth desktop-file-utils libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
+# gcc and binutils (nm, strip) build and check the empty stand-in libraries (spec_support.py).
+system_packages=(gcc binutils nsis xvfb xauth desktop-file-utils libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1)
 missing=()
 for package in "${system_packages[@]}"; do
@@ -69,18 +70,28 @@ PROGRAM=$BUNDLE/commissioning
 find "$BUNDLE" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' \
   -exec strip --strip-unneeded {} + 2>/dev/null || true
 
-size_mb=$(.venv/bin/python - "$BUNDLE" <<'EOF'
+# The size, and what takes it, by the bundle's top-level items (packages, libraries), into
+# build/bundle-sizes.txt: the list to read when the bundle grows.
+size_mb=$(.venv/bin/python - "$BUNDLE" build/bundle-sizes.txt <<'EOF'
 import os, sys
-total = 0
-for folder, _, files in os.walk(sys.argv[1]):
+from collections import Counter
+root, report = sys.argv[1], sys.argv[2]
+sizes = Counter()
+for folder, _, files in os.walk(root):
     for name in files:
         path = os.path.join(folder, name)
         if not os.path.islink(path):
-            total += os.path.getsize(path)
-print(f"{total / 1e6:.0f}")
+            parts = os.path.relpath(path, root).split(os.sep)
+            item = "/".join(parts[:2]) if parts[0] == "_internal" else parts[0]
+            sizes[item] += os.path.getsize(path)
+with open(report, "w") as stream:
+    for item, size in sizes.most_common():
+        print(f"{size / 1e6:8.1f} MB  {item}", file=stream)
+print(f"{sum(sizes.values()) / 1e6:.0f}")
 EOF
 )
-echo "Bundle: $size_mb MB (budget $SIZE_BUDGET_MB MB), built in $build_seconds s"
+echo "Bundle: $size_mb MB (budget $SIZE_BUDGET_MB MB), built in $build_seconds s; the largest items:"
+head -8 build/bundle-sizes.txt
 
 # -- smoke tests ----------------------------------------------------------------------------
 step "Smoke-testing the frozen program headless"
@@ -93,7 +104,18 @@ said=$("$PROGRAM" --version)
 echo "--version: $said"
 "$PROGRAM" init --demo --db "$scratch/demo.sqlite"
 "$PROGRAM" check --db "$scratch/demo.sqlite"
-"$PROGRAM" nds list --db "$scratch/demo.sqlite" --out "$scratch/nds.pdf"
+# Someone who has used it before: a profile, remembered in the settings, so that the window
+# opens without first asking "who are you?" (a dialog nobody would answer here).
+export COMMISSIONING_USER=smoke
+remember_profile() {  # SETTINGS_FOLDER [DATABASE OPTIONS...]
+  local folder=$1
+  shift
+  "$PROGRAM" users add smoke --role administrator "$@" >/dev/null
+  mkdir -p "$folder"
+  printf '[user]\nname = smoke\n' >"$folder/settings.ini"
+}
+remember_profile "$COMMISSIONING_CONFIG_DIR" --db "$scratch/demo.sqlite"
+LD_BIND_NOW=1 "$PROGRAM" nds list --db "$scratch/demo.sqlite" --out "$scratch/nds.pdf"
 .venv/bin/python - "$scratch/nds.pdf" <<'EOF'
 import sys
 from pypdf import PdfReader
@@ -109,15 +131,60 @@ assert fonts and all("Vera" in font for font in fonts), fonts
 print(f"PDF: {len(pages)} pages, fonts {sorted(fonts)}")
 EOF
 
+# A CSV return, checked and applied through pyarrow's reader: proves that the frozen pyarrow
+# loads. LD_BIND_NOW makes the loader resolve every symbol of every library as it loads it, so
+# a symbol missing from an empty stand-in (see spec_support.py) fails here, not for a user.
+cp "$scratch/demo.sqlite" "$scratch/returns.sqlite"
+.venv/bin/python - "$scratch/returns.sqlite" "$scratch/return.csv" <<'EOF'
+import sys
+from pathlib import Path
+
+from app.store.database import open_database
+from tests.test_returns_import import plan_rows, write_csv
+
+database = open_database(sys.argv[1], user="smoke-test")
+try:
+    write_csv(Path(sys.argv[2]), plan_rows(database))
+finally:
+    database.close()
+EOF
+said=$(LD_BIND_NOW=1 "$PROGRAM" returns import "$scratch/return.csv" --db "$scratch/returns.sqlite" \
+  --as-of 2026-11-24)
+echo "$said"
+grep -q "return.csv: applied [1-9][0-9]* rows" <<<"$said" ||
+  { echo "the return was not applied" >&2; exit 1; }
+LD_BIND_NOW=1 "$PROGRAM" check --db "$scratch/returns.sqlite" >/dev/null
+# A password, hashed and checked with scrypt: Python's hashlib takes OpenSSL from psycopg's
+# copy (see SHARED_COPIES in spec_support.py); a wrong password must be refused.
+printf 'correct horse\n' >"$scratch/password"
+printf 'wrong\n' >"$scratch/wrong-password"
+"$PROGRAM" users add keyholder --role viewer --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/password" >/dev/null
+COMMISSIONING_USER=keyholder LD_BIND_NOW=1 "$PROGRAM" users list --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/password" >/dev/null
+if COMMISSIONING_USER=keyholder "$PROGRAM" users list --db "$scratch/returns.sqlite" \
+  --password-file "$scratch/wrong-password" >/dev/null 2>&1; then
+  echo "a wrong password was accepted" >&2
+  exit 1
+fi
+echo "Password: hashed and checked (scrypt, OpenSSL); a wrong one refused"
+
 # Portable mode: with portable.txt beside the program, everything lives beside it.
+# The per-user folders are fresh ones here, so that any use of them shows.
 touch "$BUNDLE/portable.txt"
-"$PROGRAM" init --demo >/dev/null
-"$PROGRAM" check >/dev/null
-COMMISSIONING_MEASURE_STARTUP=1 "$PROGRAM" >/dev/null
-for expected in data/commissioning.sqlite data/logs/commissioning.log; do
+(
+  export COMMISSIONING_CONFIG_DIR=$scratch/portable-user/config
+  export COMMISSIONING_DATA_DIR=$scratch/portable-user/data
+  "$PROGRAM" init --demo >/dev/null
+  "$PROGRAM" check >/dev/null
+  remember_profile "$BUNDLE/settings"
+  # A window that waits for an answer would hang the build: give up after two minutes.
+  COMMISSIONING_MEASURE_STARTUP=1 timeout 120 "$PROGRAM" >/dev/null
+)
+for expected in data/commissioning.sqlite data/logs/commissioning.log settings/settings.ini; do
   [ -e "$BUNDLE/$expected" ] || { echo "portable mode: no $expected beside the program" >&2; exit 1; }
 done
-if [ -e "$scratch/data" ] || [ -e "$scratch/config" ]; then
+if [ -e "$scratch/portable-user" ]; then
   echo "portable mode: the per-user folders were used" >&2
   exit 1
 fi
@@ -134,7 +201,8 @@ priority=()
 measure() {  # prints "WALL CPU": the medians of three runs, in seconds from process start
   local walls=() cpus=() line
   for _ in 1 2 3; do
-    line=$(COMMISSIONING_MEASURE_STARTUP=1 "$@" --db "$scratch/demo.sqlite" | grep "painted")
+    line=$(COMMISSIONING_MEASURE_STARTUP=1 timeout 120 "$@" --db "$scratch/demo.sqlite" |
+      grep "painted")
     walls+=("$(sed -E 's/.*painted ([0-9.]+) s after the process started.*/\1/' <<<"$line")")
     cpus+=("$(sed -E 's/.*\(([0-9.]+) s of processor time\).*/\1/' <<<"$line")")
   done

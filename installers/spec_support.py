@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import subprocess
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 # A table of contents entry of PyInstaller: (path in the bundle, source path, type code).
@@ -52,6 +53,70 @@ EXCLUDED_MODULES = [
     "readline",
     "lib2to3",
     "pydoc_data",
+    # Optional imports of libraries that reach nothing the application does: Mako's syntax
+    # highlighting, pandas's second xlsx writer (the application writes with openpyxl; the
+    # package is only a test dependency), pyarrow's download helper, numpy's Fortran wrapper
+    # builder, and lxml's parts python-docx does not use.
+    "pygments",
+    "mako.ext.pygmentplugin",
+    "xlsxwriter",
+    "requests",
+    "urllib3",
+    "charset_normalizer",
+    "numpy.f2py",
+    "lxml.objectify",
+    "lxml.html",
+    "lxml.isoschematron",
+    # SQLAlchemy's dialects for servers the application does not support (Alembic names them
+    # only for type checking), and Python's codecs for Chinese, Japanese and Korean encodings
+    # (returns are UTF-8 or Windows-1252; an unknown encoding is reported, as before).
+    "sqlalchemy.dialects.mysql",
+    "sqlalchemy.dialects.mssql",
+    "sqlalchemy.dialects.oracle",
+    "_codecs_cn",
+    "_codecs_hk",
+    "_codecs_iso2022",
+    "_codecs_jp",
+    "_codecs_kr",
+    "_codecs_tw",
+    "_multibytecodec",
+    # pyarrow: the application reads CSV returns with pyarrow.csv, and pandas uses
+    # pyarrow.compute for its text columns; the file formats, file systems, query engines and
+    # RPC framework it does not use go (Flight and S3 alone are 38 MB of libraries).
+    "pyarrow.tests",
+    "pyarrow.conftest",
+    "pyarrow._pyarrow_cpp_tests",
+    "pyarrow.benchmark",
+    "pyarrow.flight",
+    "pyarrow._flight",
+    "pyarrow.parquet",
+    "pyarrow._parquet",
+    "pyarrow._parquet_encryption",
+    "pyarrow.dataset",
+    "pyarrow._dataset",
+    "pyarrow._dataset_orc",
+    "pyarrow._dataset_parquet",
+    "pyarrow._dataset_parquet_encryption",
+    "pyarrow.acero",
+    "pyarrow._acero",
+    "pyarrow.substrait",
+    "pyarrow._substrait",
+    "pyarrow.orc",
+    "pyarrow._orc",
+    "pyarrow.feather",
+    "pyarrow._feather",
+    "pyarrow.json",
+    "pyarrow._json",
+    "pyarrow.fs",
+    "pyarrow._fs",
+    "pyarrow._s3fs",
+    "pyarrow._gcsfs",
+    "pyarrow._azurefs",
+    "pyarrow._hdfs",
+    "pyarrow.cuda",
+    "pyarrow._cuda",
+    "pyarrow.gandiva",
+    "pyarrow.jvm",
     # Qt modules other than Core, Gui and Widgets (their libraries stay when Qt needs them).
     "PySide6.QtNetwork",
     "PySide6.QtDBus",
@@ -91,7 +156,15 @@ DROPPED_FILES = frozenset(
     }
 )
 
+# Files that are sources or tests of a package, never read at run time: pyarrow alone ships
+# 10 MB of C++ headers, Cython sources and test data.
+_SOURCE_OR_TEST = re.compile(
+    r"(?:^|/)(?:tests|include)/|\.(?:pxd|pxi|pyx|h|hpp|cc|cpp|c)$|(?:^|/)pyarrow/src/"
+)
 _PLUGIN = re.compile(r"(?:^|/)plugins/([^/]+)/([^/]+)$")
+# A Python extension module: PyInstaller types some as BINARY (pyarrow's hook gathers
+# pyarrow.lib with the libraries), so the file name, not the type code, says what it is.
+_EXTENSION = re.compile(r"\.(?:cpython-[^/]*|abi3)\.so$|\.pyd$")
 _TRANSLATION = re.compile(r"(?:^|/)translations/[^/]+\.qm$")
 _QML = re.compile(r"(?:^|/)Qt/qml/|(?:^|/)PySide6/qml/")
 
@@ -105,6 +178,8 @@ def keep_entry(destination: str) -> bool:
     """Whether a collected file (its path inside the bundle) is kept."""
     path = destination.replace("\\", "/")
     if path.rsplit("/", 1)[-1].lower() in DROPPED_FILES:
+        return False
+    if _SOURCE_OR_TEST.search(path):
         return False
     if _TRANSLATION.search(path) or _QML.search(path):
         # The application is in English: Qt's translations of its own dialogs are not needed.
@@ -125,6 +200,7 @@ def is_root(entry: Entry) -> bool:
     path = destination.replace("\\", "/")
     return (
         kind == "EXTENSION"
+        or _EXTENSION.search(path) is not None
         or _PLUGIN.search(path) is not None
         or re.match(r"(lib)?python3", path.rsplit("/", 1)[-1]) is not None
     )
@@ -163,3 +239,122 @@ def without_unreachable(
 
 def _bundle_path(path: str) -> str:
     return path.replace("\\", "/")
+
+
+# Linux: libraries that kept binaries name as needed but take nothing from, replaced by empty
+# stand-ins of the same name. pyarrow links every extension module against all of its
+# libraries, but pyarrow.lib, pyarrow.compute and pyarrow.csv take no symbol from the query
+# engine, datasets, Parquet or Substrait (18 MB); `symbols_only_stubs_gave` proves it at each
+# build, so a pyarrow that starts using them fails the build instead of the program.
+_EMPTY_STUB = re.compile(r"^lib(?:arrow_substrait|arrow_dataset|parquet|arrow_acero)\.so\.\d+$")
+# Qt Core needs ICU's code, but of ICU's 32 MB of data (collation rules, converters, locale
+# names) only collation is reached, by QCollator in Qt's own file dialog, which then falls
+# back to comparing the text as it is. ICU's own "stubdata" is this: a table with no entries.
+_ICU_DATA = re.compile(r"^libicudata\.so\.(\d+)$")
+_ICU_STUB = """\
+/* ICU's stubdata: a common-data header with no entries (ICU then finds no data). */
+typedef struct {
+    unsigned short headerSize;
+    unsigned char magic1, magic2;
+    unsigned short infoSize, infoReserved;
+    unsigned char isBigEndian, charsetFamily, sizeofUChar, reservedByte;
+    unsigned char dataFormat[4], formatVersion[4], dataVersion[4];
+    char padding[8];
+    unsigned int count, reserved;
+    unsigned int toc[2];
+} CommonData;
+__attribute__((visibility("default"))) const CommonData icudt%s_dat = {
+    32, 0xda, 0x27, 20, 0, 0, 0, 2, 0,
+    {0x43, 0x6d, 0x6e, 0x44}, {1, 0, 0, 0}, {0, 0, 0, 0}, {0}, 0, 0, {0, 0}};
+"""
+
+
+def stub_source(file_name: str) -> str | None:
+    """The C source of the stand-in for a library (by its file name), or None to keep it."""
+    if _EMPTY_STUB.match(file_name):
+        return "/* Empty: nothing kept takes a symbol from the library this stands in for. */\n"
+    icu = _ICU_DATA.match(file_name)
+    if icu:
+        return _ICU_STUB % icu.group(1)
+    return None
+
+
+def build_stub(file_name: str, folder: Path, compiler: str = "cc") -> Path:
+    """Compile the stand-in for `file_name` into `folder`, named and sonamed like it."""
+    source = stub_source(file_name)
+    if source is None:
+        raise ValueError(f"{file_name} has no stand-in")
+    folder.mkdir(parents=True, exist_ok=True)
+    c_file = folder / f"{file_name}.c"
+    c_file.write_text(source)
+    target = folder / file_name
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-O2", f"-Wl,-soname,{file_name}", "-o", str(target),
+         str(c_file)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+def dynamic_symbols(path: str, defined: bool) -> set[str]:
+    """The dynamic symbols a binary defines, or the ones it needs (not weak), by nm."""
+    option = "--defined-only" if defined else "--undefined-only"
+    listing = subprocess.run(
+        ["nm", "-D", "--format=posix", option, path], capture_output=True, text=True, check=True
+    ).stdout
+    symbols = set()
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and (defined or fields[1] == "U"):
+            symbols.add(fields[0].split("@", 1)[0])
+    return symbols
+
+
+def symbols_only_stubs_gave(
+    needed: Mapping[str, set[str]], defined_by_kept: set[str], defined_by_replaced: set[str]
+) -> dict[str, set[str]]:
+    """For each kept binary, the symbols it needs that only a replaced original defined."""
+    lost = defined_by_replaced - defined_by_kept
+    return {name: needs & lost for name, needs in needed.items() if needs & lost}
+
+
+# Linux: libraries that a wheel vendors under a hashed name while the bundle holds the same
+# library under its own name: one copy serves both, through a symbolic link (the loader then
+# maps the one file once). Each pair: (the copy replaced, the copy that stays), as patterns
+# on the path in the bundle. 8.5 MB.
+SHARED_COPIES: list[tuple[str, str]] = [
+    # OpenSSL 3: Python's hashlib (scrypt) and ssl take psycopg's copy, the newer one (3.5,
+    # against Debian's 3.0); OpenSSL keeps its ABI and symbol versions across 3.x.
+    (r"libcrypto\.so\.3", r"psycopg_binary\.libs/libcrypto-[0-9a-f]{8}\.so\.3"),
+    (r"libssl\.so\.3", r"psycopg_binary\.libs/libssl-[0-9a-f]{8}\.so\.3"),
+    # Pillow's own copies of libraries Qt brings anyway (its libXau is 2 MB for 8 functions).
+    (r"pillow\.libs/libXau-[0-9a-f]{8}\.so\.6[.0-9]*", r"libXau\.so\.6"),
+    (r"pillow\.libs/libzstd-[0-9a-f]{8}\.so\.1[.0-9]*", r"libzstd\.so\.1"),
+    (r"pillow\.libs/liblzma-[0-9a-f]{8}\.so\.5[.0-9]*", r"liblzma\.so\.5"),
+]
+
+
+def share_copies(
+    binaries: Iterable[Entry], pairs: Iterable[tuple[str, str]] = SHARED_COPIES
+) -> tuple[list[Entry], list[Entry]]:
+    """The binaries with each replaceable copy turned into a link to the copy that stays
+    (when exactly one such copy is there), and the entries so replaced."""
+    entries = list(binaries)
+    files = [_bundle_path(entry[0]) for entry in entries if entry[2] != "SYMLINK"]
+    result: list[Entry] = []
+    replaced: list[Entry] = []
+    for entry in entries:
+        destination = _bundle_path(entry[0])
+        link = None
+        if entry[2] != "SYMLINK":
+            for copy, kept in pairs:
+                targets = [path for path in files if re.fullmatch(kept, path)]
+                if re.fullmatch(copy, destination) and len(targets) == 1:
+                    # PyInstaller takes a link's target relative to the link's own folder.
+                    link = posixpath.relpath(targets[0], posixpath.dirname(destination) or ".")
+        if link is None:
+            result.append(entry)
+        else:
+            result.append((entry[0], link, "SYMLINK"))
+            replaced.append(entry)
+    return result, replaced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import sys
 import tomllib
@@ -56,6 +57,11 @@ def test_the_nsis_script_takes_its_version_from_the_build() -> None:
         "resources/reference/services_2002.csv",
         "app/store/migrations/env.py",
         "reportlab/fonts/Vera.ttf",
+        "reportlab/fonts/VeraBI.ttf",
+        "pyarrow/lib.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/_csv.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/libarrow.so.2600",
+        "docx/templates/default.docx",
     ],
 )
 def test_what_the_application_needs_is_kept(path: str) -> None:
@@ -77,6 +83,11 @@ def test_what_the_application_needs_is_kept(path: str) -> None:
         "PySide6/Qt/plugins/xcbglintegrations/libqxcb-glx-integration.so",
         "PySide6/Qt/qml/QtQuick/Controls/qmldir",
         "PySide6/opengl32sw.dll",
+        "pyarrow/include/arrow/api.h",
+        "pyarrow/_csv.pyx",
+        "pyarrow/lib.pxd",
+        "pyarrow/tests/data/orc/TestOrcFile.test1.orc",
+        "numpy/_core/include/numpy/ndarrayobject.h",
     ],
 )
 def test_what_the_application_does_not_use_is_left_out(path: str) -> None:
@@ -108,6 +119,92 @@ def test_libraries_only_a_left_out_plugin_needed_go_too() -> None:
         "libQt6Gui.so.6",
         "libpython3.11.so.1.0",
     ]
+
+
+def test_an_extension_module_is_kept_whatever_its_type_code() -> None:
+    """pyarrow's hook gathers pyarrow.lib with the libraries, typed BINARY: it and what it
+    needs must stay (the frozen program once failed with 'No module named pyarrow.lib')."""
+    binaries = [
+        ("pyarrow/lib.cpython-311-x86_64-linux-gnu.so", "/site/pyarrow/lib.so", "BINARY"),
+        ("pyarrow/libarrow_python.so.2600", "/site/libarrow_python.so.2600", "BINARY"),
+        ("pyarrow/libarrow_flight.so.2600", "/site/libarrow_flight.so.2600", "BINARY"),
+    ]
+    needs = {"/site/pyarrow/lib.so": ["libarrow_python.so.2600"]}
+    kept = spec_support.without_unreachable(binaries, lambda source: needs.get(source, []))
+    assert [entry[0] for entry in kept] == [
+        "pyarrow/lib.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/libarrow_python.so.2600",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "libarrow_acero.so.2600",
+        "libarrow_dataset.so.2600",
+        "libparquet.so.2600",
+        "libarrow_substrait.so.2600",
+    ],
+)
+def test_unused_arrow_libraries_get_empty_stand_ins(name: str) -> None:
+    source = spec_support.stub_source(name)
+    assert source is not None and "{" not in source
+
+
+@pytest.mark.parametrize(
+    "name", ["libarrow.so.2600", "libarrow_compute.so.2600", "libicuuc.so.73", "libQt6Core.so.6"]
+)
+def test_libraries_in_use_keep_their_content(name: str) -> None:
+    assert spec_support.stub_source(name) is None
+
+
+def test_the_icu_data_stand_in_carries_the_symbol_of_its_version() -> None:
+    source = spec_support.stub_source("libicudata.so.74")
+    assert source is not None and "icudt74_dat" in source
+
+
+@pytest.mark.skipif(
+    not (shutil.which("cc") and shutil.which("nm")), reason="needs a C compiler and nm"
+)
+def test_a_stand_in_builds_with_its_name_and_symbol(tmp_path: Path) -> None:
+    import subprocess
+
+    built = spec_support.build_stub("libicudata.so.73", tmp_path)
+    assert spec_support.dynamic_symbols(str(built), defined=True) == {"icudt73_dat"}
+    dynamic = subprocess.run(
+        ["readelf", "-d", str(built)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Library soname: [libicudata.so.73]" in dynamic
+
+
+def test_a_symbol_only_a_replaced_library_gave_is_reported() -> None:
+    needed = {
+        "pyarrow/lib.so": {"arrow_compute_fn", "PyLong_FromLong"},
+        "pyarrow/_parquet.so": {"parquet_reader_open"},
+    }
+    defined_by_kept = {"arrow_compute_fn", "PyLong_FromLong"}
+    defined_by_replaced = {"parquet_reader_open", "arrow_compute_fn"}
+    lost = spec_support.symbols_only_stubs_gave(needed, defined_by_kept, defined_by_replaced)
+    assert lost == {"pyarrow/_parquet.so": {"parquet_reader_open"}}
+
+
+def test_a_library_held_twice_is_kept_once_through_a_link() -> None:
+    binaries = [
+        ("libcrypto.so.3", "/usr/lib/libcrypto.so.3", "BINARY"),
+        ("psycopg_binary.libs/libcrypto-3a0647ea.so.3", "/site/libcrypto-3a0647ea.so.3", "BINARY"),
+        ("pillow.libs/libXau-154567c4.so.6.0.0", "/site/libXau-154567c4.so.6.0.0", "BINARY"),
+        ("libXau.so.6", "/usr/lib/libXau.so.6", "BINARY"),
+        ("libssl.so.3", "/usr/lib/libssl.so.3", "BINARY"),  # no other copy: stays
+    ]
+    kept, replaced = spec_support.share_copies(binaries)
+    assert kept == [
+        ("libcrypto.so.3", "psycopg_binary.libs/libcrypto-3a0647ea.so.3", "SYMLINK"),
+        binaries[1],
+        ("pillow.libs/libXau-154567c4.so.6.0.0", "../libXau.so.6", "SYMLINK"),
+        binaries[3],
+        binaries[4],
+    ]
+    assert replaced == [binaries[0], binaries[2]]
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
