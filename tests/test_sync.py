@@ -241,3 +241,31 @@ def test_the_command_line_syncs_lists_and_resolves(
     assert main(["--db", str(other), "--user", "dan", "sync", "--export", str(bundle)]) == 0
     assert main(["--db", str(laptop), "--user", "carol", "sync", "--import", str(bundle)]) == 0
     assert "0 conflicts" in capsys.readouterr().out
+
+
+def test_a_return_imported_on_a_laptop_reaches_the_server_with_its_rows_and_totals(
+    demo_database: Database, tmp_path: Path
+) -> None:
+    """Rows are facts of their submission: they travel with it; the summaries follow."""
+    from app.models import FinancialYear
+    from app.services.monitoring import Dimension, MonitoringFilter, position
+    from app.services.returns_import import import_returns
+    from tests.test_returns_import import counts, plan_rows, write_csv
+
+    laptop = open_database(tmp_path / "laptop.sqlite", user="alice")
+    try:
+        sync.join(laptop, demo_database)
+        rows = plan_rows(laptop)
+        for row in rows[:3]:
+            row[7] = int(row[7]) + 5  # more activity than planned, at the same price
+            row[9] = ""
+        import_returns(laptop, write_csv(tmp_path / "returns.csv", rows))
+        assert counts(laptop) != counts(demo_database)
+        sync.sync_with_server(laptop, demo_database)
+        assert counts(laptop) == counts(demo_database)
+        flt = MonitoringFilter(FinancialYear(2026), contract="DSCG-2026-RX1")
+        here = position(laptop, flt, Dimension.SERVICE_LINE)
+        there = position(demo_database, flt, Dimension.SERVICE_LINE)
+        assert here.total == there.total and here.rows == there.rows
+    finally:
+        laptop.close()

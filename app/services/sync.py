@@ -348,7 +348,7 @@ class _Applier:
         kept: dict[str, list[Any]] = {}
         savepoint = self.connection.begin_nested()
         try:
-            if change.operation == Operation.DELETE and not change.changes.get("deleted_at"):
+            if _erased(change):
                 kept = self._delete(table, record_id, current, change)
             elif current is None and change.operation == Operation.CREATE:
                 kept = self._create(table, record_id, change)
@@ -586,6 +586,16 @@ class _Applier:
 
                 log_search.rebuild(session)
         return self.report
+
+
+def _erased(change: Change) -> bool:
+    """A record removed outright (every field gone), not marked deleted: a marked deletion
+    sets `deleted_at`, and an entry whose changes were all conflicts carries none."""
+    return (
+        change.operation == Operation.DELETE
+        and bool(change.changes)
+        and all(values[1] is None for values in change.changes.values())
+    )
 
 
 def _append_received(connection: Connection, entries: Sequence[dict[str, Any]]) -> None:
@@ -914,6 +924,12 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
         table = audited_tables()[conflict.table_name]
         connection = session.connection()
         record_id = uuid.UUID(conflict.record_id)
+        try:
+            value = from_json(table, conflict.field, chosen)
+        except (ValueError, TypeError) as error:
+            raise InputRejected(
+                f"'{chosen}' is not a value for {conflict.field} of {conflict.table_name}"
+            ) from error
         if chosen != mine:
             connection.execute(
                 update(table)
@@ -922,7 +938,7 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
                     version=table.c.version + 1,
                     updated_at=datetime.now(UTC),
                     updated_by=str(session.info.get("user", "")),
-                    **{conflict.field: from_json(table, conflict.field, chosen)},
+                    **{conflict.field: value},
                 )
             )
         # The choice travels even when it is theirs: it tells the other copies that this
