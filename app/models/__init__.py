@@ -2,6 +2,7 @@
 
 from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.models.base import Base, Record
+from app.models.budgets import AgreedShare, PooledBudget, PooledBudgetUplift
 from app.models.contracts import (
     ActivitySummary,
     Contract,
@@ -86,6 +87,7 @@ __all__ = [
     "ActionStatus",
     "ActivitySummary",
     "AgendaItem",
+    "AgreedShare",
     "Attendance",
     "AttendanceRecord",
     "AuditEntry",
@@ -139,6 +141,8 @@ __all__ = [
     "PanelLevel",
     "PanelMember",
     "PlannedActivity",
+    "PooledBudget",
+    "PooledBudgetUplift",
     "PrioritisationWeight",
     "Purpose",
     "QualityResult",
