@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -286,6 +286,7 @@ def set_pooled_budget(database: Database, settings: BudgetSettings) -> PooledBud
         user = require_write(session, Area.CONTRACTS)
         group = _group(session, settings.group or None)
         members = _members(session, group, settings.year)
+        settings = replace(settings, group=group.code)
         view = work_out(group.code, settings, members)
         record = _record(session, group, settings.year)
         if record is None:
