@@ -24,7 +24,16 @@ Handler = Callable[[argparse.Namespace, CommandContext], int]
 # Each area's module registers its subcommands; add its name here for a new area. They are
 # imported when the parser is built, so that importing `app.cli.context` (as the GUI does)
 # stays light.
-AREAS = ("maintenance", "definitions", "contracts", "logs", "meetings", "users", "audit")
+AREAS = (
+    "maintenance",
+    "definitions",
+    "contracts",
+    "contract_data",
+    "logs",
+    "meetings",
+    "users",
+    "audit",
+)
 
 
 def _iso_date(text: str) -> date:
