@@ -328,6 +328,15 @@ def remove_pooled_budget(database: Database, year: FinancialYear, group: str | N
         session.delete(record)
 
 
+def members(
+    database: Database, year: FinancialYear, group: str | None = None
+) -> list[tuple[str, str]]:
+    """Codes and names of the group's members on 1 April of the year."""
+    with database.reader() as session:
+        found = _members(session, _group(session, group), year)
+    return [(code, name) for code, (name, _baseline) in found.items()]
+
+
 def groups(database: Database) -> list[tuple[str, str]]:
     """Codes and names of the commissioning groups (SCGs and LSCGs)."""
     with database.reader() as session:
@@ -350,6 +359,7 @@ __all__ = [
     "UpliftLine",
     "budget_settings",
     "groups",
+    "members",
     "pooled_budget",
     "remove_pooled_budget",
     "set_pooled_budget",
