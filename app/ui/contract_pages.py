@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -193,7 +192,7 @@ class ProblemsDialog(QDialog):
         self.resize(860, 420)
 
 
-class BringInButton(QToolButton):
+class BringInButton(QPushButton):
     """Import, export or an empty template for each kind of record that can be brought in."""
 
     imported = Signal(str)
@@ -205,9 +204,8 @@ class BringInButton(QToolButton):
         self._task: Task | None = None
         self.problems_dialog: ProblemsDialog | None = None
         self.last_message = ""
-        self.setText(self.tr("&Bring data in"))
+        self.setText(self.tr("&Bring data in…"))
         self.setAccessibleName(self.tr("Bring existing data in, or write it out"))
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
         for kind in contract_exchange.kinds():
             sub = menu.addMenu(self.tr(kind.title))
