@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -209,9 +210,9 @@ class BringInButton(QPushButton):
         menu = QMenu(self)
         for kind in contract_exchange.kinds():
             sub = menu.addMenu(self.tr(kind.title))
-            sub.addAction(self.tr("Import…"), lambda k=kind: self.ask_import(k))
-            sub.addAction(self.tr("Export…"), lambda k=kind: self.ask_export(k, False))
-            sub.addAction(self.tr("Empty template…"), lambda k=kind: self.ask_export(k, True))
+            sub.addAction(self.tr("Import…"), partial(self.ask_import, kind))
+            sub.addAction(self.tr("Export…"), partial(self.ask_export, kind, False))
+            sub.addAction(self.tr("Empty template…"), partial(self.ask_export, kind, True))
         self.setMenu(menu)
 
     def ask_import(self, kind: contract_exchange.Kind) -> None:
@@ -807,7 +808,9 @@ class BudgetDialog(QDialog):
             uplifts.append((name.strip(), _decimal(rate, name.strip()) / 100))
         shares = {}
         for row in range(self.shares.rowCount()):
-            code = self.shares.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            member = self.shares.item(row, 0)
+            assert member is not None
+            code = member.data(Qt.ItemDataRole.UserRole)
             cell = self.shares.item(row, 1)
             text = cell.text().strip() if cell is not None else ""
             if text:
