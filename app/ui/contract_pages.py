@@ -151,7 +151,11 @@ def _contract_years(context: UiContext) -> list[FinancialYear]:
     return sorted({FinancialYear.parse(r.financial_year) for r in rows})
 
 
-def _labelled(text: str, widget: QWidget, layout: QHBoxLayout) -> None:
+def _labelled(text: str, widget: QWidget, layout: QHBoxLayout, characters: int = 12) -> None:
+    if isinstance(widget, QComboBox):
+        # Long names must not widen the window: the list drops down at full width.
+        widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        widget.setMinimumContentsLength(characters)
     label = QLabel(text)
     label.setBuddy(widget)
     layout.addWidget(label)
@@ -398,15 +402,18 @@ class QualityPage(QWidget):
         self.remove_button = QPushButton(self.tr("Re&move standard"))
         bar = QHBoxLayout()
         _labelled(self.tr("&Year:"), self.year_choice, bar)
-        _labelled(self.tr("C&ontract:"), self.contract_choice, bar)
+        _labelled(self.tr("C&ontract:"), self.contract_choice, bar, 30)
         bar.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
         for button in (self.add_button, self.result_button, self.remove_button):
             button.setAccessibleName(button.text().replace("&", "").rstrip("…"))
-            bar.addWidget(button)
+            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
         self.year_choice.currentIndexChanged.connect(self._fill_contracts)
         self.contract_choice.currentIndexChanged.connect(self.reload)
         self.add_button.clicked.connect(self.ask_add)
@@ -642,7 +649,7 @@ class NoticesPage(QWidget):
             self.status_choice.addItem(self.tr(status), status)
         self.status_button = QPushButton(self.tr("Set &status"))
         bar = QHBoxLayout()
-        _labelled(self.tr("C&ontract:"), self.contract_choice, bar)
+        _labelled(self.tr("C&ontract:"), self.contract_choice, bar, 30)
         bar.addStretch(1)
         bar.addWidget(self.add_button)
         bar.addWidget(self.status_choice)
@@ -997,10 +1004,12 @@ class YearEndPage(QWidget):
 
         bar = QHBoxLayout()
         _labelled(self.tr("&Year:"), self.year_choice, bar)
-        _labelled(self.tr("&Share the variance:"), self.method_choice, bar)
+        _labelled(self.tr("&Share the variance:"), self.method_choice, bar, 28)
         bar.addStretch(1)
-        _labelled(self.tr("U&plift:"), self.uplift_spin, bar)
-        bar.addWidget(self.roll_button)
+        rolling = QHBoxLayout()
+        rolling.addStretch(1)
+        _labelled(self.tr("U&plift on plans and prices:"), self.uplift_spin, rolling)
+        rolling.addWidget(self.roll_button)
         upper = QWidget()
         upper_layout = QHBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
@@ -1010,7 +1019,7 @@ class YearEndPage(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         clause_bar = QHBoxLayout()
-        _labelled(self.tr("Clause 9 summary of &contract:"), self.contract_choice, clause_bar)
+        _labelled(self.tr("Clause 9 summary of &contract:"), self.contract_choice, clause_bar, 36)
         clause_bar.addStretch(1)
         clause_bar.addWidget(self.export_button)
         lower_layout.addLayout(clause_bar)
@@ -1022,6 +1031,7 @@ class YearEndPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.status_label)
         layout.addWidget(splitter, 1)
+        layout.addLayout(rolling)
 
         self.year_choice.currentIndexChanged.connect(self._fill_contracts)
         self.year_choice.currentIndexChanged.connect(self.reload)
