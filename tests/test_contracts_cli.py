@@ -97,3 +97,91 @@ def test_monitoring_export_and_risk_share(
     )
     code, out, _ = run(capsys, "risk-share", "--line", "35", "--year", "2026/27", *db)
     assert "The commissioner pays" in out
+
+
+def test_providers_commissioners_and_quality_templates_exports_and_imports(
+    capsys: pytest.CaptureFixture[str], demo_file: Path, tmp_path: Path
+) -> None:
+    db = ["--db", str(demo_file)]
+    for kind in ("providers", "commissioners", "quality", "contracts"):
+        template = tmp_path / f"{kind}-template.xlsx"
+        code, out, _ = run(capsys, kind, "template", str(template), *db)
+        assert code == 0 and "empty template" in out
+        exported = tmp_path / f"{kind}.xlsx"
+        assert run(capsys, kind, "export", str(exported), *db)[0] == 0
+    code, out, _ = run(capsys, "commissioners", "import", str(tmp_path / "commissioners.xlsx"), *db)
+    assert code == 0 and "0 added" in out
+    path = tmp_path / "providers.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["Providers"].append(["RQ9", "New Trust", "Foundation"])
+    book.save(path)
+    code, _, err = run(capsys, "providers", "import", str(path), *db)
+    assert code == 3
+    assert "providers.xlsx[Providers]:" in err and ":Kind: 'Foundation' is not one of" in err
+    assert "rejected, nothing applied" in err
+    book["Providers"].cell(book["Providers"].max_row, 3).value = "NHS Foundation Trust"
+    book.save(path)
+    code, out, _ = run(capsys, "providers", "import", str(path), *db)
+    assert code == 0 and "1 added" in out
+
+
+def test_quality_list_warns_of_services_with_fewer_than_two_standards(
+    capsys: pytest.CaptureFixture[str], demo_file: Path
+) -> None:
+    db = ["--db", str(demo_file)]
+    code, _, err = run(capsys, "quality", "list", "--year", "2026/27", *db)
+    assert code == 0
+    assert "WARNING: DSCG-2026-RX7 35: 0 quality standards; at least 2 are expected" in err
+
+
+def test_notices_add_and_list(capsys: pytest.CaptureFixture[str], demo_file: Path) -> None:
+    db = ["--db", str(demo_file)]
+    code, out, _ = run(capsys, "notices", "add", "--contract", "DSCG-2026-RX2", "--kind", "fine",
+                       "--reason", "Late data", "--amount", "5000", *db)  # fmt: skip
+    assert code == 0 and "issued fine notice" in out
+    code, out, _ = run(capsys, "notices", "list", "--json", *db)
+    [notice] = json.loads(out)
+    assert (notice["kind"], notice["amount"], notice["issued_on"]) == ("fine", "5000.00", AS_OF)
+    code, _, err = run(capsys, "notices", "add", "--contract", "DSCG-2026-RX2", "--kind", "fine",
+                       "--reason", "x", "--amount", "lots", *db)  # fmt: skip
+    assert code == 2 and "'lots' is not an amount" in err
+
+
+def test_budget_set_and_show(capsys: pytest.CaptureFixture[str], demo_file: Path) -> None:
+    db = ["--db", str(demo_file)]
+    code, _, err = run(capsys, "budget", "show", "--year", "2026/27", *db)
+    assert code == 3 and "no pooled budget" in err
+    code, out, err = run(capsys, "budget", "set", "--year", "2026/27", "--services", "100000000",
+                         "--management", "500000", "--uplift", "Inflation=2.5", *db)  # fmt: skip
+    assert code == 0, err
+    assert "Inflation: 2.50% of £100,000,000.00 = £2,500,000.00." in out
+    assert "Pooled budget: £103,000,000.00." in out
+    code, out, _ = run(capsys, "budget", "show", "--year", "2026/27", "--json", *db)
+    data = json.loads(out)
+    assert data["total"] == "103000000.00"
+    assert sum(float(c["amount"]) for c in data["contributions"]) == pytest.approx(103_000_000)
+    assert {c["basis"] for c in data["contributions"]} == {"pro rata to baseline"}
+    code, _, err = run(capsys, "budget", "set", "--year", "2026/27", "--services", "1",
+                       "--share", "NOPE=40%", *db)  # fmt: skip
+    assert code == 3 and "NOPE is not a member on 1 April 2026" in err
+
+
+def test_year_end_clause9_and_roll_over(
+    capsys: pytest.CaptureFixture[str], demo_file: Path, tmp_path: Path
+) -> None:
+    db = ["--db", str(demo_file)]
+    code, out, _ = run(capsys, "year-end", "show", "--year", "2025/26", "--json", *db)
+    assert code == 0
+    data = json.loads(out)
+    adjustments = sum(float(s["adjustment"]) for s in data["statements"])
+    difference = sum(float(p["difference"]) for p in data["payments"])
+    assert adjustments == pytest.approx(difference)
+    code, out, _ = run(capsys, "year-end", "show", "--year", "2025/26", *db)
+    assert "Member statements 2025/26 (capitation)" in out and "Payments to providers" in out
+    path = tmp_path / "clause9.xlsx"
+    code, out, _ = run(capsys, "clause9", "--contract", "DSCG-2026-RX7", "--out", str(path), *db)
+    assert code == 0 and path.exists()
+    code, out, _ = run(capsys, "clause9", "--contract", "DSCG-2026-RX7", *db)
+    assert "Clause 9 summary DSCG-2026-RX7, 2026/27, 7 months of returns" in out
+    code, out, _ = run(capsys, "year-end", "roll", "--year", "2026/27", "--uplift", "2.1", *db)
+    assert code == 0 and "DSCG-2027-RX1" in out

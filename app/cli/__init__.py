@@ -28,6 +28,7 @@ AREAS = (
     "maintenance",
     "definitions",
     "contracts",
+    "contract_data",
     "logs",
     "meetings",
     "users",

@@ -13,6 +13,7 @@ from app.cli.registry import CommandAdder
 from app.errors import InputRejected
 from app.models import FinancialYear
 from app.services import contracts, returns_import, year_end
+from app.services.access import Area
 
 CONTRACT_COLUMNS = [
     ("reference", "Reference"),
@@ -49,7 +50,9 @@ def register(add: CommandAdder) -> None:
     importing.add_argument("--invoice-total", type=_amount, metavar="AMOUNT",
                            help="the file's costs must add up to this")  # fmt: skip
 
-    group = add("contracts", usage("contracts list|export|import ..."), "contracts with providers")
+    group = add(
+        "contracts", usage("contracts list|export|import|template ..."), "contracts with providers"
+    )
     actions = group.add_subparsers(dest="contracts_command", metavar="ACTION")
     listing = add.sub(actions, "list", contracts_list, "the contracts, with overdue flags")
     listing.add_argument("--year", type=_year, metavar="FY")
@@ -57,8 +60,11 @@ def register(add: CommandAdder) -> None:
     exporting = add.sub(actions, "export", contracts_export, "write contract lines and plans")
     exporting.add_argument("file", metavar="FILE")
     exporting.add_argument("--year", type=_year, metavar="FY")
-    importing = add.sub(actions, "import", contracts_import, "read contract lines and plans")
+    importing = add.sub(actions, "import", contracts_import, "read contract lines and plans",
+                        writes=Area.CONTRACTS)  # fmt: skip
     importing.add_argument("file", metavar="FILE")
+    template = add.sub(actions, "template", contracts_template, "write the empty template")
+    template.add_argument("file", metavar="FILE")
 
     monitoring = add("monitoring", usage("monitoring export --year FY --out FILE.xlsx"),
                      "plan against actual")  # fmt: skip
@@ -137,6 +143,16 @@ def contracts_export(arguments: argparse.Namespace, context: CommandContext) -> 
     finally:
         database.close()
     print(f"wrote {count} contract lines to {arguments.file}")
+    return 0
+
+
+def contracts_template(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        contracts.export_contracts(database, arguments.file, template=True)
+    finally:
+        database.close()
+    print(f"wrote the empty template to {arguments.file}")
     return 0
 
 

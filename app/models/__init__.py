@@ -2,6 +2,7 @@
 
 from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.models.base import Base, Record
+from app.models.budgets import AgreedShare, PooledBudget, PooledBudgetUplift
 from app.models.contracts import (
     ActivitySummary,
     Contract,
@@ -87,6 +88,7 @@ __all__ = [
     "ActionStatus",
     "ActivitySummary",
     "AgendaItem",
+    "AgreedShare",
     "Attendance",
     "AttendanceRecord",
     "AuditEntry",
@@ -141,6 +143,8 @@ __all__ = [
     "PanelLevel",
     "PanelMember",
     "PlannedActivity",
+    "PooledBudget",
+    "PooledBudgetUplift",
     "PrioritisationWeight",
     "Purpose",
     "QualityResult",

@@ -35,6 +35,10 @@ SHEET = "Contract lines"
 MONTH_HEADERS = [f"Plan {name}" for name in MONTH_NAMES]
 HEADERS = ["Reference", "Provider code", "Host code", "Financial year", "Status",
            "Service line", "Point of delivery", "Price", "Margin", *MONTH_HEADERS]  # fmt: skip
+# Plans may be ranges (000 §2.63 of 004): optional columns, empty where the plan is a figure.
+MINIMUM_HEADERS = [f"Minimum {name}" for name in MONTH_NAMES]
+MAXIMUM_HEADERS = [f"Maximum {name}" for name in MONTH_NAMES]
+RANGE_HEADERS = [*MINIMUM_HEADERS, *MAXIMUM_HEADERS]
 
 
 @dataclass(frozen=True)
@@ -91,15 +95,21 @@ def _codes(session: Session) -> dict[uuid.UUID, str]:
 
 
 def export_contracts(
-    database: Database, path: str | Path, year: FinancialYear | None = None
+    database: Database,
+    path: str | Path,
+    year: FinancialYear | None = None,
+    template: bool = False,
 ) -> int:
-    """Write every contract line with its plan, one row a line (an empty file is a template)."""
+    """Write every contract line with its plan, one row a line; a template has no rows."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = SHEET
-    sheet.append(HEADERS)
+    sheet.append([*HEADERS, *RANGE_HEADERS])
     count = 0
+    if template:
+        book.save(path)
+        return 0
     with database.reader() as session:
         codes = _codes(session)
         query = select(Contract).where(Contract.deleted_at.is_(None)).order_by(Contract.reference)
@@ -108,15 +118,24 @@ def export_contracts(
         for contract in session.scalars(query).unique():
             for line in contract.lines:
                 plan = {p.month: p.activity for p in line.plan}
+                low = {p.month: p.minimum for p in line.plan}
+                high = {p.month: p.maximum for p in line.plan}
+                months = [FinancialYear.calendar_month(i) for i in range(1, 13)]
                 sheet.append(
                     [contract.reference, contract.provider.code, contract.host.code,
                      str(contract.financial_year), contract.status, codes[line.service_line_id],
                      line.point_of_delivery, float(line.price), float(line.margin),
-                     *(float(plan.get(FinancialYear.calendar_month(i), 0)) for i in range(1, 13))]
+                     *(float(plan.get(m, 0)) for m in months),
+                     *(_optional(low.get(m)) for m in months),
+                     *(_optional(high.get(m)) for m in months)]
                 )  # fmt: skip
                 count += 1
     book.save(path)
     return count
+
+
+def _optional(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _decimal(text: object, places: int) -> Decimal:
@@ -146,7 +165,7 @@ def import_contracts(database: Database, path: str | Path) -> int:
         raise InputRejected(
             [Problem(label, 1, h, f"required column '{h}' is missing") for h in missing]
         )
-    position = {h: header.index(h) for h in HEADERS}
+    position = {h: header.index(h) for h in [*HEADERS, *RANGE_HEADERS] if h in header}
     problems: list[Problem] = []
     parsed: list[tuple[int, dict[str, object]]] = []
     with database.session() as session:
@@ -162,7 +181,7 @@ def import_contracts(database: Database, path: str | Path) -> int:
         for number, values in enumerate(rows[1:], start=2):
             if all(v in (None, "") for v in values):
                 continue
-            cell = {h: values[position[h]] if position[h] < len(values) else None for h in HEADERS}
+            cell = {h: values[i] if i < len(values) else None for h, i in position.items()}
             text = {
                 h: unguard_cell(str(v)).strip() if v is not None else "" for h, v in cell.items()
             }
@@ -200,6 +219,31 @@ def import_contracts(database: Database, path: str | Path) -> int:
                 if value < 0:
                     fail(column, f"cannot be negative ({value})")
                 record[column] = value
+            for index, (low_h, high_h) in enumerate(
+                zip(MINIMUM_HEADERS, MAXIMUM_HEADERS, strict=True)
+            ):
+                bounds: list[Decimal | None] = []
+                for column in (low_h, high_h):
+                    if not text.get(column):
+                        bounds.append(None)
+                        continue
+                    try:
+                        bound = _decimal(text[column], 2)
+                    except (InvalidOperation, ValueError) as error:
+                        message = str(error) if isinstance(error, ValueError) else ""
+                        fail(column, message or f"'{text[column]}' is not a number")
+                        bounds.append(None)
+                        continue
+                    if bound < 0:
+                        fail(column, f"cannot be negative ({bound})")
+                    bounds.append(bound)
+                low, high = bounds
+                planned = record.get(MONTH_HEADERS[index])
+                if low is not None and isinstance(planned, Decimal) and low > planned:
+                    fail(low_h, f"the minimum {low} is above the plan {planned}")
+                if high is not None and isinstance(planned, Decimal) and high < planned:
+                    fail(high_h, f"the maximum {high} is below the plan {planned}")
+                record[low_h], record[high_h] = low, high
             key = (text["Reference"], text["Service line"], text["Point of delivery"])
             if key in seen:
                 fail("", f"duplicate of row {seen[key]}")
@@ -250,6 +294,8 @@ def import_contracts(database: Database, path: str | Path) -> int:
                         line=line,
                         month=FinancialYear.calendar_month(index),
                         activity=activity,
+                        minimum=record[MINIMUM_HEADERS[index - 1]],
+                        maximum=record[MAXIMUM_HEADERS[index - 1]],
                         created_by=user,
                         updated_by=user,
                     )

@@ -98,6 +98,10 @@ class PositionRow:
     seasonal_forecast_cost: Decimal | None
     forecast_variance_cost: Decimal
     months_reported: int
+    # Where the plan is a range (minimum, maximum), the cost of its bounds to date; else the
+    # plan's own cost. Over-performance is beyond the maximum by more than the margin.
+    plan_minimum_cost_ytd: Decimal = Decimal("0.00")
+    plan_maximum_cost_ytd: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,8 @@ def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFram
             ContractLine.margin,
             PlannedActivity.month,
             PlannedActivity.activity,
+            PlannedActivity.minimum,
+            PlannedActivity.maximum,
         )
         .join(ContractLine, ContractLine.contract_id == Contract.id)
         .join(PlannedActivity, PlannedActivity.line_id == ContractLine.id)
@@ -241,13 +247,16 @@ def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFram
     if flt.point_of_delivery:
         query = query.where(ContractLine.point_of_delivery == flt.point_of_delivery)
     columns = ["reference", "provider_id", "service_line_id", "point_of_delivery", "price",
-               "margin", "month", "plan_activity"]  # fmt: skip
+               "margin", "month", "plan_activity", "minimum", "maximum"]  # fmt: skip
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     frame["price"] = frame["price"].astype("float64")
     frame["margin"] = frame["margin"].astype("float64")
     frame["plan_activity"] = frame["plan_activity"].astype("float64")
     frame["plan_cost"] = frame["plan_activity"] * frame["price"]
-    return frame
+    for bound in ("minimum", "maximum"):
+        activity = frame[bound].astype("float64").fillna(frame["plan_activity"])
+        frame[f"plan_{bound}_cost"] = activity * frame["price"]
+    return frame.drop(columns=["minimum", "maximum"])
 
 
 def _by_commissioner(session: Session, plan: pd.DataFrame, flt: MonitoringFilter) -> pd.DataFrame:
@@ -258,7 +267,8 @@ def _by_commissioner(session: Session, plan: pd.DataFrame, flt: MonitoringFilter
         shares = shares[shares["commissioner_id"] == wanted]
     merged = plan.merge(shares, on="month")
     merged["plan_activity"] *= merged["share"]
-    merged["plan_cost"] *= merged["share"]
+    for column in ("plan_cost", "plan_minimum_cost", "plan_maximum_cost"):
+        merged[column] *= merged["share"]
     return merged.drop(columns=["share"])
 
 
@@ -396,7 +406,11 @@ def _rows(
 ) -> list[PositionRow]:
     in_ytd = plan["index"] <= reported
     plan_full = plan.groupby(key)[["plan_activity", "plan_cost"]].sum()
-    plan_ytd = plan[in_ytd].groupby(key)[["plan_activity", "plan_cost"]].sum()
+    plan_ytd = (
+        plan[in_ytd]
+        .groupby(key)[["plan_activity", "plan_cost", "plan_minimum_cost", "plan_maximum_cost"]]
+        .sum()
+    )
     margins = plan.groupby(key).apply(
         lambda g: float(np.average(g["margin"], weights=g["plan_cost"]))
         if g["plan_cost"].sum() > 0
@@ -413,6 +427,8 @@ def _rows(
         p_cost = float(plan_full["plan_cost"].get(value, 0.0))
         y_act = float(plan_ytd["plan_activity"].get(value, 0.0))
         y_cost = float(plan_ytd["plan_cost"].get(value, 0.0))
+        y_low = float(plan_ytd["plan_minimum_cost"].get(value, 0.0))
+        y_high = float(plan_ytd["plan_maximum_cost"].get(value, 0.0))
         a_act = float(actual_sum["actual_activity"].get(value, 0.0))
         a_cost = float(actual_sum["actual_cost"].get(value, 0.0))
         margin = float(margins.get(value, 0.03)) if len(margins) else 0.03
@@ -430,9 +446,10 @@ def _rows(
         variance = a_cost - y_cost
         status = Status.NO_DATA if not reported else Status.WITHIN
         if reported and y_cost > 0:
-            if variance > y_cost * margin:
+            # The margin is around the plan, or around the range where the plan is one.
+            if a_cost - y_high > y_high * margin:
                 status = Status.OVER
-            elif variance < -y_cost * margin:
+            elif y_low - a_cost > y_low * margin:
                 status = Status.UNDER
         identity, label = _label(dimension, value, names, references)
         rows.append(
@@ -457,6 +474,8 @@ def _rows(
                     (seasonal if seasonal is not None else f_cost) - p_cost
                 ),
                 months_reported=reported,
+                plan_minimum_cost_ytd=_money(y_low),
+                plan_maximum_cost_ytd=_money(y_high),
             )
         )
     rows.sort(key=lambda r: r.label)

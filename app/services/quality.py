@@ -22,6 +22,7 @@ from app.models import (
     QualityResult,
     QualityStandard,
 )
+from app.models.base import utc_now
 from app.services.access import Area, require_write
 from app.services.monitoring import _names
 from app.store.database import Database
@@ -74,11 +75,25 @@ def add_quality_standard(
         return standard.id
 
 
+@dataclass(frozen=True)
+class ResultValues:
+    """A result as recorded, so that a change can be put back."""
+
+    result: str
+    met: bool | None
+    comment: str
+
+
 def record_quality_result(
     database: Database, standard_id: uuid.UUID, period: str, result: str, met: bool | None,
     comment: str = "",
-) -> None:  # fmt: skip
-    """The result of a standard for a period; recording it again replaces it."""
+) -> ResultValues | None:  # fmt: skip
+    """The result of a standard for a period; recording it again replaces it.
+
+    Returns what was recorded for the period before, None when nothing was.
+    """
+    if not period.strip():
+        raise InputRejected("a result needs its period, such as 2026/27 Q1")
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
         if session.get(QualityStandard, standard_id) is None:
@@ -88,10 +103,118 @@ def record_quality_result(
                 QualityResult.standard_id == standard_id, QualityResult.period == period
             )
         )
+        before = None
         if record is None:
             record = QualityResult(standard_id=standard_id, period=period, created_by=user)
             session.add(record)
+        elif record.deleted_at is None:
+            before = ResultValues(record.result, record.met, record.comment)
         record.result, record.met, record.comment, record.updated_by = result, met, comment, user
+        record.deleted_at = None
+        return before
+
+
+def remove_quality_result(database: Database, standard_id: uuid.UUID, period: str) -> None:
+    """Take a period's result away (to undo its recording)."""
+    with database.session() as session:
+        require_write(session, Area.CONTRACTS)
+        record = session.scalar(
+            select(QualityResult).where(
+                QualityResult.standard_id == standard_id, QualityResult.period == period
+            )
+        )
+        if record is not None:
+            record.deleted_at = utc_now()
+
+
+def remove_quality_standard(database: Database, standard_id: uuid.UUID) -> None:
+    """Take a standard away (softly, so that the removal travels to other copies)."""
+    with database.session() as session:
+        require_write(session, Area.CONTRACTS)
+        standard = session.get(QualityStandard, standard_id)
+        if standard is None:
+            raise InputRejected("no such quality standard")
+        standard.deleted_at = utc_now()
+
+
+def restore_quality_standard(database: Database, standard_id: uuid.UUID) -> None:
+    with database.session() as session:
+        require_write(session, Area.CONTRACTS)
+        standard = session.get(QualityStandard, standard_id)
+        if standard is None:
+            raise InputRejected("no such quality standard")
+        standard.deleted_at = None
+
+
+@dataclass(frozen=True)
+class StandardRow:
+    """A standard as the Quality page shows it, with its latest result."""
+
+    id: uuid.UUID
+    contract: str
+    service_line: str
+    point_of_delivery: str
+    name: str
+    target: str
+    frequency: str
+    latest_period: str
+    latest_result: str
+    met: str
+
+
+def list_standards(
+    database: Database, year: FinancialYear | None = None, contract: str | None = None
+) -> list[StandardRow]:
+    with database.reader() as session:
+        names = _names(session)
+        query = (
+            select(QualityStandard, ContractLine, Contract.reference)
+            .join(ContractLine, QualityStandard.line_id == ContractLine.id)
+            .join(Contract, ContractLine.contract_id == Contract.id)
+            .where(QualityStandard.deleted_at.is_(None), Contract.deleted_at.is_(None))
+            .order_by(Contract.reference, QualityStandard.name)
+        )
+        if year is not None:
+            query = query.where(Contract.financial_year == year)
+        if contract:
+            query = query.where(Contract.reference == contract)
+        found = session.execute(query).all()
+        latest: dict[uuid.UUID, QualityResult] = {}
+        for result in session.scalars(
+            select(QualityResult)
+            .where(
+                QualityResult.standard_id.in_([s.id for s, _l, _r in found]),
+                QualityResult.deleted_at.is_(None),
+            )
+            .order_by(QualityResult.period)
+        ):
+            latest[result.standard_id] = result
+        rows = []
+        for standard, line, reference in found:
+            last = latest.get(standard.id)
+            met = "" if last is None or last.met is None else ("met" if last.met else "not met")
+            rows.append(
+                StandardRow(
+                    standard.id, reference, names.lines.get(line.service_line_id, ("?", ""))[0],
+                    line.point_of_delivery, standard.name, standard.target, standard.frequency,
+                    last.period if last else "", last.result if last else "", met,
+                )
+            )  # fmt: skip
+        return rows
+
+
+def contract_lines(database: Database, contract: str) -> list[tuple[str, str]]:
+    """The service line codes and points of delivery of a contract, for choosing one."""
+    with database.reader() as session:
+        names = _names(session)
+        return sorted(
+            (names.lines.get(line_id, ("?", ""))[0], point)
+            for line_id, point in session.execute(
+                select(ContractLine.service_line_id, ContractLine.point_of_delivery)
+                .join(Contract)
+                .where(Contract.reference == contract, ContractLine.deleted_at.is_(None))
+            )
+        )
 
 
 def quality_warnings(database: Database, year: FinancialYear) -> list[str]:
@@ -167,6 +290,29 @@ def add_notice(
         )  # fmt: skip
         session.add(notice)
         return notice.id
+
+
+def set_notice_status(database: Database, notice_id: uuid.UUID, status: str) -> str:
+    """Change a notice's status (applied, withdrawn, resolved); returns the status it had."""
+    if status not in NoticeStatus.ALL:
+        raise InputRejected(f"'{status}' is not one of {', '.join(NoticeStatus.ALL)}")
+    with database.session() as session:
+        user = require_write(session, Area.CONTRACTS)
+        notice = session.get(ContractNotice, notice_id)
+        if notice is None:
+            raise InputRejected("no such notice")
+        before, notice.status, notice.updated_by = notice.status, status, user
+        return before
+
+
+def remove_notice(database: Database, notice_id: uuid.UUID, restore: bool = False) -> None:
+    """Take a notice away softly (or bring it back, with `restore`), to undo its adding."""
+    with database.session() as session:
+        require_write(session, Area.CONTRACTS)
+        notice = session.get(ContractNotice, notice_id)
+        if notice is None:
+            raise InputRejected("no such notice")
+        notice.deleted_at = None if restore else utc_now()
 
 
 def list_notices(database: Database, contract: str | None = None) -> list[NoticeRow]:

@@ -452,6 +452,26 @@ def roll_contracts(database: Database, year: FinancialYear, uplift: Decimal) -> 
     return created
 
 
+def remove_draft_contracts(database: Database, references: list[str]) -> int:
+    """Take away draft contracts made by a roll-over (to undo it); others are left alone."""
+    removed = 0
+    with database.session() as session:
+        require_write(session, Area.CONTRACTS)
+        for contract in session.scalars(
+            select(Contract).where(
+                Contract.reference.in_(references), Contract.status == ContractStatus.DRAFT
+            )
+        ).all():
+            for line in contract.lines:
+                for planned in line.plan:
+                    session.delete(planned)
+                session.delete(line)
+            session.flush()
+            session.delete(contract)
+            removed += 1
+    return removed
+
+
 def _uplifted(value: Decimal | None, factor: Decimal) -> Decimal | None:
     return None if value is None else (value * factor).quantize(PENNY, rounding=ROUND_HALF_UP)
 
@@ -471,6 +491,7 @@ __all__ = [
     "export_clause9",
     "is_overdue",
     "monitoring_table",
+    "remove_draft_contracts",
     "risk_share",
     "roll_contracts",
     "year_end",

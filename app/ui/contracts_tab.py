@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,6 +41,7 @@ from app.services.returns_tracker import MONTH_FIELDS
 from app.services.spc import XmrChart
 from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
+from app.ui.contract_pages import BringInButton, BudgetPage, NoticesPage, QualityPage, YearEndPage
 from app.ui.errors import show_error
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
@@ -167,16 +168,19 @@ class ContractsPage(QWidget):
         self.table.set_title(self.tr("Contracts"))
         self.table.set_today(context.today)
         self.table.setAccessibleName(self.tr("Contracts"))
+        self.bring_in = BringInButton(context)
         label = QLabel(self.tr("&Year:"))
         label.setBuddy(self.year_choice)
         bar = QHBoxLayout()
         bar.addWidget(label)
         bar.addWidget(self.year_choice)
         bar.addStretch(1)
+        bar.addWidget(self.bring_in)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.year_choice.currentIndexChanged.connect(self.reload)
+        self.bring_in.imported.connect(self.reload)
         self.reload()
 
     @Slot()
@@ -979,14 +983,23 @@ class ContractsTab(QWidget):
         self.setAccessibleName(self.tr("Contracts"))
         self.pages = QTabWidget()
         self.pages.setAccessibleName(self.tr("Contracts pages"))
+        self.undo_stack = QUndoStack(self)
         self.contracts = ContractsPage(context)
         self.monitoring = MonitoringPage(context)
         self.returns = ReturnsImportPage(context)
         self.tracker = TrackerPage(context)
+        self.quality = QualityPage(context, self.undo_stack)
+        self.notices = NoticesPage(context, self.undo_stack)
+        self.budget = BudgetPage(context, self.undo_stack)
+        self.year_end = YearEndPage(context, self.undo_stack)
         self.pages.addTab(self.monitoring, self.tr("&Monitoring"))
         self.pages.addTab(self.contracts, self.tr("C&ontracts"))
         self.pages.addTab(self.returns, self.tr("&Returns import"))
         self.pages.addTab(self.tracker, self.tr("Returns &tracker"))
+        self.pages.addTab(self.quality, self.tr("&Quality"))
+        self.pages.addTab(self.notices, self.tr("&Notices"))
+        self.pages.addTab(self.budget, self.tr("Pooled &budget"))
+        self.pages.addTab(self.year_end, self.tr("&Year end"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -997,6 +1010,30 @@ class ContractsTab(QWidget):
         refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         refresh.triggered.connect(self.monitoring.reload)
         self.addAction(refresh)
+        for action, shortcut in (
+            (
+                self.undo_stack.createUndoAction(self, self.tr("&Undo")),
+                QKeySequence.StandardKey.Undo,
+            ),
+            (
+                self.undo_stack.createRedoAction(self, self.tr("&Redo")),
+                QKeySequence.StandardKey.Redo,
+            ),
+        ):
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.contracts.bring_in.imported.connect(self._brought_in)
+        self.year_end.rolled.connect(lambda _created: self.contracts.reload())
+
+    @Slot(str)
+    def _brought_in(self, kind: str) -> None:
+        if kind in ("contracts", "quality"):
+            self.quality.reload()
+        if kind == "commissioners":
+            self.budget.reload()
+        if kind == "contracts":
+            self.monitoring.reload()
 
 
 def _money(value: Decimal | None) -> str:
