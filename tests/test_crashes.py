@@ -3,10 +3,10 @@ a backup and a demo build. After each kill the database must pass its integrity 
 audit chain must verify, everything committed before must be there, and the interrupted
 operation must have left no trace.
 
-Each operation is a `CrashCase`; the import and sync, when they exist, are added as two more
-cases in `CASES`. The child is forked from the test process (cheap: everything is imported
-already) and reports on a pipe after each commit, so the parent knows what was committed.
-`COMMISSIONING_CRASH_RUNS` multiplies the number of kills (default 1: 200 in all);
+Each operation is a `CrashCase` in `CASES` (the sync is killed 25 times, with the laptop's
+and the server's transactions both open). The child is forked from the test process (cheap:
+everything is imported already) and reports on a pipe after each commit, so the parent knows what was committed.
+`COMMISSIONING_CRASH_RUNS` multiplies the number of kills (default 1: 225 in all);
 `COMMISSIONING_CRASH_SEED` replays a run.
 """
 
@@ -269,6 +269,88 @@ def _verify_demo(path: Path, reported: list[str]) -> None:
         database.close()
 
 
+# -- a sync between a laptop and the team's server (both SQLite files here) -------------------
+
+SYNC_RECORDS = 150
+_TEAM: dict[str, Path] = {}
+
+
+def _team(template: Path) -> dict[str, Path]:
+    """A server and a laptop, made once: each side holds changes the other lacks."""
+    if _TEAM:
+        return _TEAM
+    from app.services import sync
+
+    folder = template.parent / "crash-team"
+    folder.mkdir(exist_ok=True)
+    server_path, laptop_path, other_path = (
+        folder / "server.sqlite", folder / "laptop.sqlite", folder / "other.sqlite"
+    )  # fmt: skip
+    shutil.copyfile(template, server_path)
+    server = open_database(server_path, user="server")
+    laptop = open_database(laptop_path, user="alice")
+    other = open_database(other_path, user="bob")
+    for copy, vocabulary in ((laptop, "crash-a"), (other, "crash-b")):
+        sync.join(copy, server)
+        with copy.session() as session:
+            for number in range(SYNC_RECORDS):
+                session.add(Term(vocabulary=vocabulary, code=str(number), name=vocabulary))
+    sync.sync_with_server(other, server)
+    for copy in (server, laptop, other):
+        copy.close()
+    _TEAM.update(server=server_path, laptop=laptop_path)
+    return _TEAM
+
+
+def _prepare_sync(folder: Path, sources: dict[str, Path]) -> Path:
+    team = _team(sources["seeded"])
+    shutil.copyfile(team["server"], folder / "server.sqlite")
+    path = folder / "commissioning.sqlite"
+    shutil.copyfile(team["laptop"], path)
+    return path
+
+
+def _sync(path: Path, report: Report) -> None:
+    from app.services import sync
+
+    laptop = open_database(path, user="alice")
+    server = open_database(path.parent / "server.sqlite", user="alice")
+    sync.sync_with_server(laptop, server)
+    report("synced")
+
+
+def _terms(database: Database, vocabulary: str) -> int:
+    with database.reader() as session:
+        return int(
+            session.scalar(
+                sql_select(func.count()).select_from(Term).where(Term.vocabulary == vocabulary)
+            )
+            or 0
+        )
+
+
+def _verify_sync(path: Path, reported: list[str]) -> None:
+    from app.services import sync
+
+    laptop, server = _checked(path), _checked(path.parent / "server.sqlite")
+    try:
+        # Each side applied all of the other's changes or none: never a half.
+        assert _terms(laptop, "crash-b") in (0, SYNC_RECORDS)
+        assert _terms(server, "crash-a") in (0, SYNC_RECORDS)
+        if "synced" in reported:
+            assert _terms(laptop, "crash-b") == _terms(server, "crash-a") == SYNC_RECORDS
+        sync.sync_with_server(laptop, server)  # and running it again converges
+        for side in (laptop, server):
+            assert _terms(side, "crash-a") == _terms(side, "crash-b") == SYNC_RECORDS
+        with laptop.reader() as session:
+            assert sync.sync_status(session).open_conflicts == 0
+    finally:
+        laptop.close()
+        server.close()
+    _check(path)
+    _check(path.parent / "server.sqlite")
+
+
 def _runs(count: int) -> int:
     return max(1, round(count * SCALE))
 
@@ -286,6 +368,7 @@ CASES = [
         1.5,
     ),
     CrashCase("demo build", _prepare_new, _demo, _verify_demo, _runs(10), 3.0),
+    CrashCase("sync", _prepare_sync, _sync, _verify_sync, _runs(25), 1.5),
 ]
 
 

@@ -325,6 +325,7 @@ class _Applier:
     found: set[uuid.UUID] = field(default_factory=set)  # conflicts this batch found
 
     def __post_init__(self) -> None:
+        _hold_transaction(self.connection)
         self.held = held_pairs(self.connection)
         self.identity = database_identity(self.connection)
         self.tables = audited_tables()
@@ -586,6 +587,19 @@ class _Applier:
 
                 log_search.rebuild(session)
         return self.report
+
+
+def _hold_transaction(connection: Connection) -> None:
+    """Open the write transaction now, on SQLite, before the first savepoint.
+
+    The SQLite driver begins a transaction only at its first write; a SAVEPOINT before then
+    would be the outermost one, and releasing it would commit each change on its own.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _erased(change: Change) -> bool:
