@@ -76,7 +76,7 @@ from app.models.meetings import (
     Seat,
     VotingRule,
 )
-from app.models.organisations import Membership, Organisation
+from app.models.organisations import Membership, Organisation, ScgArea, ScgNeighbour
 from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 
@@ -135,6 +135,8 @@ __all__ = [
     "Numbering",
     "Operation",
     "Organisation",
+    "ScgArea",
+    "ScgNeighbour",
     "OverperformanceInvestigation",
     "PanelLevel",
     "PanelMember",
