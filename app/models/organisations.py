@@ -67,9 +67,7 @@ class ScgArea(Record, Base):
 
     __tablename__ = "scg_area"
 
-    organisation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organisation.id"), unique=True
-    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), unique=True)
     scg_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
 
 

@@ -41,6 +41,7 @@ from app.models import (
     PanelMember,
     Upheld,
 )
+from app.services import scg_areas
 from app.services.access import Area, require_write
 from app.services.case_studies import Confirmation, confirm_not_nhs_numbers
 from app.services.reference_data import load_dispute_process, read_json
@@ -53,6 +54,8 @@ MARKING = "OFFICIAL-SENSITIVE: COMMERCIAL"
 RECORD = "dispute"
 FACILITATED_MEETING = "facilitated_meeting"
 ARBITRATION_PANEL = "arbitration_panel"
+# Organisation types whose SCG is the dispute's home SCG (terms.csv categories).
+COMMISSIONING = ("commissioner", "commissioning group")
 BINDING_STATEMENT = (
     "The decision of the arbitration panel is binding on all parties to the dispute."
 )
@@ -606,6 +609,66 @@ def panel_of(session: Session, dispute_id: uuid.UUID) -> list[PanelRow]:
     return rows
 
 
+def home_scgs(session: Session, dispute: Dispute) -> set[uuid.UUID]:
+    """The SCG(s) whose dispute it is: those of its commissioning parties (of every party
+    when none is a commissioner, as when a provider's SCG is the only one known)."""
+    parties = [
+        session.get(Organisation, p.organisation_id)
+        for p in dispute.parties
+        if p.deleted_at is None
+    ]
+    commissioning = [
+        o
+        for o in parties
+        if o is not None and o.type is not None and o.type.category in COMMISSIONING
+    ]
+    found = {
+        scg_areas.scg_of(session, o.id, dispute.raised_on)
+        for o in (commissioning or [o for o in parties if o is not None])
+    }
+    return {scg for scg in found if scg is not None}
+
+
+def neighbour_problems(session: Session, dispute: Dispute, members: list[PanelMember]) -> list[str]:
+    """Where a consortium spans SCGs the panel needs a representative of a neighbouring L/SCG:
+    a member from an SCG or LSCG in the area of an SCG that borders the dispute's own."""
+    home = home_scgs(session, dispute)
+    if not home:
+        return [
+            "The SCG of the dispute's parties is not recorded, so neighbouring L/SCG "
+            "representation cannot be checked"
+        ]
+    neighbours = set().union(*(scg_areas.neighbours_of(session, scg) for scg in home)) - home
+    home_names = ", ".join(sorted(scg_areas.name_of(session, scg) for scg in home))
+    if not neighbours:
+        return [f"No SCG is recorded as neighbouring {home_names}"]
+    problems = []
+    representing = []
+    for member in members:
+        organisation = session.get(Organisation, member.organisation_id)
+        if organisation is None or scg_areas.kind_of(organisation) not in scg_areas.GROUPS:
+            continue
+        scg = scg_areas.scg_of(session, organisation.id, dispute.raised_on)
+        if scg in neighbours:
+            representing.append(member)
+        elif scg in home:
+            problems.append(
+                f"{member.name} ({organisation.name}) represents the home SCG, {home_names}, "
+                "not a neighbouring one"
+            )
+        else:
+            problems.append(
+                f"{member.name} ({organisation.name}) is not from an SCG neighbouring {home_names}"
+            )
+    if representing:
+        return []
+    names = ", ".join(sorted(scg_areas.name_of(session, scg) for scg in neighbours))
+    return [
+        *problems,
+        f"No representative of a neighbouring L/SCG ({names}), and the consortium spans SCGs",
+    ]
+
+
 def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
     """What is wrong with a panel as constituted (empty when it is in order)."""
     dispute = _dispute(session, dispute_id)
@@ -618,12 +681,7 @@ def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
         if member.organisation_id in parties:
             problems.append(f"{member.name} comes from a party to the dispute")
     if dispute.spans_scgs and members:
-        types = {
-            getattr(session.get(Organisation, m.organisation_id).type, "code", "")  # type: ignore[union-attr]
-            for m in members
-        }
-        if not {t.upper() for t in types} & {"SCG", "LSCG"}:
-            problems.append("No neighbouring L/SCG representative, and the consortium spans SCGs")
+        problems += neighbour_problems(session, dispute, members)
     return problems
 
 
