@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
@@ -35,12 +35,14 @@ from app.models import (
     DisputeStatus,
     FacilitatedMeetingMember,
     FinancialYear,
+    LogDocument,
     MeetingCapacity,
     Organisation,
     PanelLevel,
     PanelMember,
     Upheld,
 )
+from app.models.base import utc_now
 from app.services import scg_areas
 from app.services.access import Area, require_write
 from app.services.case_studies import Confirmation, confirm_not_nhs_numbers
@@ -975,6 +977,90 @@ def close_dispute(
 
 
 # ---------------------------------------------------------------------------------------------
+# Undo: a dispute and all that belongs to it, as stored, put back as it was
+
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by", "version"})
+_PARTS: tuple[type[Any], ...] = (
+    Dispute,
+    DisputeParty,
+    DisputeStage,
+    FacilitatedMeetingMember,
+    PanelMember,
+    DisputeIssue,
+    DisputeAction,
+    LogDocument,
+)
+
+
+@dataclass(frozen=True)
+class DisputeSnapshot:
+    """A dispute and every row that belongs to it (parties, stages, meeting, panel, decisions,
+    actions, documents), as plain values: what an undo or a redo puts back."""
+
+    dispute_id: uuid.UUID
+    rows: dict[tuple[str, uuid.UUID], dict[str, Any]]
+
+
+def _values(row: Any) -> dict[str, Any]:
+    return {
+        attribute.key: getattr(row, attribute.key)
+        for attribute in inspect(type(row)).column_attrs
+        if attribute.key not in _BOOKKEEPING and attribute.key != "content"
+    }
+
+
+def _parts(session: Session, dispute_id: uuid.UUID) -> list[Any]:
+    """The dispute's own rows, deleted ones included (an undo may bring them back)."""
+    rows: list[Any] = []
+    for part in _PARTS:
+        if part is Dispute:
+            query = select(Dispute).where(Dispute.id == dispute_id)
+        elif part is LogDocument:
+            stages = select(DisputeStage.id).where(DisputeStage.dispute_id == dispute_id)
+            query = select(LogDocument).where(
+                or_(LogDocument.owner_id == dispute_id, LogDocument.owner_id.in_(stages))
+            )
+        else:
+            query = select(part).where(part.dispute_id == dispute_id)
+        rows += session.scalars(query)
+    return rows
+
+
+def dispute_snapshot(session: Session, dispute_id: uuid.UUID) -> DisputeSnapshot:
+    """The dispute as stored now (after the pending changes of the session)."""
+    session.flush()
+    return DisputeSnapshot(
+        dispute_id,
+        {(type(row).__tablename__, row.id): _values(row) for row in _parts(session, dispute_id)},
+    )
+
+
+def restore_dispute(session: Session, snapshot: DisputeSnapshot) -> None:
+    """Put a dispute back as the snapshot has it: its values, and its parts, those made since
+    deleted (softly, so the deletion travels to other copies) and those deleted since restored."""
+    require_write(session, Area.DISPUTES)
+    if session.get(Dispute, snapshot.dispute_id) is None:
+        raise NotFound(f"There is no dispute {snapshot.dispute_id}.")
+    for row in _parts(session, snapshot.dispute_id):
+        wanted = snapshot.rows.get((type(row).__tablename__, row.id))
+        if wanted is None:
+            if row.deleted_at is None:
+                row.deleted_at = utc_now()
+            continue
+        for name, value in wanted.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    session.flush()
+
+
+def delete_dispute(session: Session, dispute_id: uuid.UUID) -> None:
+    """Delete a dispute softly (the undo of raising it)."""
+    require_write(session, Area.DISPUTES)
+    _dispute(session, dispute_id).deleted_at = utc_now()
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
 # Appendix 14 measure 10 and exports
 
 
@@ -1002,7 +1088,12 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
     figures = []
     for year in sorted(by_year):
         disputes = by_year[year]
-        arbitrated = [d for d in disputes if any(s.stage == ARBITRATION_PANEL for s in d.stages)]
+        arbitrated = [
+            d
+            for d in disputes
+            if any(s.stage == ARBITRATION_PANEL and s.deleted_at is None for s in d.stages)
+        ]
+        decided = {d.id for d in arbitrated if any(i.deleted_at is None for i in d.issues)}
         issues = [i for d in arbitrated for i in d.issues if i.deleted_at is None]
         figures.append(
             ArbitrationFigures(
@@ -1010,7 +1101,7 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
                 year=str(year),
                 disputes_raised=len(disputes),
                 needing_arbitration=len(arbitrated),
-                decided=sum(1 for d in arbitrated if d.issues),
+                decided=len(decided),
                 upheld_for_commissioners=sum(
                     1 for i in issues if i.upheld in ("commissioner", "raising")
                 ),
@@ -1018,7 +1109,7 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
                     1 for i in issues if i.upheld in ("provider", "responding")
                 ),
                 other_settlements=sum(1 for i in issues if i.upheld == Upheld.OTHER),
-                awaiting_decision=sum(1 for d in arbitrated if not d.issues),
+                awaiting_decision=len(arbitrated) - len(decided),
                 learning_written=sum(1 for d in arbitrated if d.learning.strip()),
                 learning=[f"{d.reference}: {d.learning}" for d in arbitrated if d.learning.strip()],
             )

@@ -25,25 +25,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import CommissioningError
 from app.models import CaseStudyStatus
-from app.models.identifiable import IdentifiableDataRefused
+from app.models.identifiable import Refusal
 from app.services import case_studies, log_search
 from app.services.access import Area
-from app.services.case_studies import CaseStudyInput, Confirmation, OutcomeInput
+from app.services.case_studies import CaseStudyInput, OutcomeInput
 from app.services.log_search import CASE_STUDY, SearchFilters
 from app.ui.context import UiContext
-from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.log_widgets import (
     AskReason,
+    Marker,
     NarrativeEdit,
     SearchResults,
     TextEditor,
     ask_reason,
-    confirmations_for,
     name_buttons,
-    show_refusal,
+    run_guarded,
 )
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
@@ -467,34 +465,39 @@ class CaseStudiesTab(QWidget):
         elif self.proxy.rowCount():
             self.table.selectRow(0)
 
+    def _mark_outcome(self, refusal: Refusal) -> None:
+        """Select the outcome whose description holds the refused text."""
+        for row in range(self.outcome_table.rowCount()):
+            item = self.outcome_table.item(row, 0)
+            if item is not None and refusal.found.text in item.text():
+                self.outcome_table.setCurrentCell(row, 0)
+                self.outcome_table.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+
+    def _fields(self) -> dict[str, Marker]:
+        fields: dict[str, Marker] = dict(self.editors)
+        fields["case_study_outcome.description"] = self._mark_outcome
+        return fields
+
     @Slot()
     def save(self) -> bool:
         """Save the editor; a refusal by the guard is shown selected in its field."""
         values = self.values()
+        study_id = self.current_id
         before: CaseStudyInput | None = None
-        if self.current_id is not None:
+        if study_id is not None:
             with self.context.database.session() as session:
-                before = case_studies.get_case_study(session, self.current_id).values
-        confirmations: list[Confirmation] = []
-        while True:
-            try:
-                with self.context.database.session() as session:
-                    saved = case_studies.save_case_study(
-                        session, values, self.current_id, confirmations
-                    )
-            except IdentifiableDataRefused as error:
-                show_refusal(self.editors, error.refusals[0])
-                more = confirmations_for(self, error, self.ask, confirmations)
-                if more is None:
-                    show_error(error, self.context.log_file, self.tr("Not saved"))
-                    show_refusal(self.editors, error.refusals[0])
-                    return False
-                confirmations += more
-                continue
-            except CommissioningError as error:
-                show_error(error, self.context.log_file, self.tr("Not saved"))
-                return False
-            break
+                before = case_studies.get_case_study(session, study_id).values
+        done, saved = run_guarded(
+            self,
+            self.context,
+            lambda session: case_studies.save_case_study(session, values, study_id),
+            self.tr("Not saved"),
+            self._fields(),
+            self.ask,
+        )
+        if not done or saved is None:
+            return False
         self.current_id = saved
         self.undo_stack.push(SaveCaseStudy(self, saved, before, values))
         self.reload()
@@ -512,14 +515,19 @@ class CaseStudiesTab(QWidget):
         if path:
             self.attach_file(path)
 
-    def attach_file(self, path: str) -> None:
+    def attach_file(self, path: str) -> bool:
+        """Keep a copy of the file with the case study; its text is searched and guarded."""
         assert self.current_id is not None
-        try:
-            with self.context.database.session() as session:
-                case_studies.attach_document(
-                    session, "case_study", self.current_id, path, Area.CASE_STUDIES
-                )
-        except CommissioningError as error:
-            show_error(error, self.context.log_file, self.tr("Not attached"))
-            return
-        self.load(self.current_id)
+        study_id = self.current_id
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: case_studies.attach_document(
+                session, "case_study", study_id, path, Area.CASE_STUDIES
+            ),
+            self.tr("Not attached"),
+            {},
+            self.ask,
+        )
+        self.load(study_id)
+        return done

@@ -7,12 +7,12 @@ marking OFFICIAL-SENSITIVE: COMMERCIAL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Slot
-from PySide6.QtGui import QAction, QBrush, QFont, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QFont, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,28 +31,27 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError
 from app.formatting import format_date, format_money
 from app.models import DisputeKind, MeetingCapacity, PanelLevel, Upheld
-from app.models.identifiable import IdentifiableDataRefused
 from app.services import case_studies, disputes, log_search
 from app.services.access import Area
-from app.services.case_studies import Confirmation
-from app.services.disputes import MARKING
+from app.services.disputes import MARKING, DisputeSnapshot
 from app.services.log_search import DISPUTE, SearchFilters
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.log_widgets import (
     AskReason,
+    Marker,
     NarrativeEdit,
     SearchResults,
     TextEditor,
     ask_reason,
-    confirmations_for,
     name_buttons,
-    show_refusal,
+    run_guarded,
 )
 from app.ui.raise_dispute_dialog import RaiseDisputeDialog
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
@@ -145,6 +144,41 @@ class _StageRow:
         self.__dict__.update(row.__dict__)
         result = {True: "Agreed", False: "Not agreed", None: "In progress"}[row.agreed]
         self.result = result + (" (overdue)" if row.overdue else "")
+
+
+class DisputeChange(QUndoCommand):
+    """One action on a dispute (a stage ended, a decision recorded, the dispute raised...):
+    undo puts the dispute and all that belongs to it back as it was, redo as it became."""
+
+    def __init__(
+        self,
+        tab: DisputesTab,
+        text: str,
+        dispute_id: uuid.UUID,
+        before: DisputeSnapshot | None,
+        after: DisputeSnapshot,
+    ) -> None:
+        super().__init__(text)
+        self.tab, self.dispute_id, self.before, self.after = tab, dispute_id, before, after
+        self._done = True  # the action happened before the command was pushed
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        after = self.after
+        self.tab.apply_undo(
+            lambda session: disputes.restore_dispute(session, after), self.dispute_id
+        )
+
+    def undo(self) -> None:
+        before, dispute_id = self.before, self.dispute_id
+        if before is None:
+            self.tab.apply_undo(lambda session: disputes.delete_dispute(session, dispute_id), None)
+        else:
+            self.tab.apply_undo(
+                lambda session: disputes.restore_dispute(session, before), dispute_id
+            )
 
 
 def _marked_table(
@@ -262,6 +296,16 @@ class DisputesTab(QWidget):
         self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
         self._shortcut(QKeySequence.StandardKey.Save, self.save)
         self._shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
+        self.undo_stack = QUndoStack(self)
+        self.undo_action = self.undo_stack.createUndoAction(self, self.tr("Undo"))
+        self.redo_action = self.undo_stack.createRedoAction(self, self.tr("Redo"))
+        for action, keys in (
+            (self.undo_action, QKeySequence.StandardKey.Undo),
+            (self.redo_action, QKeySequence.StandardKey.Redo),
+        ):
+            action.setShortcut(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
 
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.open_only.toggled.connect(self.reload)
@@ -705,64 +749,75 @@ class DisputesTab(QWidget):
             table.set_subtitle(f"{detail.reference} {detail.title}")
 
     def _act(
-        self, work: Callable[[Any], Any], title: str, editors: dict[str, TextEditor] | None = None
+        self,
+        work: Callable[[Session], Any],
+        name: str,
+        title: str,
+        fields: Mapping[str, Marker] | None = None,
     ) -> bool:
-        """Run one service action; show a refusal (selected in its field) or an error."""
-        confirmations: list[Confirmation] = []
-        while True:
-            try:
-                with self.context.database.session() as session:
-                    work((session, confirmations))
-            except IdentifiableDataRefused as error:
-                fields = editors or self.editors
-                show_refusal(fields, error.refusals[0])
-                more = (
-                    confirmations_for(self, error, self.ask, confirmations)
-                    if editors is None
-                    else None
-                )
-                if more is None:
-                    show_error(error, self.context.log_file, title)
-                    show_refusal(fields, error.refusals[0])
-                    return False
-                confirmations += more
-                continue
-            except CommissioningError as error:
-                show_error(error, self.context.log_file, title)
-                return False
-            break
-        current = self.current_id
+        """Do one action on the current dispute, undoable; a refusal by the guard is shown
+        selected in its field (a number can be confirmed as not an NHS number), an error
+        in a message."""
+        if self.current_id is None:
+            return False
+        dispute_id = self.current_id
+        snapshots: list[DisputeSnapshot] = []
+
+        def act(session: Session) -> None:
+            snapshots[:] = [disputes.dispute_snapshot(session, dispute_id)]
+            work(session)
+            snapshots.append(disputes.dispute_snapshot(session, dispute_id))
+
+        done, _ = run_guarded(self, self.context, act, title, fields or self.editors, self.ask)
+        if done and snapshots[0] != snapshots[1]:
+            self.undo_stack.push(DisputeChange(self, name, dispute_id, *snapshots))
         self.reload()
-        if current is not None:
-            self.open_dispute(current)
-        return True
+        self.open_dispute(dispute_id)
+        return done
+
+    def apply_undo(self, work: Callable[[Session], Any], shown: uuid.UUID | None) -> None:
+        """Undo or redo an action (the stack's commands call this), then show the dispute."""
+        done, _ = run_guarded(self, self.context, work, self.tr("Not undone"), {}, self.ask)
+        self.reload()
+        if done and shown is not None:
+            self.open_dispute(shown)
+        elif self.proxy.rowCount():
+            self.table.selectRow(0)
 
     def _day(self, edit: QDateEdit) -> Any:
         return edit.date().toPython()
 
-    @Slot()
-    def save(self) -> bool:
-        if self.current_id is None:
-            return False
-        dispute_id = self.current_id
-        changes = {
+    def _changes(self) -> dict[str, str]:
+        return {
             "title": self.title_edit.text(),
             "issue": self.issue_edit.toPlainText(),
             "outcome": self.outcome_edit.toPlainText(),
             "learning": self.learning_edit.toPlainText(),
         }
+
+    @Slot()
+    def save(self) -> bool:
+        if self.current_id is None:
+            return False
+        dispute_id, changes = self.current_id, self._changes()
         return self._act(
-            lambda a: disputes.edit_dispute(a[0], dispute_id, changes, a[1]), self.tr("Not saved")
+            lambda session: disputes.edit_dispute(session, dispute_id, changes),
+            self.tr("Save the dispute"),
+            self.tr("Not saved"),
         )
 
     @Slot()
     def close_dispute(self) -> bool:
-        if self.current_id is None or not self.save():
+        """Save what is in the editor and close, as one action (refused without learning)."""
+        if self.current_id is None:
             return False
-        dispute_id, day = self.current_id, self._day(self.close_date)
-        return self._act(
-            lambda a: disputes.close_dispute(a[0], dispute_id, day), self.tr("Not closed")
-        )
+        dispute_id, changes, day = self.current_id, self._changes(), self._day(self.close_date)
+
+        def close(session: Session) -> None:
+            disputes.edit_dispute(session, dispute_id, changes)
+            disputes.close_dispute(session, dispute_id, day)
+
+        return self._act(close, self.tr("Close the dispute"), self.tr("Not closed"))
 
     def end_stage(self, agreed: bool) -> bool:
         if self.current_id is None:
@@ -773,7 +828,8 @@ class DisputesTab(QWidget):
             self.stage_notes.toPlainText(),
         )
         done = self._act(
-            lambda a: disputes.end_stage(a[0], dispute_id, day, agreed, notes),
+            lambda session: disputes.end_stage(session, dispute_id, day, agreed, notes),
+            self.tr("End the stage"),
             self.tr("Stage not ended"),
             self.editors_stage,
         )
@@ -791,7 +847,8 @@ class DisputesTab(QWidget):
             self.stage_notes.toPlainText(),
         )
         done = self._act(
-            lambda a: disputes.escalate(a[0], dispute_id, day, notes),
+            lambda session: disputes.escalate(session, dispute_id, day, notes),
+            self.tr("Escalate"),
             self.tr("Not escalated"),
             self.editors_stage,
         )
@@ -807,7 +864,10 @@ class DisputesTab(QWidget):
         name, capacity = self.member_name.text(), self.member_capacity.currentData()
         organisation = self.member_organisation.text()
         done = self._act(
-            lambda a: disputes.add_meeting_member(a[0], dispute_id, name, capacity, organisation),
+            lambda session: disputes.add_meeting_member(
+                session, dispute_id, name, capacity, organisation
+            ),
+            self.tr("Add {name} to the meeting").format(name=name),
             self.tr("Not added"),
         )
         if done:
@@ -824,9 +884,10 @@ class DisputesTab(QWidget):
         code, level = self.panel_organisation.currentData(), self.panel_level.currentText()
         interests, day = self.panel_interests.text(), self.context.today()
         done = self._act(
-            lambda a: disputes.add_panel_member(
-                a[0], dispute_id, name, role, code, level, interests, day
+            lambda session: disputes.add_panel_member(
+                session, dispute_id, name, role, code, level, interests, day
             ),
+            self.tr("Add {name} to the panel").format(name=name),
             self.tr("Not added to the panel"),
             {"interests": self.panel_interests},
         )
@@ -841,7 +902,11 @@ class DisputesTab(QWidget):
         if self.current_id is None:
             return False
         dispute_id, day = self.current_id, self._day(self.hearing_date)
-        return self._act(lambda a: disputes.set_hearing(a[0], dispute_id, day), self.tr("Not set"))
+        return self._act(
+            lambda session: disputes.set_hearing(session, dispute_id, day),
+            self.tr("Set the hearing date"),
+            self.tr("Not set"),
+        )
 
     @Slot()
     def record_submission(self) -> bool:
@@ -850,7 +915,8 @@ class DisputesTab(QWidget):
         dispute_id, side = self.current_id, self.submission_side.currentText()
         text, day = self.submission_text.toPlainText(), self.context.today()
         done = self._act(
-            lambda a: disputes.record_submission(a[0], dispute_id, side, text, day),
+            lambda session: disputes.record_submission(session, dispute_id, side, text, day),
+            self.tr("Record the {side}'s submission").format(side=side),
             self.tr("Submission not recorded"),
             {"submission": self.submission_text},
         )
@@ -869,21 +935,31 @@ class DisputesTab(QWidget):
                 break
 
     def submit_new_dispute(self, dialog: RaiseDisputeDialog) -> bool:
-        """Raise the dispute the dialog describes; a refusal is shown in the dialog."""
+        """Raise the dispute the dialog describes (undoably); a refusal is shown in the dialog."""
         try:
             values = dialog.values()
-            with self.context.database.session() as session:
-                dispute_id = disputes.raise_dispute(session, values)
-        except IdentifiableDataRefused as error:
-            fields: dict[str, TextEditor] = {"issue": dialog.issue, "title": dialog.title}
-            show_error(error, self.context.log_file, self.tr("Not raised"))
-            show_refusal(fields, error.refusals[0])
-            return False
         except CommissioningError as error:
             show_error(error, self.context.log_file, self.tr("Not raised"))
             return False
+
+        def raise_(session: Session) -> DisputeSnapshot:
+            return disputes.dispute_snapshot(session, disputes.raise_dispute(session, values))
+
+        fields: dict[str, Marker] = {
+            "issue": dialog.issue,
+            "title": dialog.title,
+            "position": [position for _, position, _ in dialog.parties],
+        }
+        done, after = run_guarded(
+            self, self.context, raise_, self.tr("Not raised"), fields, self.ask
+        )
+        if not done or after is None:
+            return False
+        self.undo_stack.push(
+            DisputeChange(self, self.tr("Raise a dispute"), after.dispute_id, None, after)
+        )
         self.reload()
-        self.open_dispute(dispute_id)
+        self.open_dispute(after.dispute_id)
         return True
 
     @Slot()
@@ -905,9 +981,10 @@ class DisputesTab(QWidget):
         upheld, decision = self.decision_upheld.currentData(), self.decision_text.text()
         day = self.context.today()
         done = self._act(
-            lambda a: disputes.record_decision(
-                a[0], dispute_id, question, upheld, day, decision, amount
+            lambda session: disputes.record_decision(
+                session, dispute_id, question, upheld, day, decision, amount
             ),
+            self.tr("Record a decision"),
             self.tr("Decision not recorded"),
             {"question": self.decision_question, "decision": self.decision_text},
         )
@@ -924,7 +1001,8 @@ class DisputesTab(QWidget):
         dispute_id, text, owner = self.current_id, self.action_text.text(), self.action_owner.text()
         due = self._day(self.action_due)
         done = self._act(
-            lambda a: disputes.add_action(a[0], dispute_id, text, owner, due),
+            lambda session: disputes.add_action(session, dispute_id, text, owner, due),
+            self.tr("Add an action"),
             self.tr("Action not added"),
             {"description": self.action_text},
         )
@@ -941,7 +1019,9 @@ class DisputesTab(QWidget):
             return False
         action_id, day = self.actions_model.row_at(index.row()).id, self.context.today()
         done = self._act(
-            lambda a: disputes.complete_action(a[0], action_id, day), self.tr("Not marked done")
+            lambda session: disputes.complete_action(session, action_id, day),
+            self.tr("Mark the action done"),
+            self.tr("Not marked done"),
         )
         self.detail.setCurrentIndex(4)
         return done
@@ -960,9 +1040,10 @@ class DisputesTab(QWidget):
             return False
         dispute_id = self.current_id
         return self._act(
-            lambda a: case_studies.attach_document(
-                a[0], "dispute", dispute_id, path, Area.DISPUTES
+            lambda session: case_studies.attach_document(
+                session, "dispute", dispute_id, path, Area.DISPUTES
             ),
+            self.tr("Attach a document"),
             self.tr("Not attached"),
             {},
         )
