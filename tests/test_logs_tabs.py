@@ -507,3 +507,91 @@ def test_raising_a_dispute_is_undone_and_redone(qtbot, log: DisputesTab, errors)
     log.run_search()
     assert [h.id for h in log.results.hits] == [raised]
     assert errors == []
+
+
+# The search's filters, as on the command line ----------------------------------------------
+
+
+def cli_search(capsys, database, text: str, *options: str) -> list[str]:  # type: ignore[no-untyped-def]
+    import json
+
+    from app.cli import main
+
+    address = str(database.path) if database.path else database.url.render_as_string(False)
+    assert main(["search", text, "--json", "--limit", "50", "--db", address, *options]) == 0
+    return [hit["id"] for hit in json.loads(capsys.readouterr().out)]
+
+
+def test_the_search_offers_every_filter_of_the_command_line(
+    qtbot, log: DisputesTab, cases: CaseStudiesTab
+) -> None:
+    from dataclasses import fields
+
+    from app.cli import build_parser
+    from app.services.log_search import SearchFilters
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command" or a.choices)
+    search = commands.choices["search"]  # type: ignore[index]
+    cli_filters = {a.dest for a in search._actions} & {f.name for f in fields(SearchFilters)}
+    assert cli_filters == {f.name for f in fields(SearchFilters)}
+    # Each filter of the command line is set from the screen (kind by the tab).
+    bar = log.search_filters
+    assert bar.topic is not None and bar.status is not None
+    bar.topic.setCurrentIndex(bar.topic.findData("Between commissioners in a consortium"))
+    bar.party.setText("Fellside")
+    bar.service.setText("22c")
+    bar.year.setCurrentIndex(bar.year.findData(2025))
+    bar.status.setCurrentIndex(bar.status.findData("open"))
+    assert log.search_filters.filters() == SearchFilters(
+        kind="dispute",
+        topic="Between commissioners in a consortium",
+        party="Fellside",
+        service="22c",
+        year=2025,
+        status="open",
+    )
+    cases.search_filters.party.setText("Northern")
+    cases.search_filters.service.setText("22c")
+    cases.search_filters.year.setCurrentIndex(cases.search_filters.year.findData(2004))
+    cases.status_filter.setCurrentIndex(cases.status_filter.findData("published"))
+    cases.topic_filter.setCurrentIndex(cases.topic_filter.findData("Service Review"))
+    assert cases.search_filters.filters(
+        topic=cases.topic_filter.currentData(), status=cases.status_filter.currentData()
+    ) == SearchFilters(
+        kind="case study",
+        topic="Service Review",
+        party="Northern",
+        service="22c",
+        year=2004,
+        status="published",
+    )
+
+
+def test_the_screen_and_the_command_line_find_the_same_records(
+    qtbot, log: DisputesTab, cases: CaseStudiesTab, capsys
+) -> None:
+    database = log.context.database
+    log.search_edit.setText("the")
+    everything = [h.id for h in log.results.hits]
+    assert len(everything) == 7
+    log.search_filters.party.setText("Wessex Vale")
+    log.search_filters.year.setCurrentIndex(log.search_filters.year.findData(2025))
+    found = [str(h.id) for h in log.results.hits]
+    assert len(found) == 2
+    assert found == cli_search(
+        capsys, database, "the", "--kind", "dispute", "--party", "Wessex Vale", "--year", "2025"
+    )
+    log.search_filters.status.setCurrentIndex(log.search_filters.status.findData("closed"))
+    closed = [str(h.id) for h in log.results.hits]
+    assert len(closed) == 1 and closed[0] in found
+    log.search_filters.service.setText("19")
+    assert log.results.hits == []
+    cases.search_edit.setText("services")
+    cases.search_filters.service.setText("22c")
+    found = [str(h.id) for h in cases.results.hits]
+    assert found and found == cli_search(
+        capsys, database, "services", "--kind", "case study", "--service", "22c"
+    )
+    cases.search_filters.year.setCurrentIndex(cases.search_filters.year.findData(1990))
+    assert cases.results.hits == []

@@ -30,13 +30,14 @@ from app.models.identifiable import Refusal
 from app.services import case_studies, log_search
 from app.services.access import Area
 from app.services.case_studies import CaseStudyInput, OutcomeInput
-from app.services.log_search import CASE_STUDY, SearchFilters
+from app.services.log_search import CASE_STUDY
 from app.ui.context import UiContext
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.log_widgets import (
     AskReason,
     Marker,
     NarrativeEdit,
+    SearchFilterBar,
     SearchResults,
     TextEditor,
     ask_reason,
@@ -136,6 +137,7 @@ class CaseStudiesTab(QWidget):
         )
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName(self.tr("Search case studies"))
+        self.search_filters = SearchFilterBar(CASE_STUDY)
         self.count_label = QLabel()
         self.count_label.setAccessibleName(self.tr("Number of case studies shown"))
 
@@ -179,6 +181,7 @@ class CaseStudiesTab(QWidget):
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.search_filters)
         layout.addWidget(splitter, 1)
 
         self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
@@ -204,6 +207,7 @@ class CaseStudiesTab(QWidget):
         self.topic_filter.currentIndexChanged.connect(self.reload)
         self.status_filter.currentIndexChanged.connect(self.reload)
         self.search_edit.textChanged.connect(self.run_search)
+        self.search_filters.changed.connect(self.run_search)
         self.results.opened.connect(self.open_case_study)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.save_button.clicked.connect(self.save)
@@ -321,11 +325,15 @@ class CaseStudiesTab(QWidget):
             rows = case_studies.list_case_studies(
                 session, self.topic_filter.currentData() or "", self.status_filter.currentData()
             )
+            years = log_search.years(session, CASE_STUDY)
         self.model.set_rows(rows)
+        self.search_filters.set_years(years)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, min(self.table.columnWidth(0), 380))
         self.table.setColumnWidth(1, min(self.table.columnWidth(1), 220))
         self._update_count()
+        if self.search_edit.text().strip():
+            self.run_search()  # the topic and status narrow the search too
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
@@ -356,8 +364,7 @@ class CaseStudiesTab(QWidget):
         if not query:
             self.results.hide()
             return
-        filters = SearchFilters(
-            kind=CASE_STUDY,
+        filters = self.search_filters.filters(
             topic=self.topic_filter.currentData() or "",
             status=self.status_filter.currentData() or "",
         )

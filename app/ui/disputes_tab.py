@@ -39,7 +39,7 @@ from app.models import DisputeKind, MeetingCapacity, PanelLevel, Upheld
 from app.services import case_studies, disputes, log_search
 from app.services.access import Area
 from app.services.disputes import MARKING, DisputeSnapshot
-from app.services.log_search import DISPUTE, SearchFilters
+from app.services.log_search import DISPUTE
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
@@ -47,6 +47,7 @@ from app.ui.log_widgets import (
     AskReason,
     Marker,
     NarrativeEdit,
+    SearchFilterBar,
     SearchResults,
     TextEditor,
     ask_reason,
@@ -231,6 +232,18 @@ class DisputesTab(QWidget):
         )
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName(self.tr("Search disputes"))
+        self.search_filters = SearchFilterBar(
+            DISPUTE,
+            topics=[
+                (self.tr("Any kind"), ""),
+                *((self.tr(title), title) for title in DisputeKind.TITLES.values()),
+            ],
+            statuses=[
+                (self.tr("Any status"), ""),
+                (self.tr("Open"), "open"),
+                (self.tr("Closed"), "closed"),
+            ],
+        )
         self.count_label = QLabel()
         self.count_label.setAccessibleName(self.tr("Number of disputes shown"))
         self.raise_button = _button(
@@ -290,6 +303,7 @@ class DisputesTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(marking)
         layout.addLayout(bar)
+        layout.addWidget(self.search_filters)
         layout.addWidget(splitter, 1)
 
         self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
@@ -310,6 +324,7 @@ class DisputesTab(QWidget):
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.open_only.toggled.connect(self.reload)
         self.search_edit.textChanged.connect(self.run_search)
+        self.search_filters.changed.connect(self.run_search)
         self.results.opened.connect(self.open_dispute)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
@@ -578,7 +593,9 @@ class DisputesTab(QWidget):
         with self.context.database.session() as session:
             rows = disputes.list_disputes(session, today, self.open_only.isChecked())
             figures = disputes.measure_10(session)
+            years = log_search.years(session, DISPUTE)
         self.model.set_rows(rows)
+        self.search_filters.set_years(years)
         self.table.resizeColumnsToContents()
         for column, widest in ((1, 320), (2, 260)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
@@ -587,6 +604,8 @@ class DisputesTab(QWidget):
         learning = [line for f in figures for line in f.learning]
         self.figures_learning.setText("\n".join(learning) or self.tr("No learning written yet."))
         self._update_count()
+        if self.search_edit.text().strip():
+            self.run_search()  # open only narrows the search too
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
@@ -621,9 +640,10 @@ class DisputesTab(QWidget):
         if not query:
             self.results.hide()
             return
-        status = "open" if self.open_only.isChecked() else ""
+        # Open only narrows the search as it does the list, unless a status is chosen.
+        filters = self.search_filters.filters(status="open" if self.open_only.isChecked() else "")
         with self.context.database.session() as session:
-            hits = log_search.search(session, query, SearchFilters(kind=DISPUTE, status=status))
+            hits = log_search.search(session, query, filters)
         self.results.show_hits(hits, query)
         self.results.show()
 

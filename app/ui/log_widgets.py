@@ -11,7 +11,10 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QComboBox,
+    QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QTextBrowser,
@@ -28,7 +31,7 @@ from app.models.identifiable import (
     Refusal,
     confirm_while_writing,
 )
-from app.services.log_search import SearchHit
+from app.services.log_search import SearchFilters, SearchHit
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 
@@ -191,6 +194,83 @@ def run_guarded(
             show_error(error, context.log_file, title)
             return False, None
         return True, result
+
+
+class SearchFilterBar(QWidget):
+    """The search's filters, the same as the command line's `search`: kind (or topic), party,
+    service, year and status. A tab may keep its own topic and status choosers (the case
+    study list's) and leave them out here; `filters()` then takes them as given."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        kind: str,
+        topics: list[tuple[str, str]] | None = None,
+        statuses: list[tuple[str, str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.setAccessibleName(self.tr("Search filters"))
+        self.topic: QComboBox | None = None
+        self.status: QComboBox | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel(self.tr("Narrow the search:"))
+        layout.addWidget(caption)
+        if topics is not None:
+            self.topic = self._choice(self.tr("Kind or topic searched"), topics)
+            layout.addWidget(self.topic)
+        self.party = QLineEdit()
+        self.party.setPlaceholderText(self.tr("Party (part of a name)"))
+        self.party.setAccessibleName(self.tr("Party searched"))
+        self.party.setClearButtonEnabled(True)
+        self.service = QLineEdit()
+        self.service.setPlaceholderText(self.tr("Service (such as 14 or 22c)"))
+        self.service.setAccessibleName(self.tr("Service searched"))
+        self.service.setClearButtonEnabled(True)
+        self.year = self._choice(self.tr("Year searched"), [])
+        layout.addWidget(self.party, 2)
+        layout.addWidget(self.service, 1)
+        layout.addWidget(self.year)
+        if statuses is not None:
+            self.status = self._choice(self.tr("Status searched"), statuses)
+            layout.addWidget(self.status)
+        self.party.textChanged.connect(self.changed)
+        self.service.textChanged.connect(self.changed)
+        for combo in (self.topic, self.year, self.status):
+            if combo is not None:
+                combo.currentIndexChanged.connect(self.changed)
+
+    def _choice(self, name: str, items: list[tuple[str, str]]) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        for text, value in items:
+            combo.addItem(text, value)
+        return combo
+
+    def set_years(self, years: list[int]) -> None:
+        """Offer the years the records have (the choice made is kept if still there)."""
+        chosen = self.year.currentData()
+        self.year.blockSignals(True)
+        self.year.clear()
+        self.year.addItem(self.tr("Any year"), None)
+        for year in years:
+            self.year.addItem(str(year), year)
+        self.year.setCurrentIndex(max(0, self.year.findData(chosen)))
+        self.year.blockSignals(False)
+
+    def filters(self, topic: str = "", status: str = "") -> SearchFilters:
+        """The filters chosen; `topic` and `status` are used where this bar has none."""
+        return SearchFilters(
+            kind=self.kind,
+            topic=(self.topic.currentData() or "") if self.topic is not None else topic,
+            party=self.party.text().strip(),
+            service=self.service.text().strip(),
+            year=self.year.currentData(),
+            status=(self.status.currentData() or status) if self.status is not None else status,
+        )
 
 
 class SearchResults(QTextBrowser):
