@@ -446,13 +446,15 @@ def years(session: Session, kind: str = "") -> list[int]:
     where = " AND kind = :kind" if kind else ""
     return [
         int(year)
-        for year in session.connection().execute(
+        for year in session.connection()
+        .execute(
             text(
                 f"SELECT DISTINCT year FROM log_search WHERE year IS NOT NULL{where} "
                 "ORDER BY year DESC"
             ),
             {"kind": kind},
-        ).scalars()
+        )
+        .scalars()
     ]
 
 
