@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select
+from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
@@ -1013,6 +1013,7 @@ def _parts(session: Session, dispute_id: uuid.UUID) -> list[Any]:
     """The dispute's own rows, deleted ones included (an undo may bring them back)."""
     rows: list[Any] = []
     for part in _PARTS:
+        query: Select[Any]
         if part is Dispute:
             query = select(Dispute).where(Dispute.id == dispute_id)
         elif part is LogDocument:

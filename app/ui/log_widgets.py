@@ -151,7 +151,7 @@ def number_confirmations(
     asked = {(c.record_type, c.field, c.digits) for c in already or []}
     if any((r.record_type, r.field, r.found.digits) in asked for r in error.refusals):
         return None  # confirmed once and still refused: never ask in a loop
-    confirmations = []
+    confirmations: list[NumberConfirmation] = []
     for refusal in error.refusals:
         key = (refusal.record_type, refusal.field, refusal.found.digits)
         if key in {(c.record_type, c.field, c.digits) for c in confirmations}:
