@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError, InputRejected
 from app.formatting import format_date
@@ -38,6 +39,7 @@ from app.services import definition_editing as editing
 from app.services import designations, responsibilities, service_codes
 from app.services.definitions import term_names
 from app.ui.context import UiContext
+from app.ui.narrative import run_guarded
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 
@@ -674,21 +676,32 @@ class DefinitionEditor(QTabWidget):
             check.setChecked(row.met)
             evidence.setText(row.evidence)
 
+    def _criteria_refused(self, error: CommissioningError) -> None:
+        QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+
     @Slot()
     def save_criteria(self) -> None:
         selected = self._selected_designation()
         if selected is None:
             return
-        try:
-            with self.context.database.session() as session:
-                for number, (check, evidence) in enumerate(
-                    zip(self.criterion_checks, self.criterion_evidence, strict=True), start=1
-                ):
-                    designations.set_criterion(
-                        session, selected.id, number, check.isChecked(), evidence.text()
-                    )
-        except CommissioningError as error:
-            QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+
+        def save(session: Session) -> None:
+            for number, (check, evidence) in enumerate(
+                zip(self.criterion_checks, self.criterion_evidence, strict=True), start=1
+            ):
+                designations.set_criterion(
+                    session, selected.id, number, check.isChecked(), evidence.text()
+                )
+
+        done, _ = run_guarded(
+            self,
+            self.context,
+            save,
+            self.tr("Cannot save"),
+            {"evidence": list(self.criterion_evidence)},
+            on_error=self._criteria_refused,
+        )
+        if not done:
             return
         self._reload(
             lambda s: designations.designations_of(s, self.line_id, self.context.today()),
@@ -760,20 +773,21 @@ class DefinitionEditor(QTabWidget):
         if self.line_id is None:
             return
         status = self.review_status.currentText()
-        try:
-            with self.context.database.session() as session:
-                designations.record_review(
-                    session,
-                    self.line_id,
-                    self.review_kind.currentText(),
-                    status,
-                    self.review_lead.text(),
-                    self.review_started.date().toPython(),
-                    self.review_completed.date().toPython() if status == "completed" else None,
-                    self.review_findings.text(),
-                )
-        except CommissioningError as error:
-            self.review_message.setText(_problem_text(error))
+        line_id, kind, lead = self.line_id, self.review_kind.currentText(), self.review_lead.text()
+        started = self.review_started.date().toPython()
+        completed = self.review_completed.date().toPython() if status == "completed" else None
+        findings = self.review_findings.text()
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: designations.record_review(
+                session, line_id, kind, status, lead, started, completed, findings
+            ),
+            self.tr("Review not added"),
+            {"findings": self.review_findings},
+            on_error=lambda error: self.review_message.setText(_problem_text(error)),
+        )
+        if not done:
             return
         self.review_message.setText(self.tr("Review added"))
         self.review_findings.clear()
@@ -840,19 +854,20 @@ class DefinitionEditor(QTabWidget):
     def change_responsibility(self) -> None:
         if self.line_id is None:
             return
-        try:
-            with self.context.database.session() as session:
-                responsibilities.change_responsibility(
-                    session,
-                    self.line_id,
-                    self.body_code.text().strip().upper(),
-                    self.lead_name.text(),
-                    self.lead_contact.text(),
-                    self.responsibility_from.date().toPython(),
-                    self.change_reason.text(),
-                )
-        except CommissioningError as error:
-            self.responsibility_message.setText(_problem_text(error))
+        line_id, body = self.line_id, self.body_code.text().strip().upper()
+        lead, contact = self.lead_name.text(), self.lead_contact.text()
+        starts, reason = self.responsibility_from.date().toPython(), self.change_reason.text()
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: responsibilities.change_responsibility(
+                session, line_id, body, lead, contact, starts, reason
+            ),
+            self.tr("Change not recorded"),
+            {"reason": self.change_reason},
+            on_error=lambda error: self.responsibility_message.setText(_problem_text(error)),
+        )
+        if not done:
             return
         self.responsibility_message.setText(self.tr("Change recorded"))
         self._reload(lambda s: responsibilities.history(s, self.line_id), self.commissioners_model)

@@ -1,199 +1,44 @@
-"""Pieces the case study and dispute tabs share: narrative editors that show the guard's
-refusals, and the full-text search results with their highlighted snippets."""
+"""Pieces the case study and dispute tabs share: the search's filters and its results with
+highlighted snippets; the guard's pieces (`app.ui.narrative`) are here too for them."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QTextCharFormat, QTextCursor
+from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QTextBrowser,
-    QTextEdit,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
-from app.errors import CommissioningError
-from app.models.identifiable import (
-    Finding,
-    IdentifiableDataRefused,
-    NumberConfirmation,
-    Refusal,
-    confirm_while_writing,
-)
 from app.services.log_search import SearchFilters, SearchHit
-from app.ui.context import UiContext
-from app.ui.errors import show_error
+from app.ui.narrative import (
+    AskReason,
+    Marker,
+    NarrativeEdit,
+    TextEditor,
+    ask_reason,
+    run_guarded,
+    show_refusal,
+)
 
-TextEditor = QPlainTextEdit | QLineEdit
-AskReason = Callable[[QWidget, Refusal], str | None]
-# Where a refused field is shown: its editor, the editors sharing its name, or a function that
-# finds it (a cell of a table).
-Marker = QPlainTextEdit | QLineEdit | Sequence[TextEditor] | Callable[[Refusal], None]
-T = TypeVar("T")
-
-
-class NarrativeEdit(QPlainTextEdit):
-    """Free text checked by the identifiable-data guard; a refusal is marked in place."""
-
-    def __init__(self, accessible_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName(accessible_name)
-        self.setTabChangesFocus(True)  # Tab moves on, as in every other field of a form
-        self.setMinimumHeight(60)
-
-    def mark(self, start: int, end: int) -> None:
-        """Select the refused text and underline it in red until the text is changed."""
-        cursor = self.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        self.setTextCursor(cursor)
-        selection = QTextEdit.ExtraSelection()
-        selection.cursor = cursor  # type: ignore[attr-defined]
-        style = QTextCharFormat()
-        style.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        style.setUnderlineColor(Qt.GlobalColor.red)
-        style.setBackground(self.palette().highlight().color().lighter(160))
-        selection.format = style  # type: ignore[attr-defined]
-        self.setExtraSelections([selection])
-        self.textChanged.connect(self._clear_mark, Qt.ConnectionType.SingleShotConnection)
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.ensureCursorVisible()
-
-    @Slot()
-    def _clear_mark(self) -> None:
-        self.setExtraSelections([])
-
-
-def ask_reason(parent: QWidget, refusal: Refusal) -> str | None:
-    """Ask whether a ten-digit number is a reference rather than an NHS number, and why."""
-    reason, ok = QInputDialog.getText(
-        parent,
-        parent.tr("Not an NHS number?"),
-        parent.tr(
-            "{text} in {field} ({record}) passes the NHS number check.\n\nIf it is not an NHS "
-            "number (an invoice or order number, for example), say what it is; the confirmation "
-            "is kept with the record. Cancel to correct the text instead."
-        ).format(
-            text=refusal.found.text,
-            field=refusal.field.replace("_", " "),
-            record=refusal.record_label,
-        ),
-    )
-    return reason.strip() if ok and reason.strip() else None
-
-
-def _text_of(editor: TextEditor) -> str:
-    return editor.text() if isinstance(editor, QLineEdit) else editor.toPlainText()
-
-
-def show_refusal(fields: Mapping[str, Marker], refusal: Refusal) -> None:
-    """Put the cursor on the refused text, selected, in the field it was found in.
-
-    Fields are named `table.column` or just `column`; where several editors share a name
-    (the positions of two parties), the one holding the refused text is marked.
-    """
-    marker = fields.get(f"{refusal.record_type}.{refusal.field}", fields.get(refusal.field))
-    if marker is None:
-        return
-    if isinstance(marker, QPlainTextEdit | QLineEdit):
-        candidates: list[TextEditor] = [marker]
-    elif isinstance(marker, Sequence):
-        candidates = list(marker)
-    else:
-        marker(refusal)
-        return
-    found = refusal.found
-    editor = next(
-        (e for e in candidates if _text_of(e)[found.start : found.end] == found.text),
-        next((e for e in candidates if found.text in _text_of(e)), None),
-    )
-    if editor is None:
-        return
-    # The service may have written the text into a longer one (notes added to a stage's).
-    start = found.start
-    if _text_of(editor)[start : found.end] != found.text:
-        start = _text_of(editor).find(found.text)
-    end = start + len(found.text)
-    if isinstance(editor, NarrativeEdit):
-        editor.mark(start, end)
-    elif isinstance(editor, QPlainTextEdit):
-        cursor = editor.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        editor.setTextCursor(cursor)
-        editor.setFocus(Qt.FocusReason.OtherFocusReason)
-    else:
-        editor.setFocus(Qt.FocusReason.OtherFocusReason)
-        editor.setSelection(start, end - start)
-
-
-def number_confirmations(
-    parent: QWidget,
-    error: IdentifiableDataRefused,
-    ask: AskReason,
-    already: list[NumberConfirmation] | None = None,
-) -> list[NumberConfirmation] | None:
-    """Reasons for every refused number, when all refusals are possible NHS numbers and the
-    user confirms each is not one; None otherwise (the text must be corrected)."""
-    if any(r.found.kind != Finding.NHS_NUMBER for r in error.refusals):
-        return None
-    asked = {(c.record_type, c.field, c.digits) for c in already or []}
-    if any((r.record_type, r.field, r.found.digits) in asked for r in error.refusals):
-        return None  # confirmed once and still refused: never ask in a loop
-    confirmations: list[NumberConfirmation] = []
-    for refusal in error.refusals:
-        key = (refusal.record_type, refusal.field, refusal.found.digits)
-        if key in {(c.record_type, c.field, c.digits) for c in confirmations}:
-            continue  # the same number twice in one field: one answer will do
-        reason = ask(parent, refusal)
-        if reason is None:
-            return None
-        confirmations.append(NumberConfirmation(*key, reason))
-    return confirmations
-
-
-def run_guarded(
-    parent: QWidget,
-    context: UiContext,
-    work: Callable[[Session], T],
-    title: str,
-    fields: Mapping[str, Marker] | None = None,
-    ask: AskReason = ask_reason,
-) -> tuple[bool, T | None]:
-    """Do one user action in one session, whatever narrative field of whatever record it
-    writes: a refusal by the identifiable-data guard is shown selected in its field, and a
-    ten-digit number the user confirms is not an NHS number (with a reason) is let through and
-    kept with the record it is in. Returns whether it was done, and what `work` returned."""
-    confirmations: list[NumberConfirmation] = []
-    while True:
-        try:
-            with context.database.session() as session:
-                confirm_while_writing(session, confirmations)
-                result = work(session)
-        except IdentifiableDataRefused as error:
-            show_refusal(fields or {}, error.refusals[0])
-            more = number_confirmations(parent, error, ask, confirmations)
-            if more is None:
-                show_error(error, context.log_file, title)
-                show_refusal(fields or {}, error.refusals[0])
-                return False, None
-            confirmations += more
-            continue
-        except CommissioningError as error:
-            show_error(error, context.log_file, title)
-            return False, None
-        return True, result
+__all__ = [
+    "AskReason",
+    "Marker",
+    "NarrativeEdit",
+    "SearchFilterBar",
+    "SearchResults",
+    "TextEditor",
+    "ask_reason",
+    "name_buttons",
+    "run_guarded",
+    "show_refusal",
+]
 
 
 class SearchFilterBar(QWidget):
