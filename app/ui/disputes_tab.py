@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Slot
-from PySide6.QtGui import QAction, QBrush, QFont, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QBrush, QFont, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -42,13 +41,12 @@ from app.services.disputes import MARKING, DisputeSnapshot
 from app.services.log_search import DISPUTE
 from app.ui.context import UiContext
 from app.ui.errors import show_error
-from app.ui.filter_proxy import RecordFilterProxy
+from app.ui.log_tab import LogTab
 from app.ui.log_widgets import (
     AskReason,
     Marker,
     NarrativeEdit,
     SearchFilterBar,
-    SearchResults,
     TextEditor,
     ask_reason,
     name_buttons,
@@ -205,7 +203,7 @@ def _button(text: str, slot: Callable[[], Any], tip: str = "") -> QPushButton:
     return button
 
 
-class DisputesTab(QWidget):
+class DisputesTab(LogTab):
     """The log on the left, the selected dispute on the right in tabs."""
 
     area = "disputes"
@@ -213,26 +211,18 @@ class DisputesTab(QWidget):
     def __init__(
         self, context: UiContext, parent: QWidget | None = None, ask: AskReason = ask_reason
     ) -> None:
-        super().__init__(parent)
-        self.context = context
-        self.ask = ask
-        self.current_id: uuid.UUID | None = None
+        super().__init__(context, ask, parent)
         self.sides: list[str] = []
         self.setAccessibleName(self.tr("Disputes"))
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(self.tr("Filter the list (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName(self.tr("Filter disputes"))
+        self.make_filter(self.tr("Filter disputes"))
         self.open_only = QCheckBox(self.tr("&Open only"))
         self.open_only.setAccessibleName(self.tr("Show open disputes only"))
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(
-            self.tr("Search disputes, stages, decisions and documents (Ctrl+Shift+F)")
+        self.make_search(
+            self.tr("Search disputes, stages, decisions and documents (Ctrl+Shift+F)"),
+            self.tr("Search disputes"),
         )
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName(self.tr("Search disputes"))
-        self.search_filters = SearchFilterBar(
+        search_filters = SearchFilterBar(
             DISPUTE,
             topics=[
                 (self.tr("Any kind"), ""),
@@ -244,28 +234,14 @@ class DisputesTab(QWidget):
                 (self.tr("Closed"), "closed"),
             ],
         )
-        self.count_label = QLabel()
-        self.count_label.setAccessibleName(self.tr("Number of disputes shown"))
+        self.make_count(self.tr("Number of disputes shown"))
         self.raise_button = _button(
             self.tr("&Raise dispute…"), self.raise_dispute, self.tr("Raise a new dispute (Ctrl+N)")
         )
         marking = QLabel(f"<b>{MARKING}</b>")
         marking.setAccessibleName(self.tr("Protective marking"))
-
-        self.model = DisputeListModel(COLUMNS, self)
-        self.proxy = RecordFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = DataTableView()
-        self.table.setModel(self.proxy)
-        self.table.set_title(self.tr("Disputes"))
-        self.table.set_marking(MARKING)
-        self.table.set_today(context.today)
-        self.table.setAccessibleName(self.tr("Disputes"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.results = SearchResults()
-        self.results.hide()
+        marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.make_list(DisputeListModel(COLUMNS, self), self.tr("Disputes"), MARKING)
 
         self.detail = QTabWidget()
         self.detail.setAccessibleName(self.tr("The selected dispute"))
@@ -275,58 +251,21 @@ class DisputesTab(QWidget):
         self.detail.addTab(self._build_panel_page(), self.tr("Panel"))
         self.detail.addTab(self._build_decisions_page(), self.tr("Decisions"))
         self.detail.addTab(self._build_figures_page(), self.tr("Figures"))
-
-        find_label = QLabel(self.tr("&Find:"))
-        find_label.setBuddy(self.filter_edit)
-        search_label = QLabel(self.tr("&Search:"))
-        search_label.setBuddy(self.search_edit)
-        bar = QHBoxLayout()
-        bar.addWidget(find_label)
-        bar.addWidget(self.filter_edit, 1)
-        bar.addWidget(self.open_only)
-        bar.addSpacing(12)
-        bar.addWidget(search_label)
-        bar.addWidget(self.search_edit, 2)
-        bar.addWidget(self.count_label)
-        bar.addWidget(self.raise_button)
-
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.table)
-        left.addWidget(self.results)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter = self.lay_out(
+            [self.open_only],
+            [self.count_label, self.raise_button],
+            search_filters,
+            self.detail,
+            (2, 3),
+            above=marking,
+        )
         splitter.setSizes([560, 840])
-        marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.addWidget(marking)
-        layout.addLayout(bar)
-        layout.addWidget(self.search_filters)
-        layout.addWidget(splitter, 1)
 
-        self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
-        self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
-        self._shortcut(QKeySequence.StandardKey.Save, self.save)
-        self._shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
-        self.undo_stack = QUndoStack(self)
-        self.undo_action = self.undo_stack.createUndoAction(self, self.tr("Undo"))
-        self.redo_action = self.undo_stack.createRedoAction(self, self.tr("Redo"))
-        for action, keys in (
-            (self.undo_action, QKeySequence.StandardKey.Undo),
-            (self.redo_action, QKeySequence.StandardKey.Redo),
-        ):
-            action.setShortcut(keys)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
-
-        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.shortcut(QKeySequence.StandardKey.Save, self.save)
+        self.shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
+        self.add_undo_actions(self.tr("Undo"), self.tr("Redo"))
+        self.connect_log(self.open_dispute)
         self.open_only.toggled.connect(self.reload)
-        self.search_edit.textChanged.connect(self.run_search)
-        self.search_filters.changed.connect(self.run_search)
-        self.results.opened.connect(self.open_dispute)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         name_buttons(self)
         self._load_choices()
@@ -335,13 +274,6 @@ class DisputesTab(QWidget):
             self.table.selectRow(0)
 
     # Building ------------------------------------------------------------------------------
-
-    def _shortcut(self, keys: QKeySequence | QKeySequence.StandardKey, slot: object) -> None:
-        action = QAction(self)
-        action.setShortcut(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
 
     def _line(self, name: str) -> QLineEdit:
         edit = QLineEdit()
@@ -372,6 +304,9 @@ class DisputesTab(QWidget):
         self.issue_edit = NarrativeEdit(self.tr("The issue"))
         self.outcome_edit = NarrativeEdit(self.tr("Outcome"))
         self.learning_edit = NarrativeEdit(self.tr("Learning"))
+        for edit in (self.issue_edit, self.outcome_edit, self.learning_edit):
+            # They grow with the window; at its smallest the search's filters need the room.
+            edit.setMinimumHeight(44)
         self.editors: dict[str, TextEditor] = {
             "title": self.title_edit,
             "issue": self.issue_edit,
@@ -603,11 +538,11 @@ class DisputesTab(QWidget):
         self.figures_table.resizeColumnsToContents()
         learning = [line for f in figures for line in f.learning]
         self.figures_learning.setText("\n".join(learning) or self.tr("No learning written yet."))
-        self._update_count()
+        self.update_count()
         if self.search_edit.text().strip():
             self.run_search()  # open only narrows the search too
 
-    def _update_count(self) -> None:
+    def update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         overdue = sum(1 for row in self.model.rows() if row.overdue)
         text = (
@@ -618,21 +553,6 @@ class DisputesTab(QWidget):
         if overdue:
             text += self.tr(", {n} overdue").format(n=overdue)
         self.count_label.setText(text)
-
-    @Slot()
-    def _apply_filter(self) -> None:
-        self.proxy.set_filter(self.filter_edit.text())
-        self._update_count()
-
-    @Slot()
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
-
-    @Slot()
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
 
     @Slot()
     def run_search(self) -> None:
@@ -647,19 +567,9 @@ class DisputesTab(QWidget):
         self.results.show_hits(hits, query)
         self.results.show()
 
-    def _row_changed(self) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            self.load(self.model.row_at(self.proxy.mapToSource(index).row()).id)
-
     @Slot(uuid.UUID)
     def open_dispute(self, dispute_id: uuid.UUID) -> None:
-        for row in range(self.proxy.rowCount()):
-            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
-            if self.model.row_at(source).id == dispute_id:
-                self.table.selectRow(row)
-                return
-        self.load(dispute_id)
+        self.open_record(dispute_id)
 
     # The selected dispute ------------------------------------------------------------------
 
