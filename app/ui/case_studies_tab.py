@@ -124,14 +124,14 @@ class CaseStudiesTab(LogTab):
             self.tr("Search the text of case studies and documents (Ctrl+Shift+F)"),
             self.tr("Search case studies"),
         )
-        search_filters = SearchFilterBar(CASE_STUDY)
+        self.search_filters = SearchFilterBar(CASE_STUDY)
         self.make_count(self.tr("Number of case studies shown"))
         self.make_list(RecordTableModel(COLUMNS, self), self.tr("Case studies"))
         self._build_editor()
         self.lay_out(
             [self.topic_filter, self.status_filter],
             [self.count_label],
-            search_filters,
+            self.search_filters,
             self.editor_area,
             (3, 2),
         )

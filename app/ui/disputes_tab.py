@@ -222,7 +222,7 @@ class DisputesTab(LogTab):
             self.tr("Search disputes, stages, decisions and documents (Ctrl+Shift+F)"),
             self.tr("Search disputes"),
         )
-        search_filters = SearchFilterBar(
+        self.search_filters = SearchFilterBar(
             DISPUTE,
             topics=[
                 (self.tr("Any kind"), ""),
@@ -254,7 +254,7 @@ class DisputesTab(LogTab):
         splitter = self.lay_out(
             [self.open_only],
             [self.count_label, self.raise_button],
-            search_filters,
+            self.search_filters,
             self.detail,
             (2, 3),
             above=marking,

@@ -87,7 +87,7 @@ class LogTab(QWidget):
     ) -> QSplitter:
         """Find box and the tab's own filters, then the search box, the count and any
         buttons; the search's filters beneath; the list and results beside the record."""
-        self.search_filters = search_filters
+        self.search_filters = search_filters  # (the tab's own, kept under the same name)
         find_label = QLabel(self.tr("&Find:"))
         find_label.setBuddy(self.filter_edit)
         search_label = QLabel(self.tr("&Search:"))
