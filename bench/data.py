@@ -43,8 +43,16 @@ def return_file(scale: str, suffix: str) -> Path:
 def build(scale: Scale) -> None:
     folder = data_folder(scale.name)
     marker = folder / "built"
-    if marker.exists() and marker.read_text() == FORMAT:
-        return
+    if not (marker.exists() and marker.read_text() == FORMAT):
+        _build_large(scale)
+        marker.write_text(FORMAT)
+    from bench.log_search import build as build_search  # its own marker: built once too
+
+    build_search(scale)
+
+
+def _build_large(scale: Scale) -> None:
+    folder = data_folder(scale.name)
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -61,7 +69,6 @@ def build(scale: Scale) -> None:
     _add_returns(large_database(scale.name), scale)
     _write_return_files(large_database(scale.name), scale)
     after_build(large_database(scale.name), scale)
-    marker.write_text(FORMAT)
 
 
 def after_build(path: Path, scale: Scale) -> None:

@@ -186,3 +186,36 @@ def meeting_pack(scale: Scale) -> float:
     seconds = time.perf_counter() - started
     database.close()
     return seconds
+
+
+@measure(
+    "log_search",
+    "full-text search over 10,000 case studies and disputes: slowest of 6 searches, first cold",
+    0.2,
+    "s",
+    "logs",
+)
+def log_search(scale: Scale) -> float:
+    from app.services import log_search
+    from app.services.log_search import SearchFilters
+    from app.store.database import open_database
+    from bench.log_search import search_database
+
+    searches = [
+        ("renal dialysis", SearchFilters()),
+        ("cystic fibrosis audit", SearchFilters()),
+        ("bariatric", SearchFilters(kind="case study", topic="Risk Sharing")),
+        ("tari", SearchFilters()),  # a prefix, as while typing
+        ("cancer", SearchFilters(year=2010, service="7")),
+        ("the commissioners", SearchFilters(kind="dispute", status="open")),  # most records
+    ]
+    database = open_database(search_database(scale.name), user="bench")
+    slowest = 0.0
+    with database.session() as session:
+        for words, filters in searches:
+            started = time.perf_counter()
+            hits = log_search.search(session, words, filters)
+            slowest = max(slowest, time.perf_counter() - started)
+            assert hits, words
+    database.close()
+    return slowest

@@ -305,16 +305,75 @@ def test_a_panel_members_interests_are_declared_and_kept(demo_database) -> None:
     assert (row.interests, row.declared_on) == ("Sister works in the trust's finance team", AS_OF)
 
 
-def test_a_panel_spanning_scgs_needs_a_neighbouring_scg_member(demo_database) -> None:
+def test_a_panel_spanning_scgs_needs_a_member_from_a_neighbouring_scg(demo_database) -> None:
+    """The demo's SCG borders the Marches SCG (with its Marches West LSCG), not the Fells SCG."""
     with demo_database.session() as session:
         dispute_id = raise_provider_dispute(session, "250000", spans_scgs=True)
         disputes.add_panel_member(
             session, dispute_id, "Cath Orme", "Chief Executive", "5A2", PanelLevel.CHIEF_EXECUTIVE
         )
-        assert any("L/SCG" in p for p in disputes.panel_check(session, dispute_id))
+        problems = disputes.panel_check(session, dispute_id)
+        assert problems == [
+            "No representative of a neighbouring L/SCG (Demo Marches Specialised Commissioning "
+            "Group), and the consortium spans SCGs"
+        ]
+        # The home SCG is an SCG, but not a neighbouring one.
         disputes.add_panel_member(
             session, dispute_id, "Sam Reed", "Director", "DSCG", PanelLevel.DIRECTOR
         )
+        problems = disputes.panel_check(session, dispute_id)
+        assert (
+            "Sam Reed (Demo Specialised Commissioning Group) represents the home SCG"
+            in (problems[0])
+        )
+        assert "No representative of a neighbouring L/SCG" in problems[-1]
+        # An SCG that does not border the home one does not count either.
+        disputes.add_panel_member(
+            session, dispute_id, "Flo Kerr", "Director", "DFSCG", PanelLevel.DIRECTOR
+        )
+        assert any(
+            "Flo Kerr (Demo Fells Specialised Commissioning Group) is not from an SCG "
+            "neighbouring Demo Specialised Commissioning Group" in p
+            for p in disputes.panel_check(session, dispute_id)
+        )
+        # An LSCG in the neighbouring SCG's area does.
+        disputes.add_panel_member(
+            session,
+            dispute_id,
+            "Ravi Moss",
+            "Chief Executive",
+            "DMLSCG",
+            PanelLevel.CHIEF_EXECUTIVE,
+        )
+        assert disputes.panel_check(session, dispute_id) == []
+
+
+def test_which_scg_an_organisation_is_in_and_its_neighbours_are_data(demo_database) -> None:
+    from app.services import scg_areas
+    from app.services.disputes import _organisation
+
+    with demo_database.session() as session:
+        home = _organisation(session, "DSCG").id
+        fells = _organisation(session, "DFSCG").id
+        marches = _organisation(session, "DMSCG").id
+        # A PCT by its membership, a trust and an SHA by their area, an LSCG by its SCG's.
+        for code, scg in (("5A1", home), ("RX8", home), ("DSHA", home), ("DMLSCG", marches)):
+            assert scg_areas.scg_of(session, _organisation(session, code).id, AS_OF) == scg
+        assert scg_areas.scg_of(session, _organisation(session, "NT1").id, AS_OF) == home
+        assert scg_areas.neighbours_of(session, home) == {marches}
+        assert scg_areas.neighbours_of(session, marches) == {home}  # the relation is mutual
+        scg_areas.add_neighbour(session, "DFSCG", "DSCG")
+        assert scg_areas.neighbours_of(session, home) == {marches, fells}
+        with pytest.raises(InputRejected, match="not an SCG"):
+            scg_areas.add_neighbour(session, "DSCG", "DMLSCG")
+        # A trust moved into the Fells' area now belongs there.
+        scg_areas.place_in_scg(session, "RX8", "DFSCG")
+        assert scg_areas.scg_of(session, _organisation(session, "RX8").id, AS_OF) == fells
+        dispute_id = raise_provider_dispute(session, "250000", spans_scgs=True)
+        disputes.add_panel_member(
+            session, dispute_id, "Flo Kerr", "Director", "DFSCG", PanelLevel.DIRECTOR
+        )
+        # Fells now borders the home SCG (of the commissioner, not of the trust): in order.
         assert disputes.panel_check(session, dispute_id) == []
 
 

@@ -77,7 +77,7 @@ from app.models.meetings import (
     Seat,
     VotingRule,
 )
-from app.models.organisations import Membership, Organisation
+from app.models.organisations import Membership, Organisation, ScgArea, ScgNeighbour
 from app.models.people import Role, UserProfile
 from app.models.reference import DatabaseFact, ReferenceCounter, Term, Vocabulary
 from app.models.sync import ConflictStatus, Resolution, SyncConflict
@@ -156,6 +156,8 @@ __all__ = [
     "ReturnRow",
     "ReturnSubmission",
     "Role",
+    "ScgArea",
+    "ScgNeighbour",
     "Seat",
     "ServiceCode",
     "ServiceDefinition",

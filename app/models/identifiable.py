@@ -5,14 +5,16 @@ every session, so the GUI, the command line, imports and the demo are all guarde
 NHS numbers (ten digits, bare or grouped 3-3-4, passing the modulus 11 check), dates of birth
 written as such, and full UK postcodes are refused. A ten-digit reference that happens to
 pass the check (an invoice number) can be confirmed as "not an NHS number" for one field of
-one record; the confirmation is kept, with its reason, who and when.
+one record; the confirmation is kept, with its reason, who and when. A confirmation can be
+given before the record exists (`confirm_while_writing`): whatever writes the record, the
+guard keeps the confirmation against the record and field the number is found in.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,6 +136,67 @@ class NotAnNhsNumber(Base):
 
 
 @dataclass(frozen=True)
+class NumberConfirmation:
+    """The user's word that a ten-digit number found in a field of a kind of record (a table)
+    is not an NHS number, and why; given before the record is written, so it also serves
+    records that do not exist yet (a new stage, a panel member, an attached document)."""
+
+    record_type: str
+    field: str
+    digits: str
+    reason: str
+
+
+_CONFIRMING = "not_nhs_numbers_confirming"
+
+
+def confirm_while_writing(session: Session, confirmations: Iterable[NumberConfirmation]) -> None:
+    """Let these numbers through wherever this session writes them in the named field of that
+    kind of record; each is kept as a `NotAnNhsNumber` of the record it is found in."""
+    pending: dict[tuple[str, str, str], str] = session.info.setdefault(_CONFIRMING, {})
+    for confirmation in confirmations:
+        digits = re.sub(r"\D", "", confirmation.digits)
+        if len(digits) != 10:
+            raise InputRejected(f"'{confirmation.digits}' is not a ten-digit number.")
+        if not confirmation.reason.strip():
+            raise InputRejected(
+                f"Say why {confirmation.digits} is not an NHS number (for example, "
+                "'invoice number from the trust')."
+            )
+        pending[(confirmation.record_type, confirmation.field, digits)] = (
+            confirmation.reason.strip()
+        )
+
+
+def _confirm_pending(session: Session, refusals: list[Refusal]) -> list[Refusal]:
+    """Keep the confirmations given for this session's writing; return what is still refused."""
+    pending: dict[tuple[str, str, str], str] = session.info.get(_CONFIRMING, {})
+    if not pending:
+        return refusals
+    left = []
+    kept: set[tuple[Any, ...]] = set()
+    for refusal in refusals:
+        key = (refusal.record_type, refusal.field, refusal.found.digits)
+        reason = pending.get(key)
+        if refusal.found.kind != Finding.NHS_NUMBER or reason is None or refusal.record_id is None:
+            left.append(refusal)
+            continue
+        if (*key, refusal.record_id) not in kept:
+            kept.add((*key, refusal.record_id))
+            session.add(
+                NotAnNhsNumber(
+                    record_type=refusal.record_type,
+                    record_id=refusal.record_id,
+                    field=refusal.field,
+                    digits=refusal.found.digits,
+                    reason=reason,
+                    confirmed_by=str(session.info.get("user", "")),
+                )
+            )
+    return left
+
+
+@dataclass(frozen=True)
 class Refusal:
     """One refused stretch of one field of one record, located for the editor to highlight."""
 
@@ -252,6 +315,7 @@ def check_session(session: Session) -> None:
             if r.found.kind != Finding.NHS_NUMBER
             or (r.record_type, r.record_id, r.field, r.found.digits) not in confirmed
         ]
+        refusals = _confirm_pending(session, refusals)
     if refusals:
         raise IdentifiableDataRefused(refusals)
 

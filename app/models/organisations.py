@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Record
@@ -54,3 +54,32 @@ class Membership(Record, Base):
 
     group: Mapped[Organisation] = relationship(foreign_keys=[group_id])
     member: Mapped[Organisation] = relationship(foreign_keys=[member_id])
+
+
+class ScgArea(Record, Base):
+    """The SCG (or LSCG) whose area an organisation is in, where membership does not tell.
+
+    A PCT's SCG is known from its membership; a trust, an SHA or an LSCG has none, and the
+    arbitration panel needs to know who comes from a neighbouring SCG. (A table of its own,
+    not a column of `organisation`: a new column would change the content, and so the audit
+    hash, of every organisation already recorded.)
+    """
+
+    __tablename__ = "scg_area"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    scg_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+
+
+class ScgNeighbour(Record, Base):
+    """Two SCGs whose areas border each other (held once per pair; the relation is mutual).
+
+    Disputes of a consortium that spans SCGs (pan-Thames in the London SCG process) call for
+    representation from the neighbouring SCGs at the facilitated meeting and on the panel.
+    """
+
+    __tablename__ = "scg_neighbour"
+    __table_args__ = (UniqueConstraint("scg_id", "neighbour_id"),)
+
+    scg_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    neighbour_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)

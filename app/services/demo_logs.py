@@ -25,6 +25,8 @@ from app.models import (
     PanelLevel,
     PanelMember,
     ReferenceCounter,
+    ScgArea,
+    ScgNeighbour,
 )
 from app.services.disputes import BINDING_STATEMENT
 
@@ -74,6 +76,43 @@ PANEL = (
 )
 
 
+# SCGs around the demo's own, for the panel's neighbouring L/SCG representation: code, name,
+# type, the SCG whose area it is in (for an LSCG), whether it borders the Demo SCG.
+NEIGHBOURING_BODIES = (
+    ("DMSCG", "Demo Marches Specialised Commissioning Group", "SCG", None, True),
+    ("DMLSCG", "Demo Marches West Local Specialised Commissioning Group", "LSCG", "DMSCG", None),
+    ("DFSCG", "Demo Fells Specialised Commissioning Group", "SCG", None, False),
+)
+
+
+def add_scg_areas(demo: Demo) -> None:
+    """The SCGs around the demo's, which borders which, and whose area each body is in."""
+    from app.services.demo import PROVIDERS, organisation  # demo.py imports this module
+
+    for code, name, kind, _, _ in NEIGHBOURING_BODIES:
+        organisation(demo, code, name, kind)
+    demo.session.flush()  # the areas and neighbours refer to them by key alone
+    for code, _, _, scg, borders in NEIGHBOURING_BODIES:
+        if scg is not None:
+            demo.add(
+                "scg_areas",
+                ScgArea(
+                    organisation_id=demo.organisations[code].id,
+                    scg_id=demo.organisations[scg].id,
+                ),
+            )
+        if borders:
+            demo.add(
+                "scg_neighbours",
+                ScgNeighbour(scg_id=demo.scg.id, neighbour_id=demo.organisations[code].id),
+            )
+    for code in ("DSHA", *(code for code, _, _ in PROVIDERS)):
+        demo.add(
+            "scg_areas",
+            ScgArea(organisation_id=demo.organisations[code].id, scg_id=demo.scg.id),
+        )
+
+
 def _dispute(demo: Demo, title: str) -> Dispute:
     return demo.session.scalars(select(Dispute).where(Dispute.title == title)).one()
 
@@ -81,6 +120,7 @@ def _dispute(demo: Demo, title: str) -> Dispute:
 def add_logs_demo(demo: Demo) -> None:
     """The dispute log's meetings, panel and a decided arbitration; a draft case study."""
     demo.session.flush()
+    add_scg_areas(demo)
     day = demo.as_of
     hepatobiliary = _dispute(demo, HEPATOBILIARY)
     for name, capacity, organisation in FULL_MEETING:

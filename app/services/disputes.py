@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected, NotFound, Problem
@@ -35,12 +35,15 @@ from app.models import (
     DisputeStatus,
     FacilitatedMeetingMember,
     FinancialYear,
+    LogDocument,
     MeetingCapacity,
     Organisation,
     PanelLevel,
     PanelMember,
     Upheld,
 )
+from app.models.base import utc_now
+from app.services import scg_areas
 from app.services.access import Area, require_write
 from app.services.case_studies import Confirmation, confirm_not_nhs_numbers
 from app.services.reference_data import load_dispute_process, read_json
@@ -53,6 +56,8 @@ MARKING = "OFFICIAL-SENSITIVE: COMMERCIAL"
 RECORD = "dispute"
 FACILITATED_MEETING = "facilitated_meeting"
 ARBITRATION_PANEL = "arbitration_panel"
+# Organisation types whose SCG is the dispute's home SCG (terms.csv categories).
+COMMISSIONING = ("commissioner", "commissioning group")
 BINDING_STATEMENT = (
     "The decision of the arbitration panel is binding on all parties to the dispute."
 )
@@ -606,6 +611,66 @@ def panel_of(session: Session, dispute_id: uuid.UUID) -> list[PanelRow]:
     return rows
 
 
+def home_scgs(session: Session, dispute: Dispute) -> set[uuid.UUID]:
+    """The SCG(s) whose dispute it is: those of its commissioning parties (of every party
+    when none is a commissioner, as when a provider's SCG is the only one known)."""
+    parties = [
+        session.get(Organisation, p.organisation_id)
+        for p in dispute.parties
+        if p.deleted_at is None
+    ]
+    commissioning = [
+        o
+        for o in parties
+        if o is not None and o.type is not None and o.type.category in COMMISSIONING
+    ]
+    found = {
+        scg_areas.scg_of(session, o.id, dispute.raised_on)
+        for o in (commissioning or [o for o in parties if o is not None])
+    }
+    return {scg for scg in found if scg is not None}
+
+
+def neighbour_problems(session: Session, dispute: Dispute, members: list[PanelMember]) -> list[str]:
+    """Where a consortium spans SCGs the panel needs a representative of a neighbouring L/SCG:
+    a member from an SCG or LSCG in the area of an SCG that borders the dispute's own."""
+    home = home_scgs(session, dispute)
+    if not home:
+        return [
+            "The SCG of the dispute's parties is not recorded, so neighbouring L/SCG "
+            "representation cannot be checked"
+        ]
+    neighbours = set().union(*(scg_areas.neighbours_of(session, scg) for scg in home)) - home
+    home_names = ", ".join(sorted(scg_areas.name_of(session, scg) for scg in home))
+    if not neighbours:
+        return [f"No SCG is recorded as neighbouring {home_names}"]
+    problems = []
+    representing = []
+    for member in members:
+        organisation = session.get(Organisation, member.organisation_id)
+        if organisation is None or scg_areas.kind_of(organisation) not in scg_areas.GROUPS:
+            continue
+        scg = scg_areas.scg_of(session, organisation.id, dispute.raised_on)
+        if scg in neighbours:
+            representing.append(member)
+        elif scg in home:
+            problems.append(
+                f"{member.name} ({organisation.name}) represents the home SCG, {home_names}, "
+                "not a neighbouring one"
+            )
+        else:
+            problems.append(
+                f"{member.name} ({organisation.name}) is not from an SCG neighbouring {home_names}"
+            )
+    if representing:
+        return []
+    names = ", ".join(sorted(scg_areas.name_of(session, scg) for scg in neighbours))
+    return [
+        *problems,
+        f"No representative of a neighbouring L/SCG ({names}), and the consortium spans SCGs",
+    ]
+
+
 def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
     """What is wrong with a panel as constituted (empty when it is in order)."""
     dispute = _dispute(session, dispute_id)
@@ -618,12 +683,7 @@ def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
         if member.organisation_id in parties:
             problems.append(f"{member.name} comes from a party to the dispute")
     if dispute.spans_scgs and members:
-        types = {
-            getattr(session.get(Organisation, m.organisation_id).type, "code", "")  # type: ignore[union-attr]
-            for m in members
-        }
-        if not {t.upper() for t in types} & {"SCG", "LSCG"}:
-            problems.append("No neighbouring L/SCG representative, and the consortium spans SCGs")
+        problems += neighbour_problems(session, dispute, members)
     return problems
 
 
@@ -917,6 +977,91 @@ def close_dispute(
 
 
 # ---------------------------------------------------------------------------------------------
+# Undo: a dispute and all that belongs to it, as stored, put back as it was
+
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by", "version"})
+_PARTS: tuple[type[Any], ...] = (
+    Dispute,
+    DisputeParty,
+    DisputeStage,
+    FacilitatedMeetingMember,
+    PanelMember,
+    DisputeIssue,
+    DisputeAction,
+    LogDocument,
+)
+
+
+@dataclass(frozen=True)
+class DisputeSnapshot:
+    """A dispute and every row that belongs to it (parties, stages, meeting, panel, decisions,
+    actions, documents), as plain values: what an undo or a redo puts back."""
+
+    dispute_id: uuid.UUID
+    rows: dict[tuple[str, uuid.UUID], dict[str, Any]]
+
+
+def _values(row: Any) -> dict[str, Any]:
+    return {
+        attribute.key: getattr(row, attribute.key)
+        for attribute in inspect(type(row)).column_attrs
+        if attribute.key not in _BOOKKEEPING and attribute.key != "content"
+    }
+
+
+def _parts(session: Session, dispute_id: uuid.UUID) -> list[Any]:
+    """The dispute's own rows, deleted ones included (an undo may bring them back)."""
+    rows: list[Any] = []
+    for part in _PARTS:
+        query: Select[Any]
+        if part is Dispute:
+            query = select(Dispute).where(Dispute.id == dispute_id)
+        elif part is LogDocument:
+            stages = select(DisputeStage.id).where(DisputeStage.dispute_id == dispute_id)
+            query = select(LogDocument).where(
+                or_(LogDocument.owner_id == dispute_id, LogDocument.owner_id.in_(stages))
+            )
+        else:
+            query = select(part).where(part.dispute_id == dispute_id)
+        rows += session.scalars(query)
+    return rows
+
+
+def dispute_snapshot(session: Session, dispute_id: uuid.UUID) -> DisputeSnapshot:
+    """The dispute as stored now (after the pending changes of the session)."""
+    session.flush()
+    return DisputeSnapshot(
+        dispute_id,
+        {(type(row).__tablename__, row.id): _values(row) for row in _parts(session, dispute_id)},
+    )
+
+
+def restore_dispute(session: Session, snapshot: DisputeSnapshot) -> None:
+    """Put a dispute back as the snapshot has it: its values, and its parts, those made since
+    deleted (softly, so the deletion travels to other copies) and those deleted since restored."""
+    require_write(session, Area.DISPUTES)
+    if session.get(Dispute, snapshot.dispute_id) is None:
+        raise NotFound(f"There is no dispute {snapshot.dispute_id}.")
+    for row in _parts(session, snapshot.dispute_id):
+        wanted = snapshot.rows.get((type(row).__tablename__, row.id))
+        if wanted is None:
+            if row.deleted_at is None:
+                row.deleted_at = utc_now()
+            continue
+        for name, value in wanted.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    session.flush()
+
+
+def delete_dispute(session: Session, dispute_id: uuid.UUID) -> None:
+    """Delete a dispute softly (the undo of raising it)."""
+    require_write(session, Area.DISPUTES)
+    _dispute(session, dispute_id).deleted_at = utc_now()
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
 # Appendix 14 measure 10 and exports
 
 
@@ -944,7 +1089,12 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
     figures = []
     for year in sorted(by_year):
         disputes = by_year[year]
-        arbitrated = [d for d in disputes if any(s.stage == ARBITRATION_PANEL for s in d.stages)]
+        arbitrated = [
+            d
+            for d in disputes
+            if any(s.stage == ARBITRATION_PANEL and s.deleted_at is None for s in d.stages)
+        ]
+        decided = {d.id for d in arbitrated if any(i.deleted_at is None for i in d.issues)}
         issues = [i for d in arbitrated for i in d.issues if i.deleted_at is None]
         figures.append(
             ArbitrationFigures(
@@ -952,7 +1102,7 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
                 year=str(year),
                 disputes_raised=len(disputes),
                 needing_arbitration=len(arbitrated),
-                decided=sum(1 for d in arbitrated if d.issues),
+                decided=len(decided),
                 upheld_for_commissioners=sum(
                     1 for i in issues if i.upheld in ("commissioner", "raising")
                 ),
@@ -960,7 +1110,7 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
                     1 for i in issues if i.upheld in ("provider", "responding")
                 ),
                 other_settlements=sum(1 for i in issues if i.upheld == Upheld.OTHER),
-                awaiting_decision=sum(1 for d in arbitrated if not d.issues),
+                awaiting_decision=len(arbitrated) - len(decided),
                 learning_written=sum(1 for d in arbitrated if d.learning.strip()),
                 learning=[f"{d.reference}: {d.learning}" for d in arbitrated if d.learning.strip()],
             )

@@ -439,6 +439,25 @@ def rebuild(session: Session) -> int:
     return len(entries)
 
 
+def years(session: Session, kind: str = "") -> list[int]:
+    """The years the index knows (raised, or a case study's period), for a filter to offer."""
+    if session.get(DatabaseFact, BUILT_FACT) is None:
+        rebuild(session)
+    where = " AND kind = :kind" if kind else ""
+    return [
+        int(year)
+        for year in session.connection()
+        .execute(
+            text(
+                f"SELECT DISTINCT year FROM log_search WHERE year IS NOT NULL{where} "
+                "ORDER BY year DESC"
+            ),
+            {"kind": kind},
+        )
+        .scalars()
+    ]
+
+
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 

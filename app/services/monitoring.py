@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,6 +42,7 @@ from app.models import (
     Vocabulary,
 )
 from app.models.financial_year import MONTH_NAMES
+from app.models.identifiable import NumberConfirmation, confirm_while_writing
 from app.paths import resources_dir
 from app.services.access import Area, require_write
 from app.services.spc import XmrChart, xmr
@@ -767,8 +769,10 @@ def record_investigation(
     actions: str,
     status: str = InvestigationStatus.OPEN,
     as_of: date | None = None,
+    confirmations: Iterable[NumberConfirmation] = (),
 ) -> InvestigationView:
-    """Answer the six questions, name the root cause and the actions agreed."""
+    """Answer the six questions, name the root cause and the actions agreed (a ten-digit
+    number in the actions passes the guard once confirmed as not an NHS number)."""
     keys = {q.key for q in overperformance_questions()}
     problems = [k for k in answers if k not in keys]
     if problems:
@@ -779,6 +783,7 @@ def record_investigation(
         raise InputRejected(f"the status must be one of {', '.join(InvestigationStatus.ALL)}")
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
+        confirm_while_writing(session, confirmations)
         record = session.get(OverperformanceInvestigation, investigation_id)
         if record is None:
             raise InputRejected("no such investigation")

@@ -25,11 +25,17 @@ from app.models import FinancialYear
 from app.services import annual
 from app.ui.context import UiContext
 from app.ui.errors import show_error
+from app.ui.narrative import run_guarded
 from app.ui.record_model import Index
 
 FITNESS_HEADERS = ("", "Dimension", "Criterion", "Y/N/P", "Evidence of achievement",
                    "Plans to reach full achievement")  # fmt: skip
 EDITABLE_FITNESS = {3: "score", 4: "evidence", 5: "plans"}
+
+
+def _widget(parent: object) -> QWidget | None:
+    """The dialog a model belongs to, to own the question asked when the guard refuses."""
+    return parent if isinstance(parent, QWidget) else None
 
 
 class FitnessModel(QAbstractTableModel):
@@ -86,11 +92,13 @@ class FitnessModel(QAbstractTableModel):
         changes = {"score": row.score, "evidence": row.evidence, "plans": row.plans}
         text = str(value).strip()
         changes[EDITABLE_FITNESS[index.column()]] = text.upper() if index.column() == 3 else text
-        try:
-            with self.context.database.session() as session:
-                annual.save_fitness_score(session, self.year, row.id, **changes)
-        except CommissioningError as error:
-            show_error(error, self.context.log_file, "Fitness for purpose")
+        done, _ = run_guarded(
+            _widget(self.parent()),
+            self.context,
+            lambda session: annual.save_fitness_score(session, self.year, row.id, **changes),
+            "Fitness for purpose",
+        )
+        if not done:
             return False
         self._rows[index.row()] = annual.FitnessRow(
             row.id, row.dimension, row.text, changes["score"], changes["evidence"],
@@ -200,10 +208,16 @@ class BenchmarkModel(QAbstractTableModel):
             )  # fmt: skip
             return False
         try:
-            with self.context.database.session() as session:
-                annual.save_benchmark_entry(session, year, row.id, number, comment)
-        except (CommissioningError, ValueError) as error:
+            done, _ = run_guarded(
+                _widget(self.parent()),
+                self.context,
+                lambda session: annual.save_benchmark_entry(session, year, row.id, number, comment),
+                "Benchmarking",
+            )
+        except ValueError as error:
             show_error(error, self.context.log_file, "Benchmarking")
+            return False
+        if not done:
             return False
         self.load(self.year)
         return True

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QKeySequence, QUndoCommand
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -18,35 +17,30 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
-from app.errors import CommissioningError
 from app.models import CaseStudyStatus
-from app.models.identifiable import IdentifiableDataRefused
+from app.models.identifiable import Refusal
 from app.services import case_studies, log_search
 from app.services.access import Area
-from app.services.case_studies import CaseStudyInput, Confirmation, OutcomeInput
-from app.services.log_search import CASE_STUDY, SearchFilters
+from app.services.case_studies import CaseStudyInput, OutcomeInput
+from app.services.log_search import CASE_STUDY
 from app.ui.context import UiContext
-from app.ui.errors import show_error
-from app.ui.filter_proxy import RecordFilterProxy
+from app.ui.log_tab import LogTab
 from app.ui.log_widgets import (
     AskReason,
+    Marker,
     NarrativeEdit,
-    SearchResults,
+    SearchFilterBar,
     TextEditor,
     ask_reason,
-    confirmations_for,
     name_buttons,
-    show_refusal,
+    run_guarded,
 )
 from app.ui.record_model import Column, Kind, RecordTableModel
-from app.ui.table_view import DataTableView
 
 COLUMNS = [
     Column("title", "Title"),
@@ -107,7 +101,7 @@ class SaveCaseStudy(QUndoCommand):
         self.tab.show_after_undo(None if self.before is None else self.study_id)
 
 
-class CaseStudiesTab(QWidget):
+class CaseStudiesTab(LogTab):
     """The list on the left, the selected case study's editor on the right."""
 
     area = "case-studies"
@@ -115,16 +109,10 @@ class CaseStudiesTab(QWidget):
     def __init__(
         self, context: UiContext, parent: QWidget | None = None, ask: AskReason = ask_reason
     ) -> None:
-        super().__init__(parent)
-        self.context = context
-        self.ask = ask
-        self.current_id: uuid.UUID | None = None
+        super().__init__(context, ask, parent)
         self.setAccessibleName(self.tr("Case studies"))
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(self.tr("Filter the list (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName(self.tr("Filter case studies"))
+        self.make_filter(self.tr("Filter case studies"))
         self.topic_filter = QComboBox()
         self.topic_filter.setAccessibleName(self.tr("Topic shown"))
         self.status_filter = QComboBox()
@@ -132,82 +120,28 @@ class CaseStudiesTab(QWidget):
         self.status_filter.addItem(self.tr("Any status"), "")
         for status in CaseStudyStatus.ALL:
             self.status_filter.addItem(status.capitalize(), status)
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(
-            self.tr("Search the text of case studies and documents (Ctrl+Shift+F)")
+        self.make_search(
+            self.tr("Search the text of case studies and documents (Ctrl+Shift+F)"),
+            self.tr("Search case studies"),
         )
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName(self.tr("Search case studies"))
-        self.count_label = QLabel()
-        self.count_label.setAccessibleName(self.tr("Number of case studies shown"))
-
-        self.model = RecordTableModel(COLUMNS, self)
-        self.proxy = RecordFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = DataTableView()
-        self.table.setModel(self.proxy)
-        self.table.set_title(self.tr("Case studies"))
-        self.table.set_today(context.today)
-        self.table.setAccessibleName(self.tr("Case studies"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.results = SearchResults()
-        self.results.hide()
-
+        self.search_filters = SearchFilterBar(CASE_STUDY)
+        self.make_count(self.tr("Number of case studies shown"))
+        self.make_list(RecordTableModel(COLUMNS, self), self.tr("Case studies"))
         self._build_editor()
+        self.lay_out(
+            [self.topic_filter, self.status_filter],
+            [self.count_label],
+            self.search_filters,
+            self.editor_area,
+            (3, 2),
+        )
 
-        find_label = QLabel(self.tr("&Find:"))
-        find_label.setBuddy(self.filter_edit)
-        search_label = QLabel(self.tr("&Search:"))
-        search_label.setBuddy(self.search_edit)
-        bar = QHBoxLayout()
-        bar.addWidget(find_label)
-        bar.addWidget(self.filter_edit, 1)
-        bar.addWidget(self.topic_filter)
-        bar.addWidget(self.status_filter)
-        bar.addSpacing(12)
-        bar.addWidget(search_label)
-        bar.addWidget(self.search_edit, 2)
-        bar.addWidget(self.count_label)
-
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.table)
-        left.addWidget(self.results)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.editor_area)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
-
-        self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
-        self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
-        self._shortcut(QKeySequence.StandardKey.Save, self.save)
-        self._shortcut(QKeySequence.StandardKey.New, self.new_case_study)
-        self.undo_stack = QUndoStack(self)
-        for action, keys in (
-            (
-                self.undo_stack.createUndoAction(self, self.tr("Undo save")),
-                QKeySequence.StandardKey.Undo,
-            ),
-            (
-                self.undo_stack.createRedoAction(self, self.tr("Redo save")),
-                QKeySequence.StandardKey.Redo,
-            ),
-        ):
-            action.setShortcut(keys)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
-
-        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.shortcut(QKeySequence.StandardKey.Save, self.save)
+        self.shortcut(QKeySequence.StandardKey.New, self.new_case_study)
+        self.add_undo_actions(self.tr("Undo save"), self.tr("Redo save"))
+        self.connect_log(self.open_case_study)
         self.topic_filter.currentIndexChanged.connect(self.reload)
         self.status_filter.currentIndexChanged.connect(self.reload)
-        self.search_edit.textChanged.connect(self.run_search)
-        self.results.opened.connect(self.open_case_study)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.save_button.clicked.connect(self.save)
         self.new_button.clicked.connect(self.new_case_study)
         self.attach_button.clicked.connect(self.attach)
@@ -221,13 +155,6 @@ class CaseStudiesTab(QWidget):
             self.table.selectRow(0)
 
     # Building --------------------------------------------------------------------------------
-
-    def _shortcut(self, keys: QKeySequence | QKeySequence.StandardKey, slot: object) -> None:
-        action = QAction(self)
-        action.setShortcut(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
 
     def _build_editor(self) -> None:
         editor = QWidget()
@@ -323,13 +250,17 @@ class CaseStudiesTab(QWidget):
             rows = case_studies.list_case_studies(
                 session, self.topic_filter.currentData() or "", self.status_filter.currentData()
             )
+            years = log_search.years(session, CASE_STUDY)
         self.model.set_rows(rows)
+        self.search_filters.set_years(years)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, min(self.table.columnWidth(0), 380))
         self.table.setColumnWidth(1, min(self.table.columnWidth(1), 220))
-        self._update_count()
+        self.update_count()
+        if self.search_edit.text().strip():
+            self.run_search()  # the topic and status narrow the search too
 
-    def _update_count(self) -> None:
+    def update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count_label.setText(
             self.tr("{n} case studies").format(n=total)
@@ -338,28 +269,12 @@ class CaseStudiesTab(QWidget):
         )
 
     @Slot()
-    def _apply_filter(self) -> None:
-        self.proxy.set_filter(self.filter_edit.text())
-        self._update_count()
-
-    @Slot()
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
-
-    @Slot()
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
-
-    @Slot()
     def run_search(self) -> None:
         query = self.search_edit.text().strip()
         if not query:
             self.results.hide()
             return
-        filters = SearchFilters(
-            kind=CASE_STUDY,
+        filters = self.search_filters.filters(
             topic=self.topic_filter.currentData() or "",
             status=self.status_filter.currentData() or "",
         )
@@ -368,20 +283,9 @@ class CaseStudiesTab(QWidget):
         self.results.show_hits(hits, query)
         self.results.show()
 
-    def _row_changed(self) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            row = self.model.row_at(self.proxy.mapToSource(index).row())
-            self.load(row.id)
-
     @Slot(uuid.UUID)
     def open_case_study(self, study_id: uuid.UUID) -> None:
-        for row in range(self.proxy.rowCount()):
-            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
-            if self.model.row_at(source).id == study_id:
-                self.table.selectRow(row)
-                return
-        self.load(study_id)
+        self.open_record(study_id)
 
     # The editor --------------------------------------------------------------------------
 
@@ -467,34 +371,39 @@ class CaseStudiesTab(QWidget):
         elif self.proxy.rowCount():
             self.table.selectRow(0)
 
+    def _mark_outcome(self, refusal: Refusal) -> None:
+        """Select the outcome whose description holds the refused text."""
+        for row in range(self.outcome_table.rowCount()):
+            item = self.outcome_table.item(row, 0)
+            if item is not None and refusal.found.text in item.text():
+                self.outcome_table.setCurrentCell(row, 0)
+                self.outcome_table.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+
+    def _fields(self) -> dict[str, Marker]:
+        fields: dict[str, Marker] = dict(self.editors)
+        fields["case_study_outcome.description"] = self._mark_outcome
+        return fields
+
     @Slot()
     def save(self) -> bool:
         """Save the editor; a refusal by the guard is shown selected in its field."""
         values = self.values()
+        study_id = self.current_id
         before: CaseStudyInput | None = None
-        if self.current_id is not None:
+        if study_id is not None:
             with self.context.database.session() as session:
-                before = case_studies.get_case_study(session, self.current_id).values
-        confirmations: list[Confirmation] = []
-        while True:
-            try:
-                with self.context.database.session() as session:
-                    saved = case_studies.save_case_study(
-                        session, values, self.current_id, confirmations
-                    )
-            except IdentifiableDataRefused as error:
-                show_refusal(self.editors, error.refusals[0])
-                more = confirmations_for(self, error, self.ask, confirmations)
-                if more is None:
-                    show_error(error, self.context.log_file, self.tr("Not saved"))
-                    show_refusal(self.editors, error.refusals[0])
-                    return False
-                confirmations += more
-                continue
-            except CommissioningError as error:
-                show_error(error, self.context.log_file, self.tr("Not saved"))
-                return False
-            break
+                before = case_studies.get_case_study(session, study_id).values
+        done, saved = run_guarded(
+            self,
+            self.context,
+            lambda session: case_studies.save_case_study(session, values, study_id),
+            self.tr("Not saved"),
+            self._fields(),
+            self.ask,
+        )
+        if not done or saved is None:
+            return False
         self.current_id = saved
         self.undo_stack.push(SaveCaseStudy(self, saved, before, values))
         self.reload()
@@ -512,14 +421,19 @@ class CaseStudiesTab(QWidget):
         if path:
             self.attach_file(path)
 
-    def attach_file(self, path: str) -> None:
+    def attach_file(self, path: str) -> bool:
+        """Keep a copy of the file with the case study; its text is searched and guarded."""
         assert self.current_id is not None
-        try:
-            with self.context.database.session() as session:
-                case_studies.attach_document(
-                    session, "case_study", self.current_id, path, Area.CASE_STUDIES
-                )
-        except CommissioningError as error:
-            show_error(error, self.context.log_file, self.tr("Not attached"))
-            return
-        self.load(self.current_id)
+        study_id = self.current_id
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: case_studies.attach_document(
+                session, "case_study", study_id, path, Area.CASE_STUDIES
+            ),
+            self.tr("Not attached"),
+            {},
+            self.ask,
+        )
+        self.load(study_id)
+        return done

@@ -43,6 +43,7 @@ from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
 from app.ui.contract_pages import BringInButton, BudgetPage, NoticesPage, QualityPage, YearEndPage
 from app.ui.errors import show_error
+from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
@@ -661,18 +662,30 @@ class InvestigationDialog(QDialog):
         if not self.views:
             return
         index = self.choice.currentIndex()
+        answers = {key: edit.text() for key, edit in self.answers.items() if edit.text()}
+        root_cause, actions = self.root_cause.currentData(), self.actions_edit.toPlainText()
+        status = "closed" if self.closed_box.isChecked() else "open"
         try:
-            saved = monitoring.record_investigation(
-                self.context.database,
-                self.views[index].id,
-                {key: edit.text() for key, edit in self.answers.items() if edit.text()},
-                self.root_cause.currentData(),
-                self.actions_edit.toPlainText(),
-                "closed" if self.closed_box.isChecked() else "open",
-                self.context.today(),
+            done, saved = run_confirming(
+                self,
+                self.context,
+                lambda confirmations: monitoring.record_investigation(
+                    self.context.database,
+                    self.views[index].id,
+                    answers,
+                    root_cause,
+                    actions,
+                    status,
+                    self.context.today(),
+                    confirmations,
+                ),
+                self.tr("Over-performance"),
+                {"actions": self.actions_edit},
             )
         except Exception as error:
             show_error(error, self.context.log_file, self.tr("Over-performance"))
+            return
+        if not done or saved is None:
             return
         self.views[index] = saved
 

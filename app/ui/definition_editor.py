@@ -39,6 +39,7 @@ from app.services import definition_editing as editing
 from app.services import designations, responsibilities, service_codes
 from app.services.definitions import term_names
 from app.ui.context import UiContext
+from app.ui.narrative import run_guarded
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 
@@ -724,20 +725,26 @@ class DefinitionEditor(QTabWidget):
             for check, evidence in zip(self.criterion_checks, self.criterion_evidence, strict=True)
         ]
 
+    def _criteria_refused(self, error: CommissioningError) -> None:
+        QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+
     @Slot()
     def save_criteria(self) -> None:
         selected = self._selected_designation()
         if selected is None or self.line_id is None:
             return
         after = self.criteria_values()
-        try:
-            with self.context.database.session() as session:
-                before = [
-                    (c.met, c.evidence) for c in designations.criteria_of(session, selected.id)
-                ]
-                designations.set_criteria(session, selected.id, after)
-        except CommissioningError as error:
-            QMessageBox.warning(self, self.tr("Cannot save"), _problem_text(error))
+        with self.context.database.reader() as session:
+            before = [(c.met, c.evidence) for c in designations.criteria_of(session, selected.id)]
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: designations.set_criteria(session, selected.id, after),
+            self.tr("Cannot save"),
+            {"evidence": list(self.criterion_evidence)},
+            on_error=self._criteria_refused,
+        )
+        if not done:
             return
         if before != after:
             self.undo_stack.push(
@@ -948,11 +955,15 @@ class DefinitionEditor(QTabWidget):
         if self.line_id is None or self.detail is None:
             return
         line_id, values = self.line_id, self.review_values()
-        try:
-            with self.context.database.session() as session:
-                review = designations.record_review(session, line_id, **values)
-        except CommissioningError as error:
-            self.review_message.setText(_problem_text(error))
+        done, review = run_guarded(
+            self,
+            self.context,
+            lambda session: designations.record_review(session, line_id, **values),
+            self.tr("Review not added"),
+            {"findings": self.review_findings},
+            on_error=lambda error: self.review_message.setText(_problem_text(error)),
+        )
+        if not done or review is None:
             return
         self.undo_stack.push(
             RecordChange(
@@ -1084,20 +1095,20 @@ class DefinitionEditor(QTabWidget):
     def change_responsibility(self) -> None:
         if self.line_id is None or self.detail is None:
             return
-        line_id = self.line_id
-        try:
-            with self.context.database.session() as session:
-                change = responsibilities.change_responsibility(
-                    session,
-                    line_id,
-                    self.body_code.text().strip().upper(),
-                    self.lead_name.text(),
-                    self.lead_contact.text(),
-                    _day(self.responsibility_from),
-                    self.change_reason.text(),
-                )
-        except CommissioningError as error:
-            self.responsibility_message.setText(_problem_text(error))
+        line_id, body = self.line_id, self.body_code.text().strip().upper()
+        lead, contact = self.lead_name.text(), self.lead_contact.text()
+        starts, reason = _day(self.responsibility_from), self.change_reason.text()
+        done, change = run_guarded(
+            self,
+            self.context,
+            lambda session: responsibilities.change_responsibility(
+                session, line_id, body, lead, contact, starts, reason
+            ),
+            self.tr("Change not recorded"),
+            {"reason": self.change_reason},
+            on_error=lambda error: self.responsibility_message.setText(_problem_text(error)),
+        )
+        if not done or change is None:
             return
         self.undo_stack.push(
             RecordChange(

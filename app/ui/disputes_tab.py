@@ -7,12 +7,12 @@ marking OFFICIAL-SENSITIVE: COMMERCIAL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Slot
-from PySide6.QtGui import QAction, QBrush, QFont, QKeySequence
+from PySide6.QtGui import QBrush, QFont, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,33 +26,31 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from app.errors import CommissioningError
 from app.formatting import format_date, format_money
 from app.models import DisputeKind, MeetingCapacity, PanelLevel, Upheld
-from app.models.identifiable import IdentifiableDataRefused
 from app.services import case_studies, disputes, log_search
 from app.services.access import Area
-from app.services.case_studies import Confirmation
-from app.services.disputes import MARKING
-from app.services.log_search import DISPUTE, SearchFilters
+from app.services.disputes import MARKING, DisputeSnapshot
+from app.services.log_search import DISPUTE
 from app.ui.context import UiContext
 from app.ui.errors import show_error
-from app.ui.filter_proxy import RecordFilterProxy
+from app.ui.log_tab import LogTab
 from app.ui.log_widgets import (
     AskReason,
+    Marker,
     NarrativeEdit,
-    SearchResults,
+    SearchFilterBar,
     TextEditor,
     ask_reason,
-    confirmations_for,
     name_buttons,
-    show_refusal,
+    run_guarded,
 )
 from app.ui.raise_dispute_dialog import RaiseDisputeDialog
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
@@ -147,6 +145,41 @@ class _StageRow:
         self.result = result + (" (overdue)" if row.overdue else "")
 
 
+class DisputeChange(QUndoCommand):
+    """One action on a dispute (a stage ended, a decision recorded, the dispute raised...):
+    undo puts the dispute and all that belongs to it back as it was, redo as it became."""
+
+    def __init__(
+        self,
+        tab: DisputesTab,
+        text: str,
+        dispute_id: uuid.UUID,
+        before: DisputeSnapshot | None,
+        after: DisputeSnapshot,
+    ) -> None:
+        super().__init__(text)
+        self.tab, self.dispute_id, self.before, self.after = tab, dispute_id, before, after
+        self._done = True  # the action happened before the command was pushed
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        after = self.after
+        self.tab.apply_undo(
+            lambda session: disputes.restore_dispute(session, after), self.dispute_id
+        )
+
+    def undo(self) -> None:
+        before, dispute_id = self.before, self.dispute_id
+        if before is None:
+            self.tab.apply_undo(lambda session: disputes.delete_dispute(session, dispute_id), None)
+        else:
+            self.tab.apply_undo(
+                lambda session: disputes.restore_dispute(session, before), dispute_id
+            )
+
+
 def _marked_table(
     title: str, columns: list[Column], name: str
 ) -> tuple[DataTableView, RecordTableModel]:
@@ -170,7 +203,7 @@ def _button(text: str, slot: Callable[[], Any], tip: str = "") -> QPushButton:
     return button
 
 
-class DisputesTab(QWidget):
+class DisputesTab(LogTab):
     """The log on the left, the selected dispute on the right in tabs."""
 
     area = "disputes"
@@ -178,47 +211,37 @@ class DisputesTab(QWidget):
     def __init__(
         self, context: UiContext, parent: QWidget | None = None, ask: AskReason = ask_reason
     ) -> None:
-        super().__init__(parent)
-        self.context = context
-        self.ask = ask
-        self.current_id: uuid.UUID | None = None
+        super().__init__(context, ask, parent)
         self.sides: list[str] = []
         self.setAccessibleName(self.tr("Disputes"))
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(self.tr("Filter the list (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setAccessibleName(self.tr("Filter disputes"))
+        self.make_filter(self.tr("Filter disputes"))
         self.open_only = QCheckBox(self.tr("&Open only"))
         self.open_only.setAccessibleName(self.tr("Show open disputes only"))
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(
-            self.tr("Search disputes, stages, decisions and documents (Ctrl+Shift+F)")
+        self.make_search(
+            self.tr("Search disputes, stages, decisions and documents (Ctrl+Shift+F)"),
+            self.tr("Search disputes"),
         )
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName(self.tr("Search disputes"))
-        self.count_label = QLabel()
-        self.count_label.setAccessibleName(self.tr("Number of disputes shown"))
+        self.search_filters = SearchFilterBar(
+            DISPUTE,
+            topics=[
+                (self.tr("Any kind"), ""),
+                *((self.tr(title), title) for title in DisputeKind.TITLES.values()),
+            ],
+            statuses=[
+                (self.tr("Any status"), ""),
+                (self.tr("Open"), "open"),
+                (self.tr("Closed"), "closed"),
+            ],
+        )
+        self.make_count(self.tr("Number of disputes shown"))
         self.raise_button = _button(
             self.tr("&Raise dispute…"), self.raise_dispute, self.tr("Raise a new dispute (Ctrl+N)")
         )
         marking = QLabel(f"<b>{MARKING}</b>")
         marking.setAccessibleName(self.tr("Protective marking"))
-
-        self.model = DisputeListModel(COLUMNS, self)
-        self.proxy = RecordFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = DataTableView()
-        self.table.setModel(self.proxy)
-        self.table.set_title(self.tr("Disputes"))
-        self.table.set_marking(MARKING)
-        self.table.set_today(context.today)
-        self.table.setAccessibleName(self.tr("Disputes"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.results = SearchResults()
-        self.results.hide()
+        marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.make_list(DisputeListModel(COLUMNS, self), self.tr("Disputes"), MARKING)
 
         self.detail = QTabWidget()
         self.detail.setAccessibleName(self.tr("The selected dispute"))
@@ -228,46 +251,21 @@ class DisputesTab(QWidget):
         self.detail.addTab(self._build_panel_page(), self.tr("Panel"))
         self.detail.addTab(self._build_decisions_page(), self.tr("Decisions"))
         self.detail.addTab(self._build_figures_page(), self.tr("Figures"))
-
-        find_label = QLabel(self.tr("&Find:"))
-        find_label.setBuddy(self.filter_edit)
-        search_label = QLabel(self.tr("&Search:"))
-        search_label.setBuddy(self.search_edit)
-        bar = QHBoxLayout()
-        bar.addWidget(find_label)
-        bar.addWidget(self.filter_edit, 1)
-        bar.addWidget(self.open_only)
-        bar.addSpacing(12)
-        bar.addWidget(search_label)
-        bar.addWidget(self.search_edit, 2)
-        bar.addWidget(self.count_label)
-        bar.addWidget(self.raise_button)
-
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.table)
-        left.addWidget(self.results)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter = self.lay_out(
+            [self.open_only],
+            [self.count_label, self.raise_button],
+            self.search_filters,
+            self.detail,
+            (2, 3),
+            above=marking,
+        )
         splitter.setSizes([560, 840])
-        marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.addWidget(marking)
-        layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
 
-        self._shortcut(QKeySequence.StandardKey.Find, self.focus_filter)
-        self._shortcut(QKeySequence("Ctrl+Shift+F"), self.focus_search)
-        self._shortcut(QKeySequence.StandardKey.Save, self.save)
-        self._shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
-
-        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.shortcut(QKeySequence.StandardKey.Save, self.save)
+        self.shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
+        self.add_undo_actions(self.tr("Undo"), self.tr("Redo"))
+        self.connect_log(self.open_dispute)
         self.open_only.toggled.connect(self.reload)
-        self.search_edit.textChanged.connect(self.run_search)
-        self.results.opened.connect(self.open_dispute)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         name_buttons(self)
         self._load_choices()
@@ -276,13 +274,6 @@ class DisputesTab(QWidget):
             self.table.selectRow(0)
 
     # Building ------------------------------------------------------------------------------
-
-    def _shortcut(self, keys: QKeySequence | QKeySequence.StandardKey, slot: object) -> None:
-        action = QAction(self)
-        action.setShortcut(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
 
     def _line(self, name: str) -> QLineEdit:
         edit = QLineEdit()
@@ -313,6 +304,9 @@ class DisputesTab(QWidget):
         self.issue_edit = NarrativeEdit(self.tr("The issue"))
         self.outcome_edit = NarrativeEdit(self.tr("Outcome"))
         self.learning_edit = NarrativeEdit(self.tr("Learning"))
+        for edit in (self.issue_edit, self.outcome_edit, self.learning_edit):
+            # They grow with the window; at its smallest the search's filters need the room.
+            edit.setMinimumHeight(44)
         self.editors: dict[str, TextEditor] = {
             "title": self.title_edit,
             "issue": self.issue_edit,
@@ -534,7 +528,9 @@ class DisputesTab(QWidget):
         with self.context.database.session() as session:
             rows = disputes.list_disputes(session, today, self.open_only.isChecked())
             figures = disputes.measure_10(session)
+            years = log_search.years(session, DISPUTE)
         self.model.set_rows(rows)
+        self.search_filters.set_years(years)
         self.table.resizeColumnsToContents()
         for column, widest in ((1, 320), (2, 260)):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
@@ -542,9 +538,11 @@ class DisputesTab(QWidget):
         self.figures_table.resizeColumnsToContents()
         learning = [line for f in figures for line in f.learning]
         self.figures_learning.setText("\n".join(learning) or self.tr("No learning written yet."))
-        self._update_count()
+        self.update_count()
+        if self.search_edit.text().strip():
+            self.run_search()  # open only narrows the search too
 
-    def _update_count(self) -> None:
+    def update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         overdue = sum(1 for row in self.model.rows() if row.overdue)
         text = (
@@ -557,45 +555,21 @@ class DisputesTab(QWidget):
         self.count_label.setText(text)
 
     @Slot()
-    def _apply_filter(self) -> None:
-        self.proxy.set_filter(self.filter_edit.text())
-        self._update_count()
-
-    @Slot()
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
-
-    @Slot()
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
-
-    @Slot()
     def run_search(self) -> None:
         query = self.search_edit.text().strip()
         if not query:
             self.results.hide()
             return
-        status = "open" if self.open_only.isChecked() else ""
+        # Open only narrows the search as it does the list, unless a status is chosen.
+        filters = self.search_filters.filters(status="open" if self.open_only.isChecked() else "")
         with self.context.database.session() as session:
-            hits = log_search.search(session, query, SearchFilters(kind=DISPUTE, status=status))
+            hits = log_search.search(session, query, filters)
         self.results.show_hits(hits, query)
         self.results.show()
 
-    def _row_changed(self) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            self.load(self.model.row_at(self.proxy.mapToSource(index).row()).id)
-
     @Slot(uuid.UUID)
     def open_dispute(self, dispute_id: uuid.UUID) -> None:
-        for row in range(self.proxy.rowCount()):
-            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
-            if self.model.row_at(source).id == dispute_id:
-                self.table.selectRow(row)
-                return
-        self.load(dispute_id)
+        self.open_record(dispute_id)
 
     # The selected dispute ------------------------------------------------------------------
 
@@ -705,64 +679,75 @@ class DisputesTab(QWidget):
             table.set_subtitle(f"{detail.reference} {detail.title}")
 
     def _act(
-        self, work: Callable[[Any], Any], title: str, editors: dict[str, TextEditor] | None = None
+        self,
+        work: Callable[[Session], Any],
+        name: str,
+        title: str,
+        fields: Mapping[str, Marker] | None = None,
     ) -> bool:
-        """Run one service action; show a refusal (selected in its field) or an error."""
-        confirmations: list[Confirmation] = []
-        while True:
-            try:
-                with self.context.database.session() as session:
-                    work((session, confirmations))
-            except IdentifiableDataRefused as error:
-                fields = editors or self.editors
-                show_refusal(fields, error.refusals[0])
-                more = (
-                    confirmations_for(self, error, self.ask, confirmations)
-                    if editors is None
-                    else None
-                )
-                if more is None:
-                    show_error(error, self.context.log_file, title)
-                    show_refusal(fields, error.refusals[0])
-                    return False
-                confirmations += more
-                continue
-            except CommissioningError as error:
-                show_error(error, self.context.log_file, title)
-                return False
-            break
-        current = self.current_id
+        """Do one action on the current dispute, undoable; a refusal by the guard is shown
+        selected in its field (a number can be confirmed as not an NHS number), an error
+        in a message."""
+        if self.current_id is None:
+            return False
+        dispute_id = self.current_id
+        snapshots: list[DisputeSnapshot] = []
+
+        def act(session: Session) -> None:
+            snapshots[:] = [disputes.dispute_snapshot(session, dispute_id)]
+            work(session)
+            snapshots.append(disputes.dispute_snapshot(session, dispute_id))
+
+        done, _ = run_guarded(self, self.context, act, title, fields or self.editors, self.ask)
+        if done and snapshots[0] != snapshots[1]:
+            self.undo_stack.push(DisputeChange(self, name, dispute_id, *snapshots))
         self.reload()
-        if current is not None:
-            self.open_dispute(current)
-        return True
+        self.open_dispute(dispute_id)
+        return done
+
+    def apply_undo(self, work: Callable[[Session], Any], shown: uuid.UUID | None) -> None:
+        """Undo or redo an action (the stack's commands call this), then show the dispute."""
+        done, _ = run_guarded(self, self.context, work, self.tr("Not undone"), {}, self.ask)
+        self.reload()
+        if done and shown is not None:
+            self.open_dispute(shown)
+        elif self.proxy.rowCount():
+            self.table.selectRow(0)
 
     def _day(self, edit: QDateEdit) -> Any:
         return edit.date().toPython()
 
-    @Slot()
-    def save(self) -> bool:
-        if self.current_id is None:
-            return False
-        dispute_id = self.current_id
-        changes = {
+    def _changes(self) -> dict[str, str]:
+        return {
             "title": self.title_edit.text(),
             "issue": self.issue_edit.toPlainText(),
             "outcome": self.outcome_edit.toPlainText(),
             "learning": self.learning_edit.toPlainText(),
         }
+
+    @Slot()
+    def save(self) -> bool:
+        if self.current_id is None:
+            return False
+        dispute_id, changes = self.current_id, self._changes()
         return self._act(
-            lambda a: disputes.edit_dispute(a[0], dispute_id, changes, a[1]), self.tr("Not saved")
+            lambda session: disputes.edit_dispute(session, dispute_id, changes),
+            self.tr("Save the dispute"),
+            self.tr("Not saved"),
         )
 
     @Slot()
     def close_dispute(self) -> bool:
-        if self.current_id is None or not self.save():
+        """Save what is in the editor and close, as one action (refused without learning)."""
+        if self.current_id is None:
             return False
-        dispute_id, day = self.current_id, self._day(self.close_date)
-        return self._act(
-            lambda a: disputes.close_dispute(a[0], dispute_id, day), self.tr("Not closed")
-        )
+        dispute_id, changes, day = self.current_id, self._changes(), self._day(self.close_date)
+
+        def close(session: Session) -> None:
+            disputes.edit_dispute(session, dispute_id, changes)
+            disputes.close_dispute(session, dispute_id, day)
+
+        return self._act(close, self.tr("Close the dispute"), self.tr("Not closed"))
 
     def end_stage(self, agreed: bool) -> bool:
         if self.current_id is None:
@@ -773,7 +758,8 @@ class DisputesTab(QWidget):
             self.stage_notes.toPlainText(),
         )
         done = self._act(
-            lambda a: disputes.end_stage(a[0], dispute_id, day, agreed, notes),
+            lambda session: disputes.end_stage(session, dispute_id, day, agreed, notes),
+            self.tr("End the stage"),
             self.tr("Stage not ended"),
             self.editors_stage,
         )
@@ -791,7 +777,8 @@ class DisputesTab(QWidget):
             self.stage_notes.toPlainText(),
         )
         done = self._act(
-            lambda a: disputes.escalate(a[0], dispute_id, day, notes),
+            lambda session: disputes.escalate(session, dispute_id, day, notes),
+            self.tr("Escalate"),
             self.tr("Not escalated"),
             self.editors_stage,
         )
@@ -807,7 +794,10 @@ class DisputesTab(QWidget):
         name, capacity = self.member_name.text(), self.member_capacity.currentData()
         organisation = self.member_organisation.text()
         done = self._act(
-            lambda a: disputes.add_meeting_member(a[0], dispute_id, name, capacity, organisation),
+            lambda session: disputes.add_meeting_member(
+                session, dispute_id, name, capacity, organisation
+            ),
+            self.tr("Add {name} to the meeting").format(name=name),
             self.tr("Not added"),
         )
         if done:
@@ -824,9 +814,10 @@ class DisputesTab(QWidget):
         code, level = self.panel_organisation.currentData(), self.panel_level.currentText()
         interests, day = self.panel_interests.text(), self.context.today()
         done = self._act(
-            lambda a: disputes.add_panel_member(
-                a[0], dispute_id, name, role, code, level, interests, day
+            lambda session: disputes.add_panel_member(
+                session, dispute_id, name, role, code, level, interests, day
             ),
+            self.tr("Add {name} to the panel").format(name=name),
             self.tr("Not added to the panel"),
             {"interests": self.panel_interests},
         )
@@ -841,7 +832,11 @@ class DisputesTab(QWidget):
         if self.current_id is None:
             return False
         dispute_id, day = self.current_id, self._day(self.hearing_date)
-        return self._act(lambda a: disputes.set_hearing(a[0], dispute_id, day), self.tr("Not set"))
+        return self._act(
+            lambda session: disputes.set_hearing(session, dispute_id, day),
+            self.tr("Set the hearing date"),
+            self.tr("Not set"),
+        )
 
     @Slot()
     def record_submission(self) -> bool:
@@ -850,7 +845,8 @@ class DisputesTab(QWidget):
         dispute_id, side = self.current_id, self.submission_side.currentText()
         text, day = self.submission_text.toPlainText(), self.context.today()
         done = self._act(
-            lambda a: disputes.record_submission(a[0], dispute_id, side, text, day),
+            lambda session: disputes.record_submission(session, dispute_id, side, text, day),
+            self.tr("Record the {side}'s submission").format(side=side),
             self.tr("Submission not recorded"),
             {"submission": self.submission_text},
         )
@@ -869,21 +865,31 @@ class DisputesTab(QWidget):
                 break
 
     def submit_new_dispute(self, dialog: RaiseDisputeDialog) -> bool:
-        """Raise the dispute the dialog describes; a refusal is shown in the dialog."""
+        """Raise the dispute the dialog describes (undoably); a refusal is shown in the dialog."""
         try:
             values = dialog.values()
-            with self.context.database.session() as session:
-                dispute_id = disputes.raise_dispute(session, values)
-        except IdentifiableDataRefused as error:
-            fields: dict[str, TextEditor] = {"issue": dialog.issue, "title": dialog.title}
-            show_error(error, self.context.log_file, self.tr("Not raised"))
-            show_refusal(fields, error.refusals[0])
-            return False
         except CommissioningError as error:
             show_error(error, self.context.log_file, self.tr("Not raised"))
             return False
+
+        def raise_(session: Session) -> DisputeSnapshot:
+            return disputes.dispute_snapshot(session, disputes.raise_dispute(session, values))
+
+        fields: dict[str, Marker] = {
+            "issue": dialog.issue,
+            "title": dialog.title,
+            "position": [position for _, position, _ in dialog.parties],
+        }
+        done, after = run_guarded(
+            self, self.context, raise_, self.tr("Not raised"), fields, self.ask
+        )
+        if not done or after is None:
+            return False
+        self.undo_stack.push(
+            DisputeChange(self, self.tr("Raise a dispute"), after.dispute_id, None, after)
+        )
         self.reload()
-        self.open_dispute(dispute_id)
+        self.open_dispute(after.dispute_id)
         return True
 
     @Slot()
@@ -905,9 +911,10 @@ class DisputesTab(QWidget):
         upheld, decision = self.decision_upheld.currentData(), self.decision_text.text()
         day = self.context.today()
         done = self._act(
-            lambda a: disputes.record_decision(
-                a[0], dispute_id, question, upheld, day, decision, amount
+            lambda session: disputes.record_decision(
+                session, dispute_id, question, upheld, day, decision, amount
             ),
+            self.tr("Record a decision"),
             self.tr("Decision not recorded"),
             {"question": self.decision_question, "decision": self.decision_text},
         )
@@ -924,7 +931,8 @@ class DisputesTab(QWidget):
         dispute_id, text, owner = self.current_id, self.action_text.text(), self.action_owner.text()
         due = self._day(self.action_due)
         done = self._act(
-            lambda a: disputes.add_action(a[0], dispute_id, text, owner, due),
+            lambda session: disputes.add_action(session, dispute_id, text, owner, due),
+            self.tr("Add an action"),
             self.tr("Action not added"),
             {"description": self.action_text},
         )
@@ -941,7 +949,9 @@ class DisputesTab(QWidget):
             return False
         action_id, day = self.actions_model.row_at(index.row()).id, self.context.today()
         done = self._act(
-            lambda a: disputes.complete_action(a[0], action_id, day), self.tr("Not marked done")
+            lambda session: disputes.complete_action(session, action_id, day),
+            self.tr("Mark the action done"),
+            self.tr("Not marked done"),
         )
         self.detail.setCurrentIndex(4)
         return done
@@ -960,9 +970,10 @@ class DisputesTab(QWidget):
             return False
         dispute_id = self.current_id
         return self._act(
-            lambda a: case_studies.attach_document(
-                a[0], "dispute", dispute_id, path, Area.DISPUTES
+            lambda session: case_studies.attach_document(
+                session, "dispute", dispute_id, path, Area.DISPUTES
             ),
+            self.tr("Attach a document"),
             self.tr("Not attached"),
             {},
         )

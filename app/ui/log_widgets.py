@@ -1,107 +1,121 @@
-"""Pieces the case study and dispute tabs share: narrative editors that show the guard's
-refusals, and the full-text search results with their highlighted snippets."""
+"""Pieces the case study and dispute tabs share: the search's filters and its results with
+highlighted snippets; the guard's pieces (`app.ui.narrative`) are here too for them."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QTextCharFormat, QTextCursor
+from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QInputDialog,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QTextBrowser,
-    QTextEdit,
     QWidget,
 )
 
-from app.models.identifiable import Finding, IdentifiableDataRefused, Refusal
-from app.services.case_studies import Confirmation
-from app.services.log_search import SearchHit
+from app.services.log_search import SearchFilters, SearchHit
+from app.ui.narrative import (
+    AskReason,
+    Marker,
+    NarrativeEdit,
+    TextEditor,
+    ask_reason,
+    run_guarded,
+    show_refusal,
+)
 
-TextEditor = QPlainTextEdit | QLineEdit
-AskReason = Callable[[QWidget, Refusal], str | None]
+__all__ = [
+    "AskReason",
+    "Marker",
+    "NarrativeEdit",
+    "SearchFilterBar",
+    "SearchResults",
+    "TextEditor",
+    "ask_reason",
+    "name_buttons",
+    "run_guarded",
+    "show_refusal",
+]
 
 
-class NarrativeEdit(QPlainTextEdit):
-    """Free text checked by the identifiable-data guard; a refusal is marked in place."""
+class SearchFilterBar(QWidget):
+    """The search's filters, the same as the command line's `search`: kind (or topic), party,
+    service, year and status. A tab may keep its own topic and status choosers (the case
+    study list's) and leave them out here; `filters()` then takes them as given."""
 
-    def __init__(self, accessible_name: str, parent: QWidget | None = None) -> None:
+    changed = Signal()
+
+    def __init__(
+        self,
+        kind: str,
+        topics: list[tuple[str, str]] | None = None,
+        statuses: list[tuple[str, str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.setAccessibleName(accessible_name)
-        self.setTabChangesFocus(True)  # Tab moves on, as in every other field of a form
-        self.setMinimumHeight(60)
+        self.kind = kind
+        self.setAccessibleName(self.tr("Search filters"))
+        self.topic: QComboBox | None = None
+        self.status: QComboBox | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel(self.tr("Narrow the search:"))
+        layout.addWidget(caption)
+        if topics is not None:
+            self.topic = self._choice(self.tr("Kind or topic searched"), topics)
+            layout.addWidget(self.topic)
+        self.party = QLineEdit()
+        self.party.setPlaceholderText(self.tr("Party (part of a name)"))
+        self.party.setAccessibleName(self.tr("Party searched"))
+        self.party.setClearButtonEnabled(True)
+        self.service = QLineEdit()
+        self.service.setPlaceholderText(self.tr("Service (such as 14 or 22c)"))
+        self.service.setAccessibleName(self.tr("Service searched"))
+        self.service.setClearButtonEnabled(True)
+        self.year = self._choice(self.tr("Year searched"), [])
+        layout.addWidget(self.party, 2)
+        layout.addWidget(self.service, 1)
+        layout.addWidget(self.year)
+        if statuses is not None:
+            self.status = self._choice(self.tr("Status searched"), statuses)
+            layout.addWidget(self.status)
+        self.party.textChanged.connect(self.changed)
+        self.service.textChanged.connect(self.changed)
+        for combo in (self.topic, self.year, self.status):
+            if combo is not None:
+                combo.currentIndexChanged.connect(self.changed)
 
-    def mark(self, start: int, end: int) -> None:
-        """Select the refused text and underline it in red until the text is changed."""
-        cursor = self.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        self.setTextCursor(cursor)
-        selection = QTextEdit.ExtraSelection()
-        selection.cursor = cursor  # type: ignore[attr-defined]
-        style = QTextCharFormat()
-        style.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        style.setUnderlineColor(Qt.GlobalColor.red)
-        style.setBackground(self.palette().highlight().color().lighter(160))
-        selection.format = style  # type: ignore[attr-defined]
-        self.setExtraSelections([selection])
-        self.textChanged.connect(self._clear_mark, Qt.ConnectionType.SingleShotConnection)
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.ensureCursorVisible()
+    def _choice(self, name: str, items: list[tuple[str, str]]) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        for text, value in items:
+            combo.addItem(text, value)
+        return combo
 
-    @Slot()
-    def _clear_mark(self) -> None:
-        self.setExtraSelections([])
+    def set_years(self, years: list[int]) -> None:
+        """Offer the years the records have (the choice made is kept if still there)."""
+        chosen = self.year.currentData()
+        self.year.blockSignals(True)
+        self.year.clear()
+        self.year.addItem(self.tr("Any year"), None)
+        for year in years:
+            self.year.addItem(str(year), year)
+        self.year.setCurrentIndex(max(0, self.year.findData(chosen)))
+        self.year.blockSignals(False)
 
-
-def ask_reason(parent: QWidget, refusal: Refusal) -> str | None:
-    """Ask whether a ten-digit number is a reference rather than an NHS number, and why."""
-    reason, ok = QInputDialog.getText(
-        parent,
-        parent.tr("Not an NHS number?"),
-        parent.tr(
-            "{text} in {field} passes the NHS number check.\n\nIf it is not an NHS number "
-            "(an invoice or order number, for example), say what it is; the confirmation is "
-            "kept with the record. Cancel to correct the text instead."
-        ).format(text=refusal.found.text, field=refusal.field.replace("_", " ")),
-    )
-    return reason.strip() if ok and reason.strip() else None
-
-
-def show_refusal(editors: dict[str, TextEditor], refusal: Refusal) -> None:
-    """Put the cursor on the refused text, selected, in the field it was found in."""
-    editor = editors.get(refusal.field)
-    if isinstance(editor, NarrativeEdit):
-        editor.mark(refusal.found.start, refusal.found.end)
-    elif isinstance(editor, QLineEdit):
-        editor.setFocus(Qt.FocusReason.OtherFocusReason)
-        editor.setSelection(refusal.found.start, refusal.found.end - refusal.found.start)
-
-
-def confirmations_for(
-    parent: QWidget,
-    error: IdentifiableDataRefused,
-    ask: AskReason,
-    already: list[Confirmation] | None = None,
-) -> list[Confirmation] | None:
-    """Reasons for every refused number, when all refusals are possible NHS numbers and the
-    user confirms each is not one; None otherwise (the text must be corrected)."""
-    if any(r.found.kind != Finding.NHS_NUMBER for r in error.refusals):
-        return None
-    asked = {(c.field, c.digits) for c in already or []}
-    if any((r.field, r.found.digits) in asked for r in error.refusals):
-        return None  # confirmed once and still refused: never ask in a loop
-    confirmations = []
-    for refusal in error.refusals:
-        reason = ask(parent, refusal)
-        if reason is None:
-            return None
-        confirmations.append(Confirmation(refusal.field, refusal.found.digits, reason))
-    return confirmations
+    def filters(self, topic: str = "", status: str = "") -> SearchFilters:
+        """The filters chosen; `topic` and `status` are used where this bar has none."""
+        return SearchFilters(
+            kind=self.kind,
+            topic=(self.topic.currentData() or "") if self.topic is not None else topic,
+            party=self.party.text().strip(),
+            service=self.service.text().strip(),
+            year=self.year.currentData(),
+            status=(self.status.currentData() or status) if self.status is not None else status,
+        )
 
 
 class SearchResults(QTextBrowser):

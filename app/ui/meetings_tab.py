@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import CommissioningError
 from app.models import Body
 from app.services import meetings
 from app.services.meetings import MeetingDetail
@@ -47,6 +46,7 @@ from app.ui.meeting_dialogs import (
     PackReadyDialog,
     describe,
 )
+from app.ui.narrative import run_guarded
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
@@ -562,11 +562,9 @@ class MeetingsTab(QWidget):
 
     def run_change(self, change: Callable[[Any], object]) -> object:
         """One change as one unit of work; errors shown, the meeting shown again after."""
-        try:
-            with self.context.database.session() as session:
-                result = change(session)
-        except CommissioningError as error:
-            show_error(error, self.context.log_file, self.tr("Meetings"))
+        # A number in minutes, a decision or an interest can be confirmed as no NHS number.
+        done, result = run_guarded(self, self.context, change, self.tr("Meetings"))
+        if not done:
             return None
         if self.detail is not None:
             meeting_id = self.detail.id

@@ -51,6 +51,7 @@ from app.models.nds_rules import LEVELS, level_points, score
 from app.services import definitions, editions, planning
 from app.ui.context import UiContext
 from app.ui.filter_proxy import RecordFilterProxy
+from app.ui.narrative import run_guarded
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 
@@ -650,21 +651,25 @@ class WorkProgrammeDialog(QDialog):
             self.category_choice.setFocus()
             return
         criteria = [n for n, c in enumerate(self.criteria_checks, start=1) if c.isChecked()]
-        try:
-            with self.context.database.session() as session:
-                planning.set_work_programme(
-                    session,
-                    self.year_choice.year(),
-                    line.id,
-                    category,
-                    criteria,
-                    self.notes_edit.toPlainText(),
-                )
-        except CommissioningError as error:
+        year, notes = self.year_choice.year(), self.notes_edit.toPlainText()
+
+        def refused(error: CommissioningError) -> None:
             message, _ = _explain(
                 error, {"category": self.tr("Focus"), "criteria": self.tr("Criteria")}
             )
             QMessageBox.warning(self, self.tr("The focus was not saved"), message)
+
+        done, _ = run_guarded(
+            self,
+            self.context,
+            lambda session: planning.set_work_programme(
+                session, year, line.id, category, criteria, notes
+            ),
+            self.tr("The focus was not saved"),
+            {"notes": self.notes_edit},
+            on_error=refused,
+        )
+        if not done:
             return
         self.reload()
 
@@ -1206,25 +1211,32 @@ class CostPressuresDialog(QDialog):
 
     @Slot()
     def save(self) -> None:
-        try:
-            with self.context.database.session() as session:
-                saved = planning.save_cost_pressure(
-                    session,
-                    self.year_choice.year(),
-                    self.title_edit.text(),
-                    str(self.heading_choice.currentData() or ""),
-                    self._levels(),
-                    Decimal(f"{self.amount_edit.value():.2f}"),
-                    self.service_choice.currentData(),
-                    self.notes_edit.toPlainText(),
-                    self._editing,
-                )
-        except CommissioningError as error:
+        year, title = self.year_choice.year(), self.title_edit.text()
+        heading, levels = str(self.heading_choice.currentData() or ""), self._levels()
+        amount, service = (
+            Decimal(f"{self.amount_edit.value():.2f}"),
+            self.service_choice.currentData(),
+        )
+        notes, editing = self.notes_edit.toPlainText(), self._editing
+
+        def refused(error: CommissioningError) -> None:
             message, first = _explain(error, self._fields())
             QMessageBox.warning(self, self.tr("The cost pressure was not saved"), message)
             widget = self._field_widget(first)
             if widget is not None:
                 widget.setFocus()
+
+        done, saved = run_guarded(
+            self,
+            self.context,
+            lambda session: planning.save_cost_pressure(
+                session, year, title, heading, levels, amount, service, notes, editing
+            ),
+            self.tr("The cost pressure was not saved"),
+            {"notes": self.notes_edit},
+            on_error=refused,
+        )
+        if not done or saved is None:
             return
         self._editing = saved
         self.reload()
