@@ -5,7 +5,8 @@ operation must have left no trace.
 
 Each operation is a `CrashCase` in `CASES` (the sync is killed 25 times, with the laptop's
 and the server's transactions both open). The child is forked from the test process (cheap:
-everything is imported already) and reports on a pipe after each commit, so the parent knows what was committed.
+everything is imported already) and reports on a pipe after each commit, so the parent knows
+what was committed.
 `COMMISSIONING_CRASH_RUNS` multiplies the number of kills (default 1: 225 in all);
 `COMMISSIONING_CRASH_SEED` replays a run.
 """
