@@ -47,8 +47,10 @@ def build(scale: Scale) -> None:
         _build_large(scale)
         marker.write_text(FORMAT)
     from bench.log_search import build as build_search  # its own marker: built once too
+    from bench.sync_team import build as build_sync  # and this one
 
     build_search(scale)
+    build_sync(scale.name)
 
 
 def _build_large(scale: Scale) -> None:

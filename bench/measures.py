@@ -219,3 +219,34 @@ def log_search(scale: Scale) -> float:
             assert hits, words
     database.close()
     return slowest
+
+
+@measure(
+    "sync",
+    "sync of 10,000 changes each way (a laptop and the server, SQLite files)",
+    10.0,
+    "s",
+    "sync",
+)
+def sync_each_way(scale: Scale) -> float:
+    import shutil
+    import tempfile
+
+    from app.services import sync
+    from app.store.database import open_database
+    from bench.sync_team import CHANGES, build
+
+    team = build(scale.name)
+    folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    for name in ("server.sqlite", "alice.sqlite"):
+        shutil.copyfile(team / name, folder / name)
+    server = open_database(folder / "server.sqlite", user="alice")
+    laptop = open_database(folder / "alice.sqlite", user="alice")
+    started = time.perf_counter()
+    report = sync.sync_with_server(laptop, server)
+    seconds = time.perf_counter() - started
+    laptop.close()
+    server.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    assert report.sent >= CHANGES and report.received >= CHANGES, report
+    return seconds

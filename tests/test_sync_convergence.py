@@ -134,8 +134,9 @@ def test_copies_converge_and_no_edit_is_lost_silently(
             with database.session() as session:
                 study = session.get(CaseStudy, records[step.record])
                 if isinstance(step, Edit):
-                    setattr(study, step.field, step.value)
-                    edits.append(step)
+                    if getattr(study, step.field) != step.value:  # else no change was made
+                        setattr(study, step.field, step.value)
+                        edits.append(step)
                 else:
                     from datetime import UTC, datetime
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     Time,
     Uuid,
+    bindparam,
     delete,
     func,
     insert,
@@ -75,6 +76,7 @@ from app.store.audit import (
     entry_hash,
     json_value,
     last_entry,
+    read_rows,
     record_hash,
     serialise_writers,
 )
@@ -329,9 +331,35 @@ class _Applier:
         self.held = held_pairs(self.connection)
         self.identity = database_identity(self.connection)
         self.tables = audited_tables()
+        conflicts = SyncConflict.__table__
         self.next_conflict = (
-            self.connection.execute(select(func.max(SyncConflict.__table__.c.number))).scalar() or 0
+            self.connection.execute(select(func.max(conflicts.c.number))).scalar() or 0
         )
+        # The records with an open conflict: only their changes may settle one.
+        self.in_conflict: set[tuple[str, str]] = {
+            (row.table_name, row.record_id)
+            for row in self.connection.execute(
+                select(conflicts.c.table_name, conflicts.c.record_id).where(
+                    conflicts.c.status == ConflictStatus.OPEN
+                )
+            )
+        }
+        # Records as stored, read a chunk at a time and kept up to date as changes apply.
+        self.contents: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
+        self._guarded: dict[str, set[str]] = {}
+        self._statements: dict[tuple[str, str, frozenset[str]], Any] = {}
+
+    def apply_all(self, changes: Sequence[Change]) -> None:
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for change in changes:
+            if change.table in self.tables:
+                wanted.setdefault(change.table, set()).add(uuid.UUID(change.record_id))
+        for name, ids in wanted.items():
+            found = read_rows(self.connection, self.tables[name], ids)
+            for record_id in ids:
+                self.contents[(name, record_id)] = found.get(record_id)
+        for change in changes:
+            self.apply(change)
 
     def apply(self, change: Change) -> None:
         self.report.received += 1
@@ -347,7 +375,8 @@ class _Applier:
         record_id = uuid.UUID(change.record_id)
         current = self._read(table, record_id)
         kept: dict[str, list[Any]] = {}
-        savepoint = self.connection.begin_nested()
+        # A savepoint costs two statements: taken only where the database may refuse.
+        savepoint = self.connection.begin_nested() if self._may_refuse(table, change) else None
         try:
             if _erased(change):
                 kept = self._delete(table, record_id, current, change)
@@ -363,9 +392,13 @@ class _Applier:
                 )
             else:
                 kept = self._update(table, record_id, current, change)
-            savepoint.commit()
+            if savepoint is not None:
+                savepoint.commit()
         except IntegrityError as error:
+            if savepoint is None:
+                raise
             savepoint.rollback()
+            self._forget(table, record_id)
             kept = {}
             self._conflict(
                 change,
@@ -395,9 +428,56 @@ class _Applier:
         if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
             self.dirty_logs = True
 
+    def _statement(self, kind: str, table: Table, values: dict[str, Any]) -> Any:
+        """One statement per table and set of columns, made once: building statements
+        costs more than running them."""
+        key = (kind, table.name, frozenset(values))
+        statement = self._statements.get(key)
+        if statement is None:
+            if kind == "insert":
+                statement = insert(table)
+            else:
+                statement = (
+                    update(table)
+                    .where(table.c.id == bindparam("sync_record_key"))
+                    .values(version=table.c.version + 1, **{n: bindparam(n) for n in values})
+                )
+            self._statements[key] = statement
+        return statement
+
+    def _may_refuse(self, table: Table, change: Change) -> bool:
+        """Whether applying may break a unique or foreign key rule (creates and erasures
+        always may; an update only through the columns such rules cover)."""
+        if change.operation != Operation.UPDATE:
+            return True
+        guarded = self._guarded.get(table.name)
+        if guarded is None:
+            guarded = {c.name for c in table.columns if c.foreign_keys or c.unique}
+            for constraint in table.constraints:
+                if constraint.__class__.__name__ == "UniqueConstraint":
+                    guarded |= {c.name for c in constraint.columns}
+            for index in table.indexes:
+                if index.unique:
+                    guarded |= {c.name for c in index.columns}
+            self._guarded[table.name] = guarded
+        return any(name in guarded for name in change.changes)
+
     def _read(self, table: Table, record_id: uuid.UUID) -> dict[str, Any] | None:
-        row = self.connection.execute(select(table).where(table.c.id == record_id)).first()
-        return None if row is None else content_of(row)
+        key = (table.name, record_id)
+        if key not in self.contents:
+            row = self.connection.execute(select(table).where(table.c.id == record_id)).first()
+            self.contents[key] = None if row is None else content_of(row)
+        return self.contents[key]
+
+    def _forget(self, table: Table, record_id: uuid.UUID) -> None:
+        self.contents.pop((table.name, record_id), None)
+
+    def _stored(self, table: Table, record_id: uuid.UUID, content: dict[str, Any] | None) -> None:
+        """What a write left in the row, as reading it back would give it."""
+        if content is not None and _secret_columns(table):
+            self._forget(table, record_id)  # defaults the write left out: read it back
+            return
+        self.contents[(table.name, record_id)] = content
 
     def _writable(self, table: Table, values: dict[str, Any]) -> dict[str, Any]:
         secret = _secret_columns(table)
@@ -408,19 +488,22 @@ class _Applier:
         }
 
     def _create(self, table: Table, record_id: uuid.UUID, change: Change) -> dict[str, list[Any]]:
-        values = self._writable(table, {k: v[1] for k, v in change.changes.items()})
+        # Every field given, those it did not have as empty: defaults here are not its values.
+        content: dict[str, Any] = {c.name: None for c in table.columns}
+        content.update({k: v[1] for k, v in change.changes.items() if k in table.c})
         moment = _moment(change.at)
-        self.connection.execute(
-            insert(table).values(
-                id=record_id,
-                created_at=moment,
-                updated_at=moment,
-                created_by=change.user,
-                updated_by=change.user,
-                version=1,
-                **values,
-            )
-        )
+        bookkeeping = {
+            "id": record_id,
+            "created_at": moment,
+            "updated_at": moment,
+            "created_by": change.user,
+            "updated_by": change.user,
+            "version": 1,
+        }
+        values = {**bookkeeping, **self._writable(table, content)}
+        self.connection.execute(self._statement("insert", table, values), values)
+        content.update({name: json_value(value) for name, value in bookkeeping.items()})
+        self._stored(table, record_id, content)
         if change.table == RETURN_SUBMISSION and change.rows:
             self._insert_return_rows(record_id, change.rows)
         return change.changes
@@ -457,20 +540,26 @@ class _Applier:
                 kept[name] = values
             else:
                 self._conflict(change, name, mine, new, "")
-        if kept:
+        if kept and (change.table, change.record_id) in self.in_conflict:
             self._settle_superseded(change, {n: v[1] for n, v in kept.items()})
         changed = {n: v[1] for n, v in kept.items() if current.get(n) != v[1]}
         if changed:
+            moment = _moment(change.at)
+            values = {
+                "updated_at": moment,
+                "updated_by": change.user,
+                **self._writable(table, changed),
+            }
             self.connection.execute(
-                update(table)
-                .where(table.c.id == record_id)
-                .values(
-                    version=table.c.version + 1,
-                    updated_at=_moment(change.at),
-                    updated_by=change.user,
-                    **self._writable(table, changed),
-                )
+                self._statement("update", table, values), {**values, "sync_record_key": record_id}
             )
+            after = dict(current, **changed)
+            after.update(
+                version=int(current["version"]) + 1,
+                updated_at=json_value(moment),
+                updated_by=change.user,
+            )
+            self._stored(table, record_id, after)
         return kept
 
     def _delete(
@@ -479,6 +568,7 @@ class _Applier:
         if current is None:
             return change.changes
         self.connection.execute(delete(table).where(table.c.id == record_id))
+        self._stored(table, record_id, None)
         return change.changes
 
     def _settle_superseded(self, change: Change, values: dict[str, Any]) -> None:
@@ -539,6 +629,7 @@ class _Applier:
         self.next_conflict += 1
         identity = uuid.uuid4()
         self.found.add(identity)
+        self.in_conflict.add((change.table, change.record_id))
         last_mine = self.connection.execute(
             select(AUDIT_TABLE.c.user, AUDIT_TABLE.c.at)
             .where(AUDIT_TABLE.c.record_id == change.record_id)
@@ -632,8 +723,7 @@ def apply_changes(
 ) -> ApplyReport:
     """Apply received changes in the session's transaction (the caller commits)."""
     applier = _Applier(session.connection(), record_conflicts)
-    for change in changes:
-        applier.apply(change)
+    applier.apply_all(list(changes))
     return applier.finish(session)
 
 
@@ -739,8 +829,7 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
             _set_fact(connection, PUSHED_FACT, str(last_entry(connection)[0]))
         progress(75, f"Sending {len(outgoing)} changes")
         applier = _Applier(remote, record_conflicts=False)
-        for change in outgoing:
-            applier.apply(change)
+        applier.apply_all(outgoing)
         there = applier.finish(remote_session)
     progress(100, "Done")
     with local.reader() as session:
