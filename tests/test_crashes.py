@@ -3,11 +3,11 @@ a backup and a demo build. After each kill the database must pass its integrity 
 audit chain must verify, everything committed before must be there, and the interrupted
 operation must have left no trace.
 
-Each operation is a `CrashCase` in `CASES` (the sync is killed 25 times, with the laptop's
-and the server's transactions both open). The child is forked from the test process (cheap:
-everything is imported already) and reports on a pipe after each commit, so the parent knows
-what was committed.
-`COMMISSIONING_CRASH_RUNS` multiplies the number of kills (default 1: 225 in all);
+Each operation is a `CrashCase` in `CASES` (a sync is killed 25 times, with the laptop's and
+the server's transactions both open; an import of a 30,000-row return 20 times). The child is
+forked from the test process (cheap: everything is imported already) and reports on a pipe
+after each commit, so the parent knows what was committed.
+`COMMISSIONING_CRASH_RUNS` multiplies the number of kills (default 1: 245 in all);
 `COMMISSIONING_CRASH_SEED` replays a run.
 """
 
@@ -270,6 +270,57 @@ def _verify_demo(path: Path, reported: list[str]) -> None:
         database.close()
 
 
+# -- an import of a large return into the demo database ---------------------------------------
+
+IMPORT_ROWS = 30_000
+_RETURN: dict[str, Path] = {}
+
+
+def _return_file(demo: Path) -> Path:
+    if not _RETURN:
+        from bench.returns_import import generate_return
+
+        target = demo.parent / "crash-return.csv"
+        generate_return(demo, IMPORT_ROWS, target)
+        _RETURN["file"] = target
+    return _RETURN["file"]
+
+
+def _prepare_import(folder: Path, sources: dict[str, Path]) -> Path:
+    _return_file(sources["demo"])
+    path = folder / "commissioning.sqlite"
+    shutil.copyfile(sources["demo"], path)
+    return path
+
+
+def _rows(path: Path) -> int:
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return int(connection.execute("SELECT count(*) FROM return_row").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _import(path: Path, report: Report) -> None:
+    from app.services.returns_import import import_returns
+
+    report(f"before-{_rows(path)}")
+    database = open_database(path, user="importer")
+    import_returns(database, _RETURN["file"])
+    report("imported")
+
+
+def _verify_import(path: Path, reported: list[str]) -> None:
+    before = next((int(t.split("-")[1]) for t in reported if t.startswith("before-")), None)
+    rows = _rows(path)
+    if before is not None:
+        # All of the return or none of it.
+        assert rows in (before, before + IMPORT_ROWS), (before, rows)
+        if "imported" in reported:
+            assert rows == before + IMPORT_ROWS
+    _check(path)
+
+
 # -- a sync between a laptop and the team's server (both SQLite files here) -------------------
 
 SYNC_RECORDS = 150
@@ -370,16 +421,19 @@ CASES = [
     ),
     CrashCase("demo build", _prepare_new, _demo, _verify_demo, _runs(10), 3.0),
     CrashCase("sync", _prepare_sync, _sync, _verify_sync, _runs(25), 1.5),
+    CrashCase("import", _prepare_import, _import, _verify_import, _runs(20), 4.0),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_a_kill_at_any_moment_loses_nothing_committed(
-    case: CrashCase, template_database: Path, tmp_path: Path
+    case: CrashCase, template_database: Path, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     rng = random.Random(f"{SEED}-{case.name}")
     sources = {"seeded": template_database, "schema_0001": FIXTURES / "schema_0001.sqlite"}
+    if case.name == "import":
+        sources["demo"] = request.getfixturevalue("demo_template")
     for run in range(case.runs):
         folder = tmp_path / f"run-{run}"
         folder.mkdir()
