@@ -147,8 +147,7 @@ def _year_choice(context: UiContext, name: str, years: list[FinancialYear]) -> Q
 
 
 def _contract_years(context: UiContext) -> list[FinancialYear]:
-    rows = contracts.list_contracts(context.database, None, context.today())
-    return sorted({FinancialYear.parse(r.financial_year) for r in rows})
+    return contracts.contract_years(context.database)
 
 
 def _labelled(text: str, widget: QWidget, layout: QHBoxLayout, characters: int = 12) -> None:
