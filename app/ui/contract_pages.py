@@ -381,7 +381,12 @@ class QualityPage(QWidget):
     """Each contract line's quality standards and latest results; services short of two warned."""
 
     def __init__(
-        self, context: UiContext, undo_stack: QUndoStack, parent: QWidget | None = None
+        self,
+        context: UiContext,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        load: bool = True,
     ) -> None:
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
@@ -418,9 +423,14 @@ class QualityPage(QWidget):
         self.add_button.clicked.connect(self.ask_add)
         self.result_button.clicked.connect(self.ask_result)
         self.remove_button.clicked.connect(self.remove_selected)
-        self._fill_contracts()
+        if load:  # else the tab loads it when first wanted
+            self._fill_contracts()
 
     @Slot()
+    def load(self) -> None:
+        """Fill the page: its contracts, then the chosen one's standards."""
+        self._fill_contracts()
+
     def _fill_contracts(self) -> None:
         self.contract_choice.blockSignals(True)
         self.contract_choice.clear()
@@ -633,7 +643,12 @@ class NoticesPage(QWidget):
     """Contract notices and sanctions: non-payment, delayed payment, fines, caps, rates."""
 
     def __init__(
-        self, context: UiContext, undo_stack: QUndoStack, parent: QWidget | None = None
+        self,
+        context: UiContext,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        load: bool = True,
     ) -> None:
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
@@ -664,7 +679,8 @@ class NoticesPage(QWidget):
         self.contract_choice.currentIndexChanged.connect(self.reload)
         self.add_button.clicked.connect(self.ask_add)
         self.status_button.clicked.connect(self.set_status)
-        self.reload()
+        if load:  # else the tab loads it when first wanted
+            self.reload()
 
     @Slot()
     def reload(self) -> None:
@@ -836,7 +852,12 @@ class BudgetPage(QWidget):
     """The SCG's pooled budget for a year and how each PCT's contribution was set."""
 
     def __init__(
-        self, context: UiContext, undo_stack: QUndoStack, parent: QWidget | None = None
+        self,
+        context: UiContext,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        load: bool = True,
     ) -> None:
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
@@ -864,7 +885,8 @@ class BudgetPage(QWidget):
         layout.addWidget(self.table, 1)
         self.year_choice.currentIndexChanged.connect(self.reload)
         self.edit_button.clicked.connect(self.ask_edit)
-        self.reload()
+        if load:  # else the tab loads it when first wanted
+            self.reload()
 
     @Slot()
     def reload(self) -> None:
@@ -961,7 +983,12 @@ class YearEndPage(QWidget):
     rolled = Signal(list)
 
     def __init__(
-        self, context: UiContext, undo_stack: QUndoStack, parent: QWidget | None = None
+        self,
+        context: UiContext,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        load: bool = True,
     ) -> None:
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
@@ -1039,7 +1066,8 @@ class YearEndPage(QWidget):
         self.roll_button.clicked.connect(self.roll_over)
         self.export_button.clicked.connect(self.ask_export)
         self._fill_contracts()
-        self.reload()
+        if load:  # else the tab loads it when first wanted
+            self.reload()
 
     @Slot()
     def _fill_contracts(self) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -154,7 +154,9 @@ def _years(context: UiContext) -> list[FinancialYear]:
 class ContractsPage(QWidget):
     """The contracts of a year, with overdue drafts flagged."""
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: UiContext, parent: QWidget | None = None, *, load: bool = True
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.year_choice = QComboBox()
@@ -182,7 +184,8 @@ class ContractsPage(QWidget):
         layout.addWidget(self.table, 1)
         self.year_choice.currentIndexChanged.connect(self.reload)
         self.bring_in.imported.connect(self.reload)
-        self.reload()
+        if load:  # else the tab loads it when first wanted
+            self.reload()
 
     @Slot()
     def reload(self) -> None:
@@ -928,7 +931,9 @@ class ReturnsImportPage(QWidget):
 class TrackerPage(QWidget):
     """Which monthly returns have arrived, which are late, which were replaced."""
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: UiContext, parent: QWidget | None = None, *, load: bool = True
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.year_choice = QComboBox()
@@ -965,7 +970,8 @@ class TrackerPage(QWidget):
         layout.addWidget(self.table, 1)
         self.year_choice.currentIndexChanged.connect(self.reload)
         self.due_days.valueChanged.connect(self._due_days_changed)
-        self.reload()
+        if load:  # else the tab loads it when first wanted
+            self.reload()
 
     @Slot(int)
     def _due_days_changed(self, value: int) -> None:
@@ -997,14 +1003,25 @@ class ContractsTab(QWidget):
         self.pages = QTabWidget()
         self.pages.setAccessibleName(self.tr("Contracts pages"))
         self.undo_stack = QUndoStack(self)
-        self.contracts = ContractsPage(context)
+        # The monitoring page shows first (its figures come from a worker); the others fill
+        # one at a time once the window is up, or at once when someone opens them first, so
+        # the window never waits for all of them together.
+        self.contracts = ContractsPage(context, load=False)
         self.monitoring = MonitoringPage(context)
         self.returns = ReturnsImportPage(context)
-        self.tracker = TrackerPage(context)
-        self.quality = QualityPage(context, self.undo_stack)
-        self.notices = NoticesPage(context, self.undo_stack)
-        self.budget = BudgetPage(context, self.undo_stack)
-        self.year_end = YearEndPage(context, self.undo_stack)
+        self.tracker = TrackerPage(context, load=False)
+        self.quality = QualityPage(context, self.undo_stack, load=False)
+        self.notices = NoticesPage(context, self.undo_stack, load=False)
+        self.budget = BudgetPage(context, self.undo_stack, load=False)
+        self.year_end = YearEndPage(context, self.undo_stack, load=False)
+        self._unloaded: list[QWidget] = [
+            self.contracts,
+            self.tracker,
+            self.quality,
+            self.notices,
+            self.budget,
+            self.year_end,
+        ]
         self.pages.addTab(self.monitoring, self.tr("&Monitoring"))
         self.pages.addTab(self.contracts, self.tr("C&ontracts"))
         self.pages.addTab(self.returns, self.tr("&Returns import"))
@@ -1038,6 +1055,20 @@ class ContractsTab(QWidget):
             self.addAction(action)
         self.contracts.bring_in.imported.connect(self._brought_in)
         self.year_end.rolled.connect(lambda _created: self.contracts.reload())
+        self.pages.currentChanged.connect(lambda _index: self._load(self.pages.currentWidget()))
+        QTimer.singleShot(0, self._load_next)
+
+    def _load(self, page: QWidget) -> None:
+        if page in self._unloaded:
+            self._unloaded.remove(page)
+            getattr(page, "load", getattr(page, "reload", None))()
+
+    @Slot()
+    def _load_next(self) -> None:
+        """Fill the next page not yet filled, then give the event loop a turn."""
+        if self._unloaded:
+            self._load(self._unloaded[0])
+            QTimer.singleShot(0, self._load_next)
 
     @Slot(str)
     def _brought_in(self, kind: str) -> None:

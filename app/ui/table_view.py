@@ -65,6 +65,9 @@ class DataTableView(QTableView):
         # user clicks one, and a third click returns to that order.
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        # Fitting columns to their contents looks at the rows in view and a few hundred
+        # more, not at every row: a table of thousands stays quick to fill.
+        header.setResizeContentsPrecision(300)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
