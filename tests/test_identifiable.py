@@ -172,6 +172,12 @@ NOT_NARRATIVE = {
     # guarded when they were written, and the access log's description of what was opened.
     "access_entry.detail",
     "audit_entry.changes",
+    # Sync's conflicts: copies of values checked when they were written, and the app's note;
+    # a merged value is checked before it is written to its record (tests/test_sync.py).
+    "sync_conflict.mine",
+    "sync_conflict.theirs",
+    "sync_conflict.note",
+    "sync_conflict.resolved_value",
     "organisation.address",
     "dispute_stage.who",
     "dispute_stage_rule.who",

@@ -269,3 +269,20 @@ def test_a_return_imported_on_a_laptop_reaches_the_server_with_its_rows_and_tota
         assert here.total == there.total and here.rows == there.rows
     finally:
         laptop.close()
+
+
+def test_a_merged_value_is_held_to_the_identifiable_data_rule(
+    database: Database, laptops: Laptops
+) -> None:
+    from app.models.identifiable import IdentifiableDataRefused
+
+    a, b = laptops("alice"), laptops("bob")
+    study = _study_id(database)
+    _edit(a, study, learning="Alice's learning")
+    _edit(b, study, learning="Bob's learning")
+    sync.sync_with_server(a, database)
+    sync.sync_with_server(b, database)
+    with pytest.raises(IdentifiableDataRefused, match="NHS number"), b.session() as session:
+        sync.resolve_conflict(session, "1", "merged", "Both, for patient 943 476 5919")
+    assert _read(b, study, "learning") == ("Bob's learning",)
+    assert len(_open_conflicts(b)) == 1

@@ -63,6 +63,8 @@ from app.models import (
     ReturnRow,
     SyncConflict,
 )
+from app.models.base import NARRATIVE
+from app.models.identifiable import IdentifiableDataRefused, Refusal, find_identifiable
 from app.models.types import FinancialYearType, ScaledDecimal
 from app.services.access import Area, require_write
 from app.store.audit import (
@@ -1027,6 +1029,7 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
         table = audited_tables()[conflict.table_name]
         connection = session.connection()
         record_id = uuid.UUID(conflict.record_id)
+        _guard_merged(conflict, table, chosen if choice == Resolution.MERGED else None)
         try:
             value = from_json(table, conflict.field, chosen)
         except (ValueError, TypeError) as error:
@@ -1057,6 +1060,23 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
     conflict.resolved_value = canonical_json(chosen)
     conflict.resolved_by = str(session.info.get("user", ""))
     conflict.resolved_at = datetime.now(UTC)
+
+
+def _guard_merged(conflict: SyncConflict, table: Table, merged: Any) -> None:
+    """A merged value is typed here: narrative text is held to the identifiable-data rule
+    as any other text a person types (the values it merges were checked when written)."""
+    if not isinstance(merged, str) or not table.c[conflict.field].info.get(NARRATIVE):
+        return
+    found = find_identifiable(merged)
+    if found:
+        label = f"{conflict.table_name.replace('_', ' ').capitalize()} {conflict.record_id[:8]}"
+        raise IdentifiableDataRefused(
+            [
+                Refusal(conflict.table_name, label, uuid.UUID(conflict.record_id),
+                        conflict.field, item)
+                for item in found
+            ]
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
