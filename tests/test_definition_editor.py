@@ -224,6 +224,38 @@ def test_designating_a_provider_is_undone_and_redone(qtbot, demo_tab: Definition
     assert "Brackenford" in next(r for r in tab.model.rows() if r.code == "9").designated_providers
 
 
+def test_a_designation_is_withdrawn_from_the_form_and_that_is_undone(
+    qtbot, demo_tab: DefinitionsTab
+) -> None:
+    tab = demo_tab
+    _select(tab, "10")
+    editor = tab.editor
+    editor.setCurrentIndex(2)
+    editor.designations_table.selectRow(0)
+    chosen = editor.designations_model.row_at(0)
+    # Selecting a designation shows it in the form.
+    assert editor.provider_code.text() == chosen.provider_code
+    assert editor.status_choice.currentText() == chosen.status
+    assert editor.update_designation_button.isEnabled()
+    before = _records(tab)
+    editor.status_choice.setCurrentText("withdrawn")
+    qtbot.mouseClick(editor.update_designation_button, Qt.MouseButton.LeftButton)
+    with tab.context.database.reader() as session:
+        rows = designations.designations_of(session, chosen.service_line_id, tab.context.today())
+    assert next(r for r in rows if r.id == chosen.id).status == "withdrawn"
+    assert tab.undo_action.text() == f"&Undo Change the designation of {chosen.provider_code}"
+    tab.undo_action.trigger()
+    assert _records(tab) == before
+    tab.redo_action.trigger()
+    with tab.context.database.reader() as session:
+        rows = designations.designations_of(session, chosen.service_line_id, tab.context.today())
+    assert next(r for r in rows if r.id == chosen.id).status == "withdrawn"
+    # A date beyond the five-year limit cannot be saved.
+    editor.designations_table.selectRow(0)
+    editor.ends_edit.setDate(QDate(2040, 3, 31))
+    assert not editor.update_designation_button.isEnabled()
+
+
 def test_saving_designation_criteria_is_undone_and_redone(qtbot, demo_tab: DefinitionsTab) -> None:
     tab = demo_tab
     _select(tab, "10")

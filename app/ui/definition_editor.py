@@ -594,25 +594,35 @@ class DefinitionEditor(QTabWidget):
         self.status_choice.setAccessibleName(self.tr("Designation status"))
         self.designation_message = QLabel()
         self.designation_message.setAccessibleName(self.tr("Designation limit"))
+        self.designation_message.setWordWrap(True)
         self.designate_button = QPushButton(self.tr("&Designate"))
         self.designate_button.setAccessibleName(self.tr("Add the designation"))
+        self.update_designation_button = QPushButton(self.tr("Save c&hanges"))
+        self.update_designation_button.setAccessibleName(
+            self.tr("Save the selected designation's dates and status")
+        )
+        self.update_designation_button.setToolTip(
+            self.tr("Change the dates or status (such as withdrawn) of the selected designation")
+        )
+        self.update_designation_button.setEnabled(False)
+        self.provider_code.setMaximumWidth(110)
         row = QHBoxLayout()
-        for widget in (
-            self.provider_code,
-            self.starts_edit,
-            self.ends_edit,
-            self.status_choice,
-            self.designate_button,
-        ):
+        for widget in (self.provider_code, self.starts_edit, self.ends_edit):
             row.addWidget(widget)
+        # Status and the buttons on a line of their own, so the pane stays narrow enough.
+        actions = QHBoxLayout()
+        actions.addWidget(self.status_choice)
+        actions.addStretch(1)
+        actions.addWidget(self.designate_button)
+        actions.addWidget(self.update_designation_button)
 
-        criteria = QGroupBox(self.tr("Designation criteria of the selected designation (§125)"))
+        criteria = QGroupBox(self.tr("Criteria of the selected designation (§125)"))
         criteria.setAccessibleName(self.tr("Designation criteria"))
         criteria_layout = QFormLayout(criteria)
         self.criterion_checks: list[QCheckBox] = []
         self.criterion_evidence: list[QLineEdit] = []
         for number, text in enumerate(designations.designation_criteria(), start=1):
-            check = QCheckBox(f"{number}. {_short(text, 70)}")
+            check = QCheckBox(f"{number}. {_short(text, 30)}")
             check.setToolTip(text)
             check.setAccessibleName(self.tr("Criterion {0} met").format(number))
             evidence = QLineEdit()
@@ -628,12 +638,14 @@ class DefinitionEditor(QTabWidget):
         layout = QVBoxLayout(page)
         layout.addWidget(self.designations_table, 1)
         layout.addLayout(row)
+        layout.addLayout(actions)
         layout.addWidget(self.designation_message)
         layout.addWidget(criteria)
         self.starts_edit.dateChanged.connect(self._validate_designation)
         self.ends_edit.dateChanged.connect(self._validate_designation)
         self.provider_code.textChanged.connect(self._validate_designation)
         self.designate_button.clicked.connect(self.designate)
+        self.update_designation_button.clicked.connect(self.update_selected_designation)
         self.save_criteria_button.clicked.connect(self.save_criteria)
         self.designations_table.selectionModel().selectionChanged.connect(self._show_criteria)
         today = self.context.today()
@@ -659,6 +671,9 @@ class DefinitionEditor(QTabWidget):
         self.designation_message.setText(text.format(format_date(starts), format_date(latest)))
         self.designate_button.setEnabled(
             bool(self.provider_code.text().strip()) and not too_long and not backwards
+        )
+        self.update_designation_button.setEnabled(
+            self._selected_designation() is not None and not too_long and not backwards
         )
 
     @Slot()
@@ -693,6 +708,39 @@ class DefinitionEditor(QTabWidget):
         self._reload_designations()
         self.changed.emit()
 
+    @Slot()
+    def update_selected_designation(self) -> None:
+        """The form's dates and status given to the selected designation, as one undoable
+        change (a designation is withdrawn, or runs on, this way)."""
+        selected = self._selected_designation()
+        if self.line_id is None or selected is None:
+            return
+        before = (selected.starts_on, selected.ends_on, selected.status, selected.notes)
+        after = (
+            _day(self.starts_edit), _day(self.ends_edit), self.status_choice.currentText(),
+            selected.notes,
+        )  # fmt: skip
+        if after == before:
+            return
+        try:
+            with self.context.database.session() as session:
+                designations.update_designation(session, selected.id, *after)
+        except CommissioningError as error:
+            self.designation_message.setText(_problem_text(error))
+            return
+        self.undo_stack.push(
+            RecordChange(
+                self,
+                self.tr("Change the designation of {0}").format(selected.provider_code),
+                self.line_id,
+                lambda s: designations.update_designation(s, selected.id, *before),
+                lambda s: designations.update_designation(s, selected.id, *after),
+                lambda: self._reload_designations(selected.id),
+            )
+        )
+        self._reload_designations(selected.id)
+        self.changed.emit()
+
     def _selected_designation(self) -> designations.DesignationRow | None:
         rows = self.designations_table.selectionModel().selectedRows()
         return self.designations_model.row_at(rows[0].row()) if rows else None
@@ -709,7 +757,18 @@ class DefinitionEditor(QTabWidget):
                 evidence.clear()
         self.save_criteria_button.setEnabled(enabled)
         if selected is None:
+            self._validate_designation()
             return
+        # The form shows the selected designation, ready to change its dates or status.
+        self.provider_code.setText(selected.provider_code)
+        self.starts_edit.setDate(
+            QDate(selected.starts_on.year, selected.starts_on.month, selected.starts_on.day)
+        )
+        self.ends_edit.setDate(
+            QDate(selected.ends_on.year, selected.ends_on.month, selected.ends_on.day)
+        )
+        self.status_choice.setCurrentText(selected.status)
+        self._validate_designation()
         with self.context.database.session() as session:
             criteria = designations.criteria_of(session, selected.id)
         for row, check, evidence in zip(
