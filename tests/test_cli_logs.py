@@ -79,3 +79,23 @@ def test_an_unwritable_export_exits_3(capsys, demo_file: Path, tmp_path: Path) -
         capsys, "disputes", "export", "--out", str(tmp_path / "x.docx"), "--db", str(demo_file)
     )
     assert code == 3 and ".xlsx, .csv or .pdf" in err
+
+
+def test_scg_areas_and_neighbours_from_the_command_line(
+    demo_database,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.cli import main
+
+    address = (
+        str(demo_database.path) if demo_database.path else demo_database.url.render_as_string(False)
+    )
+    demo_database.close()
+    assert main(["--db", address, "scg", "place", "RX1", "DFSCG"]) == 0
+    assert main(["--db", address, "scg", "neighbour", "DFSCG", "DMSCG"]) == 0
+    capsys.readouterr()
+    assert main(["--db", address, "scg", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "RX1" in out and "DFSCG Demo Fells Specialised Commissioning Group" in out
+    assert "DFSCG and DMSCG" in out
+    assert main(["--db", address, "scg", "neighbour", "DFSCG", "RX1"]) != 0

@@ -348,6 +348,36 @@ def test_a_panel_spanning_scgs_needs_a_member_from_a_neighbouring_scg(demo_datab
         assert disputes.panel_check(session, dispute_id) == []
 
 
+def test_who_attends_a_facilitated_meeting_for_a_neighbouring_scg_is_checked_against_the_data(
+    demo_database,
+) -> None:
+    from app.models.logs import MeetingCapacity
+
+    neighbouring = MeetingCapacity.NEIGHBOURING_SCG
+    with demo_database.session() as session:
+        dispute_id = raise_provider_dispute(session, "250000", spans_scgs=True)
+        disputes.add_meeting_member(session, dispute_id, "Sam Reed", neighbouring, "DSCG")
+        problems = disputes.meeting_check(session, dispute_id)
+        assert any("Sam Reed (Demo Specialised Commissioning Group) attends for a "
+                   "neighbouring SCG but is from the home SCG" in p for p in problems)  # fmt: skip
+        disputes.add_meeting_member(session, dispute_id, "Flo Kerr", neighbouring, "DFSCG")
+        disputes.add_meeting_member(session, dispute_id, "Al Brown", neighbouring, "Elsewhere")
+        problems = disputes.meeting_check(session, dispute_id)
+        assert any("Flo Kerr (Demo Fells Specialised Commissioning Group) is not from an SCG "
+                   "neighbouring" in p for p in problems)  # fmt: skip
+        assert any("('Elsewhere') is not one the product knows" in p for p in problems)
+        # Someone from the Marches West LSCG, in the neighbouring SCG's area, by its name.
+        disputes.add_meeting_member(
+            session,
+            dispute_id,
+            "Ravi Moss",
+            neighbouring,
+            "Demo Marches West Local Specialised Commissioning Group",
+        )
+        problems = disputes.meeting_check(session, dispute_id)
+        assert not any("Ravi Moss" in p for p in problems)
+
+
 def test_which_scg_an_organisation_is_in_and_its_neighbours_are_data(demo_database) -> None:
     from app.services import scg_areas
     from app.services.disputes import _organisation

@@ -34,6 +34,7 @@ AREAS = (
     "users",
     "audit",
     "sync",
+    "scg",
 )
 
 

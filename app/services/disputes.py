@@ -517,9 +517,63 @@ def add_meeting_member(
 
 def meeting_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
     dispute = _dispute(session, dispute_id)
-    return missing_from_meeting(
-        [m.capacity for m in dispute.meeting_members if m.deleted_at is None], dispute.spans_scgs
-    )
+    members = [m for m in dispute.meeting_members if m.deleted_at is None]
+    missing = missing_from_meeting([m.capacity for m in members], dispute.spans_scgs)
+    if dispute.spans_scgs:
+        neighbours = [m for m in members if m.capacity == MeetingCapacity.NEIGHBOURING_SCG]
+        missing += _neighbour_attendance(session, dispute, neighbours)
+    return missing
+
+
+def _known_organisation(session: Session, text: str) -> Organisation | None:
+    """The organisation an attendee came from, written as its code or its name."""
+    text = text.strip()
+    if not text:
+        return None
+    return session.scalars(
+        select(Organisation).where(
+            (func.upper(Organisation.code) == text.upper())
+            | (func.lower(Organisation.name) == text.lower())
+        )
+    ).first()
+
+
+def _neighbour_attendance(
+    session: Session, dispute: Dispute, attendees: list[FacilitatedMeetingMember]
+) -> list[str]:
+    """Those attending for a neighbouring SCG must come from one: the same SCG data as the
+    panel's check (an attendee's organisation given by code or name)."""
+    if not attendees:
+        return []
+    home = home_scgs(session, dispute)
+    if not home:
+        return []
+    neighbours = set().union(*(scg_areas.neighbours_of(session, scg) for scg in home)) - home
+    home_names = ", ".join(sorted(scg_areas.name_of(session, scg) for scg in home))
+    problems = []
+    for attendee in attendees:
+        if not attendee.organisation.strip():
+            continue  # the capacity alone, as recorded before the SCGs were known
+        organisation = _known_organisation(session, attendee.organisation)
+        if organisation is None:
+            problems.append(
+                f"{attendee.name} attends for a neighbouring SCG, but their organisation "
+                f"('{attendee.organisation}') is not one the product knows, so it cannot be "
+                "checked"
+            )
+            continue
+        scg = scg_areas.scg_of(session, organisation.id, dispute.raised_on)
+        if scg in home:
+            problems.append(
+                f"{attendee.name} ({organisation.name}) attends for a neighbouring SCG but is "
+                f"from the home SCG, {home_names}"
+            )
+        elif scg not in neighbours:
+            problems.append(
+                f"{attendee.name} ({organisation.name}) is not from an SCG neighbouring "
+                f"{home_names}"
+            )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------

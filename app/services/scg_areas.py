@@ -124,3 +124,27 @@ def _member_of(session: Session, organisation_id: uuid.UUID, on: date) -> uuid.U
 def name_of(session: Session, organisation_id: uuid.UUID) -> str:
     organisation = session.get(Organisation, organisation_id)
     return organisation.name if organisation else str(organisation_id)
+
+
+def areas(session: Session) -> list[tuple[str, str, str, str]]:
+    """Each organisation placed in an SCG's area: (code, name, SCG code, SCG name)."""
+    rows = []
+    for area in session.scalars(select(ScgArea).where(ScgArea.deleted_at.is_(None))):
+        organisation = session.get(Organisation, area.organisation_id)
+        scg = session.get(Organisation, area.scg_id)
+        if organisation is not None and scg is not None:
+            rows.append((organisation.code, organisation.name, scg.code, scg.name))
+    return sorted(rows)
+
+
+def neighbour_pairs(session: Session) -> list[tuple[str, str]]:
+    """The pairs of SCGs recorded as bordering each other, by code."""
+    pairs = []
+    for pair in session.scalars(select(ScgNeighbour).where(ScgNeighbour.deleted_at.is_(None))):
+        one, other = (
+            session.get(Organisation, pair.scg_id),
+            session.get(Organisation, pair.neighbour_id),
+        )
+        if one is not None and other is not None:
+            pairs.append(tuple(sorted((one.code, other.code))))
+    return sorted(pairs)  # type: ignore[arg-type]
