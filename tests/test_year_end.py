@@ -61,6 +61,36 @@ def test_year_end_statements_add_up(demo_database: Database):
     assert sum((s.adjustment for s in usage.statements), Decimal(0)) == outturn - budget
 
 
+def test_with_a_pooled_budget_the_statements_start_from_each_members_contribution(
+    demo_database: Database,
+):
+    from app.services.pooled_budget import BudgetSettings, set_pooled_budget
+
+    year = FinancialYear(2025)
+    before = year_end(demo_database, year)
+    assert "no pooled budget" in before.basis
+    pool = set_pooled_budget(
+        demo_database,
+        BudgetSettings(
+            year,
+            services_budget=Decimal(90_000_000),
+            management_costs=Decimal(250_000),
+            uplifts=(("Inflation", Decimal("0.02")),),
+        ),
+    )
+    result = year_end(demo_database, year)
+    assert "pooled budget" in result.basis
+    paid_in = {c.code: c.amount for c in pool.contributions}
+    assert {s.id: s.contribution for s in result.statements} == paid_in
+    outturn = sum((p.outturn for p in result.payments), Decimal(0))
+    # The outturn is measured against the services part of the pool, £91.8m after 2%.
+    assert pool.uplifted_services == Decimal("91800000.00")
+    assert sum((s.adjustment for s in result.statements), Decimal(0)) == (
+        outturn - pool.uplifted_services
+    )
+    assert all(s.outturn_share == s.contribution + s.adjustment for s in result.statements)
+
+
 def test_contracts_roll_into_the_next_year_with_an_uplift(demo_database: Database):
     created = roll_contracts(demo_database, YEAR, Decimal("0.021"))
     assert "DSCG-2027-RX1" in created

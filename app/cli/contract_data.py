@@ -377,12 +377,13 @@ def year_end_show(arguments: argparse.Namespace, context: CommandContext) -> int
     finally:
         database.close()
     if arguments.json:
-        print(json.dumps({"year": result.year,
+        print(json.dumps({"year": result.year, "basis": result.basis,
                           "statements": json.loads(to_json(result.statements)),
                           "payments": json.loads(to_json(result.payments))},
                          indent=2, ensure_ascii=False))  # fmt: skip
         return 0
     print(f"Member statements {result.year} ({arguments.method.replace('_', ' ')})")
+    print(f"Contributions: {result.basis}.")
     print_table(result.statements, STATEMENT_COLUMNS)
     print()
     print(f"Payments to providers {result.year}")

@@ -332,6 +332,7 @@ class YearEnd:
     year: str
     statements: list[PctStatement]
     payments: list[ProviderPayment]
+    basis: str = ""  # what the contributions are: the pooled budget, or the contracts' values
 
 
 def year_end(database: Database, year: FinancialYear, method: str = risk_sharing.Method.CAPITATION,
@@ -358,7 +359,20 @@ def year_end(database: Database, year: FinancialYear, method: str = risk_sharing
     shares = {code: share for code, (share, _b) in members.items()}
     if not shares:
         return YearEnd(str(year), [], payments)
-    contributions = risk_sharing.apportion(budget, shares)
+    from app.services.pooled_budget import pooled_budget
+
+    pool = pooled_budget(database, year)
+    if pool is not None:
+        # What each member put into the pool is its contribution; the services part of the
+        # pool is what the year's outturn is measured against.
+        contributions = {c.code: c.amount for c in pool.contributions}
+        for code in shares:
+            contributions.setdefault(code, Decimal(0))
+        budget = pool.uplifted_services
+        basis = f"the pooled budget of {pool.group} for {pool.year}"
+    else:
+        contributions = risk_sharing.apportion(budget, shares)
+        basis = "the contracts' values shared by capitation (no pooled budget is set)"
     variance = outturn - budget
     if method == risk_sharing.Method.HISTORICAL_USAGE:
         usage = usage_history(database, year, usage_years)
@@ -388,7 +402,7 @@ def year_end(database: Database, year: FinancialYear, method: str = risk_sharing
         )
         for code, share in shares.items()
     ]
-    return YearEnd(str(year), statements, payments)
+    return YearEnd(str(year), statements, payments, basis)
 
 
 def roll_contracts(database: Database, year: FinancialYear, uplift: Decimal) -> list[str]:

@@ -1102,9 +1102,10 @@ class YearEndPage(QWidget):
         value = sum((p.contract_value for p in result.payments), Decimal(0))
         outturn = sum((p.outturn for p in result.payments), Decimal(0))
         self.status_label.setText(
-            self.tr("{0}: contracts worth {1}, outturn {2}, to be shared {3}.").format(
+            self.tr("{0}: contracts worth {1}, outturn {2}, to be shared {3}. "
+                    "Contributions: {4}.").format(
                 result.year, format_money(value), format_money(outturn),
-                format_money(outturn - value),
+                format_money(outturn - value), result.basis,
             )
         )  # fmt: skip
         self.loaded.emit()
