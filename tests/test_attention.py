@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from app.models import Action, Designation
+from app.models import Designation
 from app.services import attention, meetings
 from app.services.attention import Kind
 from app.store.database import Database
@@ -19,8 +19,8 @@ def test_demo_gives_items_of_most_kinds_in_order(demo_database: Database) -> Non
         items = attention.needing_attention(session, AS_OF)
     kinds = [item.kind for item in items]
     assert kinds == sorted(kinds, key=Kind.ORDER.index)
-    for kind in (Kind.ACTIONS, Kind.CONTRACTS, Kind.DESIGNATIONS, Kind.REVIEWS, Kind.DISPUTES,
-                 Kind.MEETINGS):  # fmt: skip
+    for kind in (Kind.ACTIONS, Kind.CONTRACTS, Kind.OVER_PERFORMANCE, Kind.DESIGNATIONS,
+                 Kind.REVIEWS, Kind.DISPUTES, Kind.MEETINGS):  # fmt: skip
         assert kind in kinds, kind
 
 
@@ -61,9 +61,20 @@ def test_meeting_without_papers_in_the_next_30_days(demo_database: Database) -> 
     assert soon in ids and later not in ids
 
 
-def test_over_performance_is_an_extension_point_for_contract_monitoring(
+def test_over_performance_without_an_investigation_is_listed_until_one_is_opened(
     demo_database: Database,
 ) -> None:
+    from app.models import FinancialYear
+    from app.services.monitoring import flag_overperformance
+
+    with demo_database.reader() as session:
+        items = attention.over_performance_uninvestigated(session, AS_OF)
+    # The demo's DSCG-2026-RX7 runs over plan on line 35 (and RX2 on line 19).
+    titles = [item.title for item in items]
+    assert any(t.startswith("DSCG-2026-RX7: 35 ") for t in titles), titles
+    assert all(item.kind == attention.Kind.OVER_PERFORMANCE for item in items)
+    assert all(item.area == "contracts" and item.record_type == "contract" for item in items)
+    assert all("no investigation opened" in item.detail for item in items)
+    flag_overperformance(demo_database, FinancialYear(2026), AS_OF)
     with demo_database.reader() as session:
         assert attention.over_performance_uninvestigated(session, AS_OF) == []
-        assert session.scalars(select(Action)).first() is not None

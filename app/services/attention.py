@@ -180,13 +180,25 @@ def returns_late(session: Session, today: date) -> list[AttentionItem]:
 
 
 def over_performance_uninvestigated(session: Session, today: date) -> list[AttentionItem]:
-    """EXTENSION POINT (issue 4): over-performance flags without an investigation.
+    """Lines of this year's contracts above plan and margin with no investigation opened."""
+    from app.services.monitoring import uninvestigated
 
-    The over-performance flag and its investigation are modelled by contract monitoring,
-    which is not on this branch. When it lands, return one item per flagged contract line
-    with no investigation started (area "contracts", record_type "contract_line").
-    """
-    return []
+    items = []
+    for contract_id, reference, row in uninvestigated(session, FinancialYear.containing(today)):
+        over = "" if row.variance_percent is None else f" {row.variance_percent * 100:+.1f}%"
+        items.append(
+            AttentionItem(
+                id=contract_id,
+                kind=Kind.OVER_PERFORMANCE,
+                area="contracts",
+                record_type="contract",
+                title=f"{reference}: {row.label}",
+                detail=f"over plan{over} to date, beyond its margin; no investigation opened",
+                due_on=None,
+                overdue=True,
+            )
+        )
+    return items
 
 
 def designations_ending(session: Session, today: date) -> list[AttentionItem]:

@@ -704,18 +704,53 @@ def _investigation_view(
     )
 
 
-def flag_overperformance(
-    database: Database, year: FinancialYear, as_of: date
-) -> list[InvestigationView]:
-    """Open an investigation for each line whose actual exceeds plan by more than its margin."""
+def overperforming_lines(session: Session, year: FinancialYear) -> list[tuple[str, PositionRow]]:
+    """(contract reference, service line row) for each line above its plan and margin."""
     over = []
-    for contract in position(database, MonitoringFilter(year), Dimension.CONTRACT).rows:
-        detail = position(
-            database, MonitoringFilter(year, contract=contract.label), Dimension.SERVICE_LINE
+    for contract in position_in(session, MonitoringFilter(year), Dimension.CONTRACT).rows:
+        detail = position_in(
+            session, MonitoringFilter(year, contract=contract.label), Dimension.SERVICE_LINE
         )
         for row in detail.rows:
             if row.status == Status.OVER:
                 over.append((contract.label, row))
+    return over
+
+
+def uninvestigated(
+    session: Session, year: FinancialYear
+) -> list[tuple[uuid.UUID, str, PositionRow]]:
+    """The over-performing lines with no investigation opened: (contract id, reference, row)."""
+    names = _names(session)
+    found = []
+    for reference, row in overperforming_lines(session, year):
+        lines = session.execute(
+            select(Contract.id, ContractLine.id)
+            .join(Contract, Contract.id == ContractLine.contract_id)
+            .where(
+                Contract.reference == reference,
+                ContractLine.service_line_id == names.line_by_code.get(row.id),
+                ContractLine.deleted_at.is_(None),
+            )
+        ).all()
+        if not lines:
+            continue
+        investigated = session.scalar(
+            select(func.count())
+            .select_from(OverperformanceInvestigation)
+            .where(OverperformanceInvestigation.line_id.in_([line for _c, line in lines]))
+        )
+        if not investigated:
+            found.append((lines[0][0], reference, row))
+    return found
+
+
+def flag_overperformance(
+    database: Database, year: FinancialYear, as_of: date
+) -> list[InvestigationView]:
+    """Open an investigation for each line whose actual exceeds plan by more than its margin."""
+    with database.reader() as session:
+        over = overperforming_lines(session, year)
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
         names = _names(session)
