@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QColor, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import InputRejected
+from app.errors import CommissioningError, InputRejected
 from app.formatting import format_signed_percent
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
 from app.models.financial_year import MONTH_NAMES
@@ -47,6 +49,8 @@ from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
+
+log = logging.getLogger("app.ui.contracts")
 
 CONTRACT_COLUMNS = [
     Column("reference", "Reference"),
@@ -1061,13 +1065,25 @@ class ContractsTab(QWidget):
     def _load(self, page: QWidget) -> None:
         if page in self._unloaded:
             self._unloaded.remove(page)
-            getattr(page, "load", getattr(page, "reload", None))()
+            try:
+                getattr(page, "load", getattr(page, "reload", None))()
+            except (SQLAlchemyError, CommissioningError):
+                # Filled in passing, not asked for: a failure (the database closed under a
+                # closing window, say) is logged, and the page fills when it is opened.
+                log.exception("a Contracts page could not be filled in passing")
+                self._unloaded.append(page)
 
     @Slot()
     def _load_next(self) -> None:
-        """Fill the next page not yet filled, then give the event loop a turn."""
-        if self._unloaded:
+        """Fill the next page not yet filled, then give the event loop a turn; a window that
+        is not (or no longer) shown waits until it is."""
+        if self._unloaded and self.window().isVisible():
             self._load(self._unloaded[0])
+            QTimer.singleShot(0, self._load_next)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._unloaded:
             QTimer.singleShot(0, self._load_next)
 
     @Slot(str)
