@@ -28,7 +28,7 @@ def to_json(rows: list[Any], hidden: tuple[str, ...] = ()) -> str:
     """A JSON array of objects; each row is a dataclass with an `id`."""
     objects = []
     for row in rows:
-        data = asdict(row) if is_dataclass(row) else dict(row)
+        data = asdict(row) if is_dataclass(row) and not isinstance(row, type) else dict(row)
         objects.append({k: _json_value(v) for k, v in data.items() if k not in hidden})
     return json.dumps(objects, indent=2, ensure_ascii=False)
 

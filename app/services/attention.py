@@ -138,7 +138,7 @@ def contracts_unsigned(session: Session, today: date) -> list[AttentionItem]:
 def returns_late(session: Session, today: date) -> list[AttentionItem]:
     year = FinancialYear.containing(today)
     # One contract per provider (its first by reference) opens when the line is chosen.
-    first_contract: dict[object, tuple[object, str]] = {}
+    first_contract: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
     for provider_id, name, contract_id in session.execute(
         select(Organisation.id, Organisation.name, Contract.id)
         .join(Contract, Contract.provider_id == Organisation.id)

@@ -127,9 +127,12 @@ def body_vote_outcome(body: Body, in_favour: Decimal, eligible: Decimal) -> Vote
 
 
 class HasRule(Protocol):
-    voting_rule: str
-    threshold: Decimal
-    rule_of: int | None
+    @property
+    def voting_rule(self) -> str: ...
+    @property
+    def threshold(self) -> Decimal: ...
+    @property
+    def rule_of(self) -> int | None: ...
 
 
 def rule_description(body: HasRule) -> str:

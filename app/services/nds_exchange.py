@@ -142,19 +142,19 @@ def export_workbook(session: Session, path: Path) -> None:
                 w.notes,
             ]
         )
-    for c in session.scalars(
+    for responsibility in session.scalars(
         select(CommissioningResponsibility).where(CommissioningResponsibility.deleted_at.is_(None))
     ):
         rows["Commissioners"].append(
             [
-                c.id,
-                current_code.get(c.service_line_id, ""),
-                orgs[c.body_id],
-                c.lead_commissioner,
-                c.lead_contact,
-                c.effective_from,
-                c.effective_to,
-                c.reason,
+                responsibility.id,
+                current_code.get(responsibility.service_line_id, ""),
+                orgs[responsibility.body_id],
+                responsibility.lead_commissioner,
+                responsibility.lead_contact,
+                responsibility.effective_from,
+                responsibility.effective_to,
+                responsibility.reason,
             ]
         )
     book = Workbook()
@@ -249,7 +249,12 @@ def _apply(plan: ImportPlan, record: Any, values: dict[str, Any], new: Callable[
     differing = {k: v for k, v in values.items() if getattr(record, k) != v}
     if differing:
         plan.changed += 1
-        plan.actions.append(lambda: [setattr(record, k, v) for k, v in differing.items()])
+
+        def change() -> None:
+            for name, value in differing.items():
+                setattr(record, name, value)
+
+        plan.actions.append(change)
 
 
 def _existing(

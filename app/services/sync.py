@@ -40,6 +40,7 @@ from sqlalchemy import (
     Numeric,
     Table,
     Time,
+    UniqueConstraint,
     Uuid,
     bindparam,
     delete,
@@ -85,6 +86,10 @@ from app.store.audit import (
 from app.store.database import Database
 
 BUNDLE_FORMAT = "commissioning-sync-bundle/1"
+# The tables sync writes with Core statements, typed as the tables they are.
+CONFLICTS: Table = SyncConflict.__table__  # type: ignore[assignment]
+FACTS: Table = DatabaseFact.__table__  # type: ignore[assignment]
+RETURN_ROWS: Table = ReturnRow.__table__  # type: ignore[assignment]
 # On a server, one sync at a time: pulls and pushes of two laptops never interleave.
 SYNC_LOCK = 0x73796E63  # "sync"
 LAST_SYNC_FACT = "sync_last_at"
@@ -183,7 +188,7 @@ def _fact(connection: Connection, key: str) -> str | None:
 
 
 def _set_fact(connection: Connection, key: str, value: str) -> None:
-    table = DatabaseFact.__table__
+    table = FACTS
     if _fact(connection, key) is None:
         connection.execute(insert(table).values(key=key, value=value))
     else:
@@ -260,7 +265,7 @@ ROW_FIELDS = (
 
 def _with_return_rows(connection: Connection, changes: list[Change]) -> list[Change]:
     """A submission's rows are facts of the submission: they travel with its creation."""
-    table = ReturnRow.__table__
+    table = RETURN_ROWS
     result = []
     for change in changes:
         if change.table == RETURN_SUBMISSION and change.operation == Operation.CREATE:
@@ -333,7 +338,7 @@ class _Applier:
         self.held = held_pairs(self.connection)
         self.identity = database_identity(self.connection)
         self.tables = audited_tables()
-        conflicts = SyncConflict.__table__
+        conflicts = CONFLICTS
         self.next_conflict = (
             self.connection.execute(select(func.max(conflicts.c.number))).scalar() or 0
         )
@@ -456,7 +461,7 @@ class _Applier:
         if guarded is None:
             guarded = {c.name for c in table.columns if c.foreign_keys or c.unique}
             for constraint in table.constraints:
-                if constraint.__class__.__name__ == "UniqueConstraint":
+                if isinstance(constraint, UniqueConstraint):
                     guarded |= {c.name for c in constraint.columns}
             for index in table.indexes:
                 if index.unique:
@@ -511,7 +516,7 @@ class _Applier:
         return change.changes
 
     def _insert_return_rows(self, submission: uuid.UUID, rows: list[list[Any]]) -> None:
-        table = ReturnRow.__table__
+        table = RETURN_ROWS
         self.connection.execute(
             insert(table),
             [
@@ -547,13 +552,14 @@ class _Applier:
         changed = {n: v[1] for n, v in kept.items() if current.get(n) != v[1]}
         if changed:
             moment = _moment(change.at)
-            values = {
+            written = {
                 "updated_at": moment,
                 "updated_by": change.user,
                 **self._writable(table, changed),
             }
             self.connection.execute(
-                self._statement("update", table, values), {**values, "sync_record_key": record_id}
+                self._statement("update", table, written),
+                {**written, "sync_record_key": record_id},
             )
             after = dict(current, **changed)
             after.update(
@@ -576,7 +582,7 @@ class _Applier:
     def _settle_superseded(self, change: Change, values: dict[str, Any]) -> None:
         """Open conflicts on these fields settled elsewhere: this copy now holds their value,
         or the copy that sent the conflicting value has since sent one made from ours."""
-        conflicts = SyncConflict.__table__
+        conflicts = CONFLICTS
         for row in self.connection.execute(
             select(conflicts.c.id, conflicts.c.field, conflicts.c.theirs, conflicts.c.origin).where(
                 conflicts.c.status == ConflictStatus.OPEN,
@@ -603,7 +609,7 @@ class _Applier:
         if not self.record_conflicts:
             self.report.conflicts += 1
             return
-        conflicts = SyncConflict.__table__
+        conflicts = CONFLICTS
         # A newer value from elsewhere for a field already in conflict updates that conflict.
         existing = self.connection.execute(
             select(conflicts.c.id).where(
@@ -661,7 +667,7 @@ class _Applier:
         _append_received(self.connection, self.entries)
         if self.found:
             # Those a later change of the same batch settled are not news.
-            table = SyncConflict.__table__
+            table = CONFLICTS
             self.report.conflicts += int(
                 self.connection.execute(
                     select(func.count()).where(
@@ -885,7 +891,7 @@ def join(local: Database, source: Database, progress: Progress = _quiet) -> int:
                 if batch:
                     connection.execute(insert(table), batch)
                     copied += len(batch)
-        facts = DatabaseFact.__table__
+        facts = FACTS
         for key, value in keep.items():
             if value is not None:
                 connection.execute(delete(facts).where(facts.c.key == key))

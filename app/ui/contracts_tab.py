@@ -1066,7 +1066,8 @@ class ContractsTab(QWidget):
         if page in self._unloaded:
             self._unloaded.remove(page)
             try:
-                getattr(page, "load", getattr(page, "reload", None))()
+                fill = getattr(page, "load", None) or getattr(page, "reload")  # noqa: B009
+                fill()
             except (SQLAlchemyError, CommissioningError):
                 # Filled in passing, not asked for: a failure (the database closed under a
                 # closing window, say) is logged, and the page fills when it is opened.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QAbstractProxyModel, QByteArray, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
     # Menus -------------------------------------------------------------------------------
 
     def _action(
-        self, text: str, slot: Callable[[], None], shortcut: QKeySequence | str | None = None
+        self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None
     ) -> QAction:
         action = QAction(self.tr(text), self)
         if shortcut is not None:
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         for number in range(self.tabs.count()):
             action = self._action(
                 f"&{number + 1} {self.tabs.tabText(number)}",
-                lambda n=number: self.tabs.setCurrentIndex(n),
+                partial(self.tabs.setCurrentIndex, number),
                 f"Ctrl+{number + 1}",
             )
             view_menu.addAction(action)
@@ -163,9 +164,7 @@ class MainWindow(QMainWindow):
                 else None
             )
             help_menu.addAction(
-                self._action(
-                    f"{title} guide", lambda a=area, t=title: self.show_guide(a, t), shortcut
-                )
+                self._action(f"{title} guide", partial(self.show_guide, area, title), shortcut)
             )
         help_menu.addSeparator()
         help_menu.addAction(self._action("&Glossary of acronyms", self.show_glossary, "Shift+F1"))
@@ -492,7 +491,8 @@ class MainWindow(QMainWindow):
         if settings.window_state:
             self.restoreState(_decode(settings.window_state))
         for number in range(self.tabs.count()):
-            if self.tabs.widget(number).objectName() == settings.window_tab:
+            tab = self.tabs.widget(number)
+            if tab is not None and tab.objectName() == settings.window_tab:
                 self.tabs.setCurrentIndex(number)
 
     def save_layout(self) -> None:
@@ -516,7 +516,7 @@ def _select_row_with_id(table: DataTableView, record_id: object) -> bool:
     for number, row in enumerate(rows):
         if getattr(row, "id", None) == record_id:
             index = source.index(number, 0)
-            if proxy is not source:
+            if isinstance(proxy, QAbstractProxyModel):
                 index = proxy.mapFromSource(index)
             if index.isValid():
                 table.setCurrentIndex(index)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QDate, QTime, Slot
 from PySide6.QtWidgets import (
@@ -41,6 +41,8 @@ from app.services.meetings import (
     vote_outcome,
 )
 
+NamedWidget = TypeVar("NamedWidget", bound=QWidget)
+
 
 def _buttons(dialog: QDialog) -> QDialogButtonBox:
     buttons = QDialogButtonBox(
@@ -52,7 +54,7 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
     return buttons
 
 
-def _named(widget: QWidget, name: str) -> QWidget:
+def _named(widget: NamedWidget, name: str) -> NamedWidget:
     widget.setAccessibleName(name)
     return widget
 
@@ -231,7 +233,10 @@ class DecisionDialog(QDialog):
         return Decimal(str(round(box.value(), box.decimals())))
 
     def notice_date(self) -> date | None:
-        return self.notice_on.date().toPython() if self.notice_given.isChecked() else None
+        if not self.notice_given.isChecked():
+            return None
+        day = self.notice_on.date()
+        return date(day.year(), day.month(), day.day())
 
     def values(self) -> dict[str, Any]:
         binding = self.binding.isChecked()
@@ -272,7 +277,8 @@ class MeetingDialog(QDialog):
         self.held_on.setDisplayFormat("d MMM yyyy")
         self.starts_at = _named(QTimeEdit(), self.tr("Start time"))
         self.starts_at.setDisplayFormat("HH:mm")
-        self.starts_at.setTime(QTime(detail.starts_at) if detail else QTime(10, 0))
+        start = detail.starts_at if detail else None
+        self.starts_at.setTime(QTime(start.hour, start.minute) if start else QTime(10, 0))
         self.venue = _named(QLineEdit(detail.venue if detail else ""), self.tr("Venue"))
         self.chair = _named(QLineEdit(detail.chair if detail else ""), self.tr("Chair"))
         self.status = _named(QComboBox(), self.tr("Status"))

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QAbstractProxyModel, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.models import Body
 from app.services import meetings
 from app.services.meetings import MeetingDetail
-from app.services.reports import write_meeting_packs
+from app.services.reports import WrittenReport, write_meeting_packs
 from app.services.reports.word import write_agenda_docx, write_minutes_docx
 from app.ui.assessment_dialog import AssessmentDialog
 from app.ui.context import UiContext
@@ -169,6 +169,13 @@ def _table(columns: list[Column], name: str, title: str) -> tuple[DataTableView,
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     return view, model
+
+
+def _proxy_of(table: DataTableView) -> QAbstractProxyModel:
+    """The sorting proxy every table of this tab shows its model through."""
+    proxy = table.model()
+    assert isinstance(proxy, QAbstractProxyModel)
+    return proxy
 
 
 def _button(text: str, name: str, shortcut: QKeySequence | str | None = None) -> QPushButton:
@@ -449,7 +456,7 @@ class MeetingsTab(QWidget):
     def select_meeting(self, meeting_id: uuid.UUID) -> bool:
         for number, row in enumerate(self.meeting_model.rows()):
             if row.id == meeting_id:
-                proxy = self.meeting_table.model()
+                proxy = _proxy_of(self.meeting_table)
                 index = proxy.mapFromSource(self.meeting_model.index(number, 0))
                 self.meeting_table.setCurrentIndex(index)
                 self.meeting_table.scrollTo(index)
@@ -467,7 +474,7 @@ class MeetingsTab(QWidget):
             self.pages.setCurrentIndex(4)
             for number, row in enumerate(self.action_model.rows()):
                 if row.id == record_id:
-                    proxy = self.action_table.model()
+                    proxy = _proxy_of(self.action_table)
                     self.action_table.setCurrentIndex(
                         proxy.mapFromSource(self.action_model.index(number, 0))
                     )
@@ -479,7 +486,7 @@ class MeetingsTab(QWidget):
     def _meeting_chosen(self) -> None:
         index = self.meeting_table.currentIndex()
         if index.isValid():
-            row = self.meeting_model.row_at(self.meeting_table.model().mapToSource(index).row())
+            row = self.meeting_model.row_at(_proxy_of(self.meeting_table).mapToSource(index).row())
             if self.detail is None or row.id != self.detail.id:
                 self.show_meeting(row.id)
 
@@ -578,12 +585,12 @@ class MeetingsTab(QWidget):
         index = table.currentIndex()
         if not index.isValid():
             return None
-        return model.row_at(table.model().mapToSource(index).row())
+        return model.row_at(_proxy_of(table).mapToSource(index).row())
 
     def _select_row(self, table: DataTableView, model: RecordTableModel, row_id: object) -> None:
         for number, row in enumerate(model.rows()):
             if row.id == row_id:
-                table.setCurrentIndex(table.model().mapFromSource(model.index(number, 0)))
+                table.setCurrentIndex(_proxy_of(table).mapFromSource(model.index(number, 0)))
 
     def body_rules_dialog(self) -> BodyRulesDialog | None:
         """The rules of the chosen meeting's body (or of the first body when none is chosen)."""
@@ -780,7 +787,7 @@ class MeetingsTab(QWidget):
 
     def _pack_written(self, result: object) -> None:
         self._finish_task()
-        full, public = result  # type: ignore[misc]
+        full, public = cast(tuple[WrittenReport, WrittenReport], result)
         self.last_pack = (full, public)
         self.pack_ready.emit(full.path, public.path)
         if not self.quiet:

@@ -76,11 +76,11 @@ class PdfPreview(QDialog):
         self.page_layout = QVBoxLayout(self.pages)
         self.page_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.page_layout.setSpacing(12)
-        self.scroll = QScrollArea()
-        self.scroll.setAccessibleName(self.tr("Pages of {0}").format(path.name))
-        self.scroll.setWidget(self.pages)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setBackgroundRole(self.palette().ColorRole.Dark)
+        self.page_view = QScrollArea()
+        self.page_view.setAccessibleName(self.tr("Pages of {0}").format(path.name))
+        self.page_view.setWidget(self.pages)
+        self.page_view.setWidgetResizable(True)
+        self.page_view.setBackgroundRole(self.palette().ColorRole.Dark)
         system = QPushButton(self.tr("Open in the &system viewer"))
         system.setAccessibleName(self.tr("Open in the system viewer"))
         system.clicked.connect(self.open_outside)
@@ -96,7 +96,7 @@ class PdfPreview(QDialog):
         top.addWidget(system)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.page_view, 1)
         layout.addWidget(buttons)
         for keys, step in (
             (QKeySequence.StandardKey.ZoomIn, 1),
@@ -123,8 +123,9 @@ class PdfPreview(QDialog):
         self._task = None
         while self.page_layout.count():
             item = self.page_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.deleteLater()
         for number, page in enumerate(pages, start=1):
             image = QImage(
                 page.pixels, page.width, page.height, page.stride, QImage.Format.Format_BGR888

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,8 @@ class ReportDialog(QDialog):
             public="public" in options and self.public.isChecked(),
             contract=self.contract.text().strip() or None if "contract" in options else None,
             year=FinancialYear(int(self.year.currentData())) if "year" in options else None,
-            start=self.start.date().toPython() if period else None,
-            end=self.end.date().toPython() if period else None,
+            start=_day(self.start.date()) if period else None,
+            end=_day(self.end.date()) if period else None,
         )  # fmt: skip
 
     @Slot()
@@ -198,3 +199,7 @@ class ReportDialog(QDialog):
     def _failed(self, error: Exception) -> None:
         self._done()
         show_error(error, self.context.log_file, self.tr("Report"))
+
+
+def _day(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())

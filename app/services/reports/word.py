@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
@@ -16,7 +17,7 @@ from app.services.reports.meeting_pack import PURPOSES, WITHHELD
 BLUE = RGBColor(0x00, 0x5E, 0xB8)
 
 
-def _document(detail: MeetingDetail, title: str, confidential: bool) -> Document:
+def _document(detail: MeetingDetail, title: str, confidential: bool) -> WordDocument:
     document = Document()
     document.core_properties.title = title
     document.core_properties.author = detail.body
@@ -39,7 +40,7 @@ def _document(detail: MeetingDetail, title: str, confidential: bool) -> Document
     return document
 
 
-def _table(document: Document, headers: list[str], rows: list[list[str]]) -> None:
+def _table(document: WordDocument, headers: list[str], rows: list[list[str]]) -> None:
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Light Grid Accent 1"
     for cell, text in zip(table.rows[0].cells, headers, strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -24,7 +26,7 @@ def run_migrations() -> None:
         _configure_and_run(connection)
 
 
-def _render_item(kind: str, item: object, autogen_context: object) -> str | bool:
+def _render_item(kind: str, item: object, autogen_context: object) -> str | Literal[False]:
     """Write the product's exact types as what they are in the database, so that a
     migration never depends on model code that may change after it was written."""
     if kind == "type" and isinstance(item, ScaledDecimal):
