@@ -150,3 +150,32 @@ def test_a_number_that_is_not_confirmed_is_refused_and_nothing_is_kept(
     )
     assert "NHS number" in errors[0]
     assert confirmed(demo_database) == set()
+
+
+def test_a_number_in_a_contract_notices_reason_and_a_quality_comment_is_confirmed(
+    qtbot, demo_database, tmp_path: Path, answers: list[str], errors: list[str]
+) -> None:
+    from decimal import Decimal
+
+    from app.ui.contract_pages import NoticeValues
+    from app.ui.contracts_tab import ContractsTab
+
+    context = UiContext(demo_database, Settings(), tmp_path / "log", AS_OF, True)
+    tab = ContractsTab(context)
+    qtbot.addWidget(tab)
+    notices = tab.notices
+    notices.reload()
+    values = NoticeValues(
+        "DSCG-2026-RX2", "fine", TEXT, date(2026, 10, 1), Decimal("5000"), None, None
+    )
+    assert notices.add_notice(values) is not None
+    assert ("contract_notice", "reason") in confirmed(demo_database)
+    from app.services import quality
+
+    line, point = quality.contract_lines(demo_database, "DSCG-2026-RX2")[0]
+    standard = quality.add_quality_standard(
+        demo_database, "DSCG-2026-RX2", line, point, "Data on time", "95%"
+    )
+    tab.quality.record_result(standard, "2026/27 Q2", "92%", True, TEXT)
+    assert ("quality_result", "comment") in confirmed(demo_database)
+    assert len(answers) == 2 and errors == []

@@ -9,7 +9,7 @@ penny and the contributions add up to the budget exactly.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,6 +27,7 @@ from app.models import (
     PooledBudgetUplift,
     Term,
 )
+from app.models.identifiable import NumberConfirmation, confirm_while_writing
 from app.services.access import Area, require_write
 from app.services.risk_sharing import apportion
 from app.store.database import Database
@@ -280,10 +281,15 @@ def pooled_budget(
         return work_out(found.code, settings, _members(session, found, year))
 
 
-def set_pooled_budget(database: Database, settings: BudgetSettings) -> PooledBudgetView:
+def set_pooled_budget(
+    database: Database,
+    settings: BudgetSettings,
+    confirmations: Sequence[NumberConfirmation] = (),
+) -> PooledBudgetView:
     """Create or replace the year's budget; refused whole if any figure is wrong."""
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
+        confirm_while_writing(session, confirmations)
         group = _group(session, settings.group or None)
         members = _members(session, group, settings.year)
         settings = replace(settings, group=group.code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +24,7 @@ from app.models import (
     QualityStandard,
 )
 from app.models.base import utc_now
+from app.models.identifiable import NumberConfirmation, confirm_while_writing
 from app.services.access import Area, require_write
 from app.services.monitoring import _names
 from app.store.database import Database
@@ -86,7 +88,7 @@ class ResultValues:
 
 def record_quality_result(
     database: Database, standard_id: uuid.UUID, period: str, result: str, met: bool | None,
-    comment: str = "",
+    comment: str = "", confirmations: Sequence[NumberConfirmation] = (),
 ) -> ResultValues | None:  # fmt: skip
     """The result of a standard for a period; recording it again replaces it.
 
@@ -96,6 +98,7 @@ def record_quality_result(
         raise InputRejected("a result needs its period, such as 2026/27 Q1")
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
+        confirm_while_writing(session, confirmations)
         if session.get(QualityStandard, standard_id) is None:
             raise InputRejected("no such quality standard")
         record = session.scalar(
@@ -263,6 +266,7 @@ def add_notice(
     effective_from: date | None = None,
     effective_to: date | None = None,
     status: str = NoticeStatus.ISSUED,
+    confirmations: Sequence[NumberConfirmation] = (),
 ) -> uuid.UUID:
     """A notice or sanction: non-payment, delayed payment, fine, activity cap, rate below tariff."""
     problems = []
@@ -280,6 +284,8 @@ def add_notice(
         raise InputRejected("; ".join(problems))
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
+        # Numbers the user confirmed are not NHS numbers pass the guard (with their reason).
+        confirm_while_writing(session, confirmations)
         found = session.scalar(select(Contract).where(Contract.reference == contract))
         if found is None:
             raise InputRejected(f"no contract has the reference '{contract}'")

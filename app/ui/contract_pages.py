@@ -34,13 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import InputRejected
+from app.errors import CommissioningError, InputRejected
 from app.formatting import format_money, format_percent
 from app.models import FinancialYear, Frequency, NoticeKind, NoticeStatus
 from app.services import contract_exchange, contracts, pooled_budget, quality, year_end
 from app.services.risk_sharing import Method
 from app.ui.context import UiContext
 from app.ui.errors import show_error
+from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
@@ -514,11 +515,14 @@ class QualityPage(QWidget):
         self, standard_id: uuid.UUID, period: str, result: str, met: bool | None, comment: str
     ) -> None:
         database = self.context.database
-        try:
-            before = quality.record_quality_result(database, standard_id, period, result, met,
-                                                   comment)  # fmt: skip
-        except Exception as error:
-            show_error(error, self.context.log_file, self.tr("Quality standards"))
+        done, before = run_confirming(
+            self, self.context,
+            lambda confirmations: quality.record_quality_result(
+                database, standard_id, period, result, met, comment, confirmations
+            ),
+            self.tr("Quality standards"),
+        )  # fmt: skip
+        if not done:
             return
 
         def undo() -> None:
@@ -708,13 +712,16 @@ class NoticesPage(QWidget):
 
     def add_notice(self, values: NoticeValues) -> uuid.UUID | None:
         database = self.context.database
-        try:
-            notice = quality.add_notice(
+        done, notice = run_confirming(
+            self, self.context,
+            lambda confirmations: quality.add_notice(
                 database, values.contract, values.kind, values.reason, values.issued_on,
                 values.amount, values.effective_from, values.effective_to,
-            )  # fmt: skip
-        except Exception as error:
-            show_error(error, self.context.log_file, self.tr("Contract notices"))
+                confirmations=confirmations,
+            ),
+            self.tr("Contract notices"),
+        )  # fmt: skip
+        if not done or notice is None:
             return None
         self.undo_stack.push(
             ServiceCommand(
@@ -938,9 +945,17 @@ class BudgetPage(QWidget):
         database = self.context.database
         try:
             before = pooled_budget.budget_settings(database, settings.year)
-            pooled_budget.set_pooled_budget(database, settings)
-        except Exception as error:
+        except CommissioningError as error:
             show_error(error, self.context.log_file, self.tr("Pooled budget"))
+            return False
+        done, _view = run_confirming(
+            self, self.context,
+            lambda confirmations: pooled_budget.set_pooled_budget(
+                database, settings, confirmations
+            ),
+            self.tr("Pooled budget"),
+        )  # fmt: skip
+        if not done:
             return False
 
         def undo() -> None:
