@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -166,7 +167,18 @@ def disputes_show(arguments: argparse.Namespace, context: CommandContext) -> int
     finally:
         database.close()
     if arguments.json:
-        print(to_json(detail))
+        record = json.loads(to_json([detail], hidden=("parties",)))[0]
+        record["parties"] = [
+            {
+                "organisation": name,
+                "side": side,
+                "position": position,
+                "final_offer": None if offer is None else str(offer),
+                "submission": submission,
+            }
+            for name, side, position, offer, submission in detail.parties
+        ]
+        print(json.dumps(record, indent=2, ensure_ascii=False))
         return 0
     print(disputes.MARKING)
     for field, value in table.rows:
