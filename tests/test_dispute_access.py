@@ -319,9 +319,11 @@ def test_search_finds_a_summary_only_by_its_summary(story: Story) -> None:
         with _as(story.database, user).session() as session:
             by_position = log_search.search(session, "tamarind")
             by_evidence = log_search.search(session, "quince")
-            by_reference = log_search.search(session, story.reference)
+            # (By the parties: PostgreSQL's parser splits a reference such as DSP-2026-004-V3D
+            # into "-2026" and "-004", so the reference is not a search term there.)
+            by_parties = log_search.search(session, "Ravensholm Wessex")
             by_party = log_search.search(session, "Ravensholm kumquat")
-        ours = [h for h in by_reference if h.id == story.dispute_id]
+        ours = [h for h in by_parties if h.id == story.dispute_id]
         assert len(ours) == 1, user
         if user in SUMMARY_ONLY:
             assert [

@@ -1193,7 +1193,11 @@ def dispute_snapshot(session: Session, dispute_id: uuid.UUID) -> DisputeSnapshot
 def restore_dispute(session: Session, snapshot: DisputeSnapshot) -> None:
     """Put a dispute back as the snapshot has it: its values, and its parts, those made since
     deleted (softly, so the deletion travels to other copies) and those deleted since restored."""
-    _handled_dispute(session, snapshot.dispute_id)
+    require_write(session, Area.DISPUTES)
+    dispute = session.get(Dispute, snapshot.dispute_id)  # deleted, when the undo of a raise
+    if dispute is None:
+        raise NotFound(f"There is no dispute {snapshot.dispute_id}.")
+    require_full_read(session, dispute)
     for row in _parts(session, snapshot.dispute_id):
         wanted = snapshot.rows.get((type(row).__tablename__, row.id))
         if wanted is None:
