@@ -317,6 +317,22 @@ def subject(
     return importer, database, importer.make(database, tmp_path)
 
 
+def _written(importer: Importer, book: Book, form: tuple[str, str] = ("utf-8", ",")) -> bytes:
+    if importer.suffix == ".csv":
+        return _csv_bytes(next(iter(book.values())), *form)
+    return _xlsx_bytes(book)
+
+
+def test_each_unspoilt_file_is_applied(
+    subject: tuple[Importer, Database, Book], tmp_path: Path
+) -> None:
+    """The files spoilt below start valid, so a refusal is the spoiling's doing."""
+    importer, database, book = subject
+    path = tmp_path / f"valid{importer.suffix}"
+    path.write_bytes(_written(importer, book))
+    importer.run(database, path)
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -339,10 +355,7 @@ def test_a_spoilt_file_is_applied_whole_or_refused_leaving_the_database_as_it_wa
     importer, database, book = subject
     for mutation in sheet_mutations:
         book = spoil(book, mutation)
-    if importer.suffix == ".csv":
-        data = _csv_bytes(next(iter(book.values())), *form)
-    else:
-        data = _xlsx_bytes(book)
+    data = _written(importer, book, form)
     if byte_mutation is not None:
         data = spoil_bytes(data, byte_mutation)
     path = tmp_path / f"spoilt-{number}{importer.suffix}"
