@@ -52,7 +52,7 @@ def register(add: CommandAdder) -> None:
 def history(arguments: argparse.Namespace, context: CommandContext) -> int:
     database = context.open()
     try:
-        with database.reader() as session:
+        with database.session() as session:  # the history of a confidential record is noted
             found = record_history(session, arguments.key)
     finally:
         database.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from app.cli.context import CommandContext
 from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.services import case_studies, disputes, log_search
+from app.services.access import Area
 from app.services.log_search import SearchFilters
 
 CASE_COLUMNS = [
@@ -53,11 +55,36 @@ def register(add: CommandAdder) -> None:
     export.add_argument("--topic", default="", help="only this topic")
     export.add_argument("--status", default="", help="draft, reviewed or published")
 
-    log = add("disputes", _usage("disputes list|export|figures"), "the dispute log")
+    log = add(
+        "disputes",
+        _usage("disputes list|show|print|export|figures|assign|unassign"),
+        "the dispute log",
+    )
     actions = log.add_subparsers(dest="disputes_command", metavar="ACTION")
     listing = add.sub(actions, "list", disputes_list, "the disputes, overdue stages flagged")
     listing.add_argument("--open", action="store_true", help="open disputes only")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
+    show = add.sub(
+        actions,
+        "show",
+        disputes_show,
+        "one dispute's record (only its summary, if confidential and not yours to read)",
+    )
+    show.add_argument("reference", help="the dispute's reference, such as DSP-2026-007")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    printing = add.sub(
+        actions, "print", disputes_print, "write one dispute's record (OFFICIAL-SENSITIVE)"
+    )
+    printing.add_argument("reference", help="the dispute's reference")
+    printing.add_argument("--out", required=True, metavar="FILE", help=".xlsx, .csv or .pdf")
+    for name, handler, words in (
+        ("assign", disputes_assign, "assign a commissioner to handle a dispute"),
+        ("unassign", disputes_unassign, "end a commissioner's assignment to a dispute"),
+    ):
+        assignment = add.sub(actions, name, handler, words, writes=Area.DISPUTES)
+        assignment.add_argument("reference", help="the dispute's reference")
+        # Not "user": that is the acting user (--user), a global option.
+        assignment.add_argument("commissioner", help="the commissioner's user name")
     export = add.sub(
         actions, "export", disputes_export, "write the dispute log (OFFICIAL-SENSITIVE)"
     )
@@ -127,6 +154,72 @@ def disputes_list(arguments: argparse.Namespace, context: CommandContext) -> int
     else:
         print(disputes.MARKING)
         print_table(rows, DISPUTE_COLUMNS)
+    return 0
+
+
+def disputes_show(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:  # opening a confidential dispute is noted
+            dispute_id = disputes.find_dispute(session, arguments.reference)
+            detail = disputes.get_dispute(session, dispute_id, "shown on the command line")
+            table = disputes.dispute_record_table(session, dispute_id, context.as_of, detail)
+    finally:
+        database.close()
+    if arguments.json:
+        record = json.loads(to_json([detail], hidden=("parties",)))[0]
+        record["parties"] = [
+            {
+                "organisation": name,
+                "side": side,
+                "position": position,
+                "final_offer": None if offer is None else str(offer),
+                "submission": submission,
+            }
+            for name, side, position, offer, submission in detail.parties
+        ]
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return 0
+    print(disputes.MARKING)
+    for field, value in table.rows:
+        text = "" if value is None else str(value)
+        print(f"{field}: {' '.join(text.split())}")
+    return 0
+
+
+def disputes_print(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:
+            dispute_id = disputes.find_dispute(session, arguments.reference)
+            disputes.export_dispute(session, dispute_id, Path(arguments.out), context.as_of)
+    finally:
+        database.close()
+    print(f"Wrote {arguments.reference} to {arguments.out}, marked {disputes.MARKING}.")
+    return 0
+
+
+def disputes_assign(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:
+            dispute_id = disputes.find_dispute(session, arguments.reference)
+            disputes.assign_commissioner(session, dispute_id, arguments.commissioner)
+    finally:
+        database.close()
+    print(f"{arguments.commissioner} is assigned to {arguments.reference}.")
+    return 0
+
+
+def disputes_unassign(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        with database.session() as session:
+            dispute_id = disputes.find_dispute(session, arguments.reference)
+            disputes.unassign_commissioner(session, dispute_id, arguments.commissioner)
+    finally:
+        database.close()
+    print(f"{arguments.commissioner} is no longer assigned to {arguments.reference}.")
     return 0
 
 

@@ -148,6 +148,23 @@ class Dispute(Record, Base):
         back_populates="dispute", order_by="DisputeIssue.sequence"
     )
     actions: Mapped[list[DisputeAction]] = relationship(back_populates="dispute")
+    assignees: Mapped[list[DisputeAssignee]] = relationship(back_populates="dispute")
+
+
+class DisputeAssignee(Record, Base):
+    """A commissioner assigned to handle a dispute, named by their user profile's name.
+
+    With the person who raised it, the Head of Specialised Commissioning, its panel once
+    appointed and administrators, the commissioners assigned read a confidential dispute in
+    full; everyone else reads its summary.
+    """
+
+    __tablename__ = "dispute_assignee"
+
+    dispute_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dispute.id"), index=True)
+    user_name: Mapped[str] = mapped_column(String(120))
+
+    dispute: Mapped[Dispute] = relationship(back_populates="assignees")
 
 
 class DisputeParty(Record, Base):

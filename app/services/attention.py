@@ -29,6 +29,7 @@ from app.models import (
     ServiceDefinition,
     ServiceReview,
 )
+from app.services.dispute_access import CONFIDENTIAL_TITLE, may_read_in_full, reader
 from app.services.reference_data import current_edition
 
 # A month's return is expected within this many days of the month's end (the local rule;
@@ -298,13 +299,15 @@ def dispute_stages_late(session: Session, today: date) -> list[AttentionItem]:
         )
         .order_by(DisputeStage.target_on)
     ).all()
+    person = reader(session)
     return [
         AttentionItem(
             id=dispute.id,
             kind=Kind.DISPUTES,
             area="disputes",
             record_type="dispute",
-            title=f"{dispute.reference} {dispute.title}",
+            title=f"{dispute.reference} "
+            + (dispute.title if may_read_in_full(session, dispute, person) else CONFIDENTIAL_TITLE),
             detail=f"stage '{stage.stage.replace('_', ' ')}' due {format_date(stage.target_on)}",
             due_on=stage.target_on,
             overdue=True,

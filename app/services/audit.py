@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, func, select
@@ -164,7 +164,19 @@ def _label(session: Session, table: Table | None, record_id: str) -> str:
 
 
 def record_history(session: Session, key: str) -> RecordHistory:
-    """Every change of one record, oldest first, field by field."""
+    """Every change of one record, oldest first, field by field.
+
+    The history of a confidential dispute, or of any part of one, is itself an opening of
+    it (noted in the access log); to someone who may read only its summary, the values of
+    the fields the summary leaves out are withheld.
+    """
+    from app.services.dispute_access import (
+        WITHHELD,
+        dispute_of_record,
+        may_read_in_full,
+        summary_fields,
+    )
+
     table_name, record_id, label = resolve_record(session, key)
     entries = session.scalars(
         select(AuditEntry)
@@ -172,6 +184,25 @@ def record_history(session: Session, key: str) -> RecordHistory:
         .order_by(AuditEntry.sequence)
     )
     changes = [change for entry in entries for change in _changes_of(entry)]
+    dispute = dispute_of_record(session, table_name, record_id)
+    if dispute is not None and dispute.confidential:
+        full = may_read_in_full(session, dispute)
+        what = f"history of {table_name.replace('_', ' ')} {record_id}"
+        record_access(session, dispute.id, AccessAction.OPEN, what if full else f"{what} (summary)")
+        if not full:
+            shown = summary_fields(table_name, dispute)
+            changes = [
+                change
+                if change.field in shown or not change.field
+                else replace(
+                    change,
+                    old=None if change.old in (None, "") else WITHHELD,
+                    new=None if change.new in (None, "") else WITHHELD,
+                )
+                for change in changes
+            ]
+            if table_name != "dispute":
+                label = f"part of {dispute.reference}"
     return RecordHistory(id=record_id, table=table_name, label=label, changes=changes)
 
 

@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.models.base import utc_now
 from app.services.access import Area, require_write
+from app.services.dispute_access import dispute_of_owner, may_read_in_full, require_full_read
 from app.services.table_export import Table, export_table
 
 RECORD = "case study"
@@ -328,6 +329,9 @@ def attach_document(
 ) -> uuid.UUID:
     """Keep a copy of a file with a record: its bytes, its SHA-256 and its text."""
     require_write(session, area)
+    dispute = dispute_of_owner(session, owner_id)
+    if dispute is not None:
+        require_full_read(session, dispute)
     source = Path(path)
     try:
         content = source.read_bytes()
@@ -349,7 +353,17 @@ def attach_document(
     return document.id
 
 
+def _withheld(session: Session, owner_id: uuid.UUID) -> bool:
+    """Whether the owner is a confidential dispute (or a stage of one) that the acting user
+    may read only in summary: its documents are its evidence."""
+    dispute = dispute_of_owner(session, owner_id)
+    return dispute is not None and not may_read_in_full(session, dispute)
+
+
 def documents(session: Session, owner_id: uuid.UUID) -> list[DocumentRow]:
+    """The documents attached to a record (none of a dispute read only in summary)."""
+    if _withheld(session, owner_id):
+        return []
     rows = session.scalars(
         select(LogDocument)
         .where(LogDocument.owner_id == owner_id, LogDocument.deleted_at.is_(None))
@@ -372,7 +386,7 @@ def documents(session: Session, owner_id: uuid.UUID) -> list[DocumentRow]:
 def document_matches(session: Session, document_id: uuid.UUID, path: str | Path) -> bool:
     """Whether a file someone holds is the very file attached (same SHA-256)."""
     document = session.get(LogDocument, document_id)
-    if document is None:
+    if document is None or _withheld(session, document.owner_id):
         raise NotFound(f"There is no document {document_id}.")
     return sha256_of(Path(path).read_bytes()) == document.sha256
 

@@ -27,6 +27,7 @@ from app.models import (
     Contract,
     Dispute,
     DisputeAction,
+    DisputeAssignee,
     DisputeIssue,
     DisputeKind,
     DisputeParty,
@@ -46,6 +47,14 @@ from app.models.base import utc_now
 from app.services import scg_areas
 from app.services.access import Area, require_write
 from app.services.case_studies import Confirmation, confirm_not_nhs_numbers
+from app.services.dispute_access import (
+    CONFIDENTIAL_TITLE,
+    WITHHELD,
+    Reader,
+    may_read_in_full,
+    reader,
+    require_full_read,
+)
 from app.services.reference_data import load_dispute_process, read_json
 from app.services.references import next_reference
 from app.services.table_export import Table, export_table
@@ -154,13 +163,14 @@ class DisputeRow:
     title: str
     parties: str
     services: str
-    value: Decimal
+    value: Decimal | None  # None in a summary: the sum at stake is the parties' business
     raised_on: date
     stage: str
     stage_target: date | None
     overdue: bool
     status: str
     confidential: bool
+    summary_only: bool = False  # confidential, and the reader is not one of its handlers
 
 
 def _parties_text(session: Session, dispute: Dispute) -> str:
@@ -189,24 +199,26 @@ def is_overdue(stage: DisputeStage | None, as_of: date) -> bool:
 
 
 def _dispute_row(
-    session: Session, dispute: Dispute, names: dict[str, str], as_of: date
+    session: Session, dispute: Dispute, names: dict[str, str], as_of: date, person: Reader
 ) -> DisputeRow:
     stage = current_stage(dispute)
     open_ = dispute.status == DisputeStatus.OPEN
+    full = may_read_in_full(session, dispute, person)
     return DisputeRow(
         id=dispute.id,
         reference=dispute.reference,
         kind=DisputeKind.TITLES.get(dispute.kind, dispute.kind),
-        title=dispute.title,
+        title=dispute.title if full else CONFIDENTIAL_TITLE,
         parties=_parties_text(session, dispute),
-        services=dispute.service_codes,
-        value=dispute.value,
+        services=dispute.service_codes if full else "",
+        value=dispute.value if full else None,
         raised_on=dispute.raised_on,
         stage=names.get(dispute.stage, dispute.stage),
         stage_target=stage.target_on if stage and open_ else None,
         overdue=open_ and is_overdue(stage, as_of),
         status=dispute.status,
         confidential=dispute.confidential,
+        summary_only=not full,
     )
 
 
@@ -215,7 +227,8 @@ def list_disputes(session: Session, as_of: date, open_only: bool = False) -> lis
     if open_only:
         query = query.where(Dispute.status == DisputeStatus.OPEN)
     names = stage_names(session)
-    return [_dispute_row(session, d, names, as_of) for d in session.scalars(query)]
+    person = reader(session)
+    return [_dispute_row(session, d, names, as_of, person) for d in session.scalars(query)]
 
 
 def _dispute(session: Session, dispute_id: uuid.UUID) -> Dispute:
@@ -223,6 +236,24 @@ def _dispute(session: Session, dispute_id: uuid.UUID) -> Dispute:
     if dispute is None or dispute.deleted_at is not None:
         raise NotFound(f"There is no dispute {dispute_id}.")
     return dispute
+
+
+def _handled_dispute(session: Session, dispute_id: uuid.UUID) -> Dispute:
+    """A dispute the acting user may change: they may change disputes and, if it is
+    confidential, they are one of the people who may read it in full."""
+    require_write(session, Area.DISPUTES)
+    dispute = _dispute(session, dispute_id)
+    require_full_read(session, dispute)
+    return dispute
+
+
+def _summary_only(session: Session, dispute: Dispute) -> bool:
+    return not may_read_in_full(session, dispute)
+
+
+def may_read(session: Session, dispute_id: uuid.UUID) -> bool:
+    """Whether the acting user may read this dispute in full (else only its summary)."""
+    return may_read_in_full(session, _dispute(session, dispute_id))
 
 
 def find_dispute(session: Session, reference: str) -> uuid.UUID:
@@ -342,8 +373,7 @@ def end_stage(
     session: Session, dispute_id: uuid.UUID, ended_on: date, agreed: bool, notes: str = ""
 ) -> None:
     """Record how the current stage ended: agreed (resolved there) or not."""
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     stage = current_stage(dispute)
     if stage is None or stage.ended_on is not None:
         raise InputRejected(f"{dispute.reference} has no stage in progress to end.")
@@ -372,8 +402,7 @@ def escalate(session: Session, dispute_id: uuid.UUID, started_on: date, notes: s
     Refused while the current stage is in progress or ended in agreement, when the value is
     not above the threshold for the formal process, and at the end of the process.
     """
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     if dispute.status != DisputeStatus.OPEN:
         raise InputRejected(f"{dispute.reference} is closed.")
     stage = current_stage(dispute)
@@ -410,6 +439,7 @@ def record_stage_notes(
     stage = session.get(DisputeStage, stage_id)
     if stage is None:
         raise NotFound(f"There is no dispute stage {stage_id}.")
+    _handled_dispute(session, stage.dispute_id)
     stage.notes = notes
     if who is not None:
         stage.who = who
@@ -431,20 +461,22 @@ class StageRow:
 
 
 def stages_of(session: Session, dispute_id: uuid.UUID, as_of: date) -> list[StageRow]:
+    """The stages as they happened; in a summary, without who took part or the notes."""
     dispute = _dispute(session, dispute_id)
+    full = may_read_in_full(session, dispute)
     names = stage_names(session)
     return [
         StageRow(
             s.id,
             s.sequence,
             names.get(s.stage, s.stage),
-            s.who,
+            s.who if full else "",
             s.started_on,
             s.target_on,
             s.ended_on,
             s.agreed,
             dispute.status == DisputeStatus.OPEN and is_overdue(s, as_of),
-            s.notes,
+            s.notes if full else WITHHELD,
         )
         for s in dispute.stages
         if s.deleted_at is None
@@ -497,8 +529,7 @@ def missing_from_meeting(capacities: list[str], spans_scgs: bool) -> list[str]:
 def add_meeting_member(
     session: Session, dispute_id: uuid.UUID, name: str, capacity: str, organisation: str = ""
 ) -> uuid.UUID:
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     if capacity not in MeetingCapacity.TITLES:
         raise InputRejected(f"'{capacity}' is not a capacity at a facilitated meeting.")
     if not name.strip():
@@ -517,6 +548,8 @@ def add_meeting_member(
 
 def meeting_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     members = [m for m in dispute.meeting_members if m.deleted_at is None]
     missing = missing_from_meeting([m.capacity for m in members], dispute.spans_scgs)
     if dispute.spans_scgs:
@@ -602,8 +635,7 @@ def add_panel_member(
     declared_on: date | None = None,
 ) -> uuid.UUID:
     """Seat a panel member; refused from an organisation that is a party (the panel is neutral)."""
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     organisation = _organisation(session, organisation_code)
     problems = []
     if not name.strip():
@@ -646,7 +678,10 @@ def add_panel_member(
 
 
 def panel_of(session: Session, dispute_id: uuid.UUID) -> list[PanelRow]:
+    """The panel; none in a summary (who sits on it is for those handling the dispute)."""
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     rows = []
     for m in dispute.panel:
         if m.deleted_at is None:
@@ -726,8 +761,10 @@ def neighbour_problems(session: Session, dispute: Dispute, members: list[PanelMe
 
 
 def panel_check(session: Session, dispute_id: uuid.UUID) -> list[str]:
-    """What is wrong with a panel as constituted (empty when it is in order)."""
+    """What is wrong with a panel as constituted (empty when it is in order, or unread)."""
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     members = [m for m in dispute.panel if m.deleted_at is None]
     parties = {p.organisation_id for p in dispute.parties if p.deleted_at is None}
     problems = []
@@ -748,22 +785,21 @@ def declare_interest(
     member = session.get(PanelMember, member_id)
     if member is None:
         raise NotFound(f"There is no panel member {member_id}.")
+    _handled_dispute(session, member.dispute_id)
     member.interests = interests
     member.declared_on = declared_on
     session.flush()
 
 
 def set_hearing(session: Session, dispute_id: uuid.UUID, hearing_on: date) -> None:
-    require_write(session, Area.DISPUTES)
-    _dispute(session, dispute_id).hearing_on = hearing_on
+    _handled_dispute(session, dispute_id).hearing_on = hearing_on
     session.flush()
 
 
 def record_submission(
     session: Session, dispute_id: uuid.UUID, side: str, submission: str, submitted_on: date
 ) -> None:
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     parties = [p for p in dispute.parties if p.side == side and p.deleted_at is None]
     if not parties:
         raise InputRejected(f"{dispute.reference} has no party on the side '{side}'.")
@@ -799,8 +835,7 @@ def record_decision(
 ) -> uuid.UUID:
     """The panel's decision on one issue: one side's final position wholly (a pendulum award,
     the amount being that side's final offer unless given) or another settlement."""
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     sides = {p.side: p for p in dispute.parties if p.deleted_at is None}
     if not question.strip():
         raise InputRejected("Say which issue in dispute the decision is on.")
@@ -832,7 +867,10 @@ def record_decision(
 
 
 def decisions_of(session: Session, dispute_id: uuid.UUID) -> list[DecisionRow]:
+    """The panel's decisions issue by issue; in a summary, the outcome says enough."""
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     return [
         DecisionRow(i.id, i.sequence, i.question, i.upheld, i.decision, i.amount, i.decided_on)
         for i in dispute.issues
@@ -858,8 +896,7 @@ def add_action(
     due_on: date | None,
     issue_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     if not description.strip() or not owner.strip():
         raise InputRejected("An action needs a description and an owner.")
     action = DisputeAction(
@@ -880,12 +917,15 @@ def complete_action(session: Session, action_id: uuid.UUID, done_on: date) -> No
     action = session.get(DisputeAction, action_id)
     if action is None:
         raise NotFound(f"There is no action {action_id}.")
+    _handled_dispute(session, action.dispute_id)
     action.done_on = done_on
     session.flush()
 
 
 def actions_of(session: Session, dispute_id: uuid.UUID, as_of: date) -> list[ActionRow]:
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     return [
         ActionRow(
             a.id,
@@ -910,7 +950,7 @@ class DisputeDetail:
     reference: str
     kind: str
     title: str
-    value: Decimal
+    value: Decimal | None
     raised_on: date
     raised_by: str
     service_codes: str
@@ -927,12 +967,21 @@ class DisputeDetail:
     parties: list[tuple[str, str, str, Decimal | None, str]]
     version: int
     contract: str = ""
+    summary_only: bool = False  # confidential, and the reader is not one of its handlers
+    assigned: list[str] = field(default_factory=list)
 
 
 def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened") -> DisputeDetail:
+    """The dispute's record: in full for those who may read it, else its summary.
+
+    Opening a confidential dispute, in full or in summary, is noted in the access log.
+    """
     dispute = _dispute(session, dispute_id)
+    full = may_read_in_full(session, dispute)
     if dispute.confidential:
-        _record_access(session, dispute.id, "open", purpose)
+        _record_access(
+            session, dispute.id, "open", purpose if full else f"{purpose} (summary only)"
+        )
     names = stage_names(session)
     parties = []
     for p in dispute.parties:
@@ -942,11 +991,13 @@ def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened"
                 (
                     organisation.name if organisation else "",
                     p.side,
-                    p.position,
-                    p.final_offer,
-                    p.submission,
+                    p.position if full else "",
+                    p.final_offer if full else None,
+                    p.submission if full else "",
                 )
             )
+    if not full:
+        return _summary(session, dispute, names, parties)
     return DisputeDetail(
         id=dispute.id,
         reference=dispute.reference,
@@ -969,7 +1020,109 @@ def get_dispute(session: Session, dispute_id: uuid.UUID, purpose: str = "opened"
         parties=parties,
         version=dispute.version,
         contract=_contract_reference(session, dispute),
+        assigned=assignees_of(session, dispute.id),
     )
+
+
+def _summary(
+    session: Session,
+    dispute: Dispute,
+    names: dict[str, str],
+    parties: list[tuple[str, str, str, Decimal | None, str]],
+) -> DisputeDetail:
+    """What the meeting papers say of a confidential dispute: reference, parties, stage and
+    dates, and once it is closed its outcome and learning."""
+    closed = dispute.status == DisputeStatus.CLOSED
+    return DisputeDetail(
+        id=dispute.id,
+        reference=dispute.reference,
+        kind=dispute.kind,
+        title=CONFIDENTIAL_TITLE,
+        value=None,
+        raised_on=dispute.raised_on,
+        raised_by="",
+        service_codes="",
+        issue=WITHHELD,
+        status=dispute.status,
+        stage=names.get(dispute.stage, dispute.stage),
+        confidential=True,
+        spans_scgs=dispute.spans_scgs,
+        hearing_on=dispute.hearing_on,
+        binding_statement="",
+        outcome=dispute.outcome if closed else "",
+        learning=dispute.learning if closed else "",
+        closed_on=dispute.closed_on,
+        parties=parties,
+        version=dispute.version,
+        summary_only=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The commissioners assigned
+
+
+def assignees_of(session: Session, dispute_id: uuid.UUID) -> list[str]:
+    """The names of the commissioners assigned to a dispute (none shown in a summary)."""
+    dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
+    return sorted(
+        session.scalars(
+            select(DisputeAssignee.user_name).where(
+                DisputeAssignee.dispute_id == dispute_id, DisputeAssignee.deleted_at.is_(None)
+            )
+        )
+    )
+
+
+def assign_commissioner(session: Session, dispute_id: uuid.UUID, user_name: str) -> uuid.UUID:
+    """Assign a commissioner (a user profile with that role) to handle a dispute."""
+    from app.models.people import Role, UserProfile
+
+    dispute = _handled_dispute(session, dispute_id)
+    profile = session.scalars(
+        select(UserProfile).where(
+            func.lower(UserProfile.name) == user_name.strip().lower(),
+            UserProfile.deleted_at.is_(None),
+        )
+    ).first()
+    if profile is None:
+        raise InputRejected(
+            [Problem(RECORD, None, "assigned", f"There is no user called '{user_name}'.")]
+        )
+    if profile.role != Role.COMMISSIONER:
+        raise InputRejected(
+            [
+                Problem(
+                    RECORD,
+                    None,
+                    "assigned",
+                    f"'{profile.name}' is a {Role.TITLES.get(profile.role, profile.role)}: "
+                    "only commissioners are assigned to handle a dispute.",
+                )
+            ]
+        )
+    if profile.name in assignees_of(session, dispute.id):
+        raise InputRejected(f"'{profile.name}' is already assigned to {dispute.reference}.")
+    assignee = DisputeAssignee(id=uuid.uuid4(), dispute=dispute, user_name=profile.name)
+    session.add(assignee)
+    session.flush()
+    return assignee.id
+
+
+def unassign_commissioner(session: Session, dispute_id: uuid.UUID, user_name: str) -> None:
+    dispute = _handled_dispute(session, dispute_id)
+    found = [
+        a
+        for a in dispute.assignees
+        if a.deleted_at is None and a.user_name.lower() == user_name.strip().lower()
+    ]
+    if not found:
+        raise NotFound(f"'{user_name}' is not assigned to {dispute.reference}.")
+    for assignee in found:
+        assignee.deleted_at = utc_now()
+    session.flush()
 
 
 def _contract_reference(session: Session, dispute: Dispute) -> str:
@@ -990,7 +1143,7 @@ def edit_dispute(
 ) -> None:
     """Change the dispute's own text (title, issue, outcome, learning...)."""
     user = require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     confirm_not_nhs_numbers(session, RECORD, dispute.id, confirmations or [], user)
     for name, value in changes.items():
         if name not in EDITABLE:
@@ -1003,8 +1156,7 @@ def close_dispute(
     session: Session, dispute_id: uuid.UUID, closed_on: date, outcome: str = ""
 ) -> None:
     """Close a dispute, which is refused until its learning is written up (Appendix 14)."""
-    require_write(session, Area.DISPUTES)
-    dispute = _dispute(session, dispute_id)
+    dispute = _handled_dispute(session, dispute_id)
     if dispute.status == DisputeStatus.CLOSED:
         raise InputRejected(f"{dispute.reference} is already closed.")
     if not dispute.learning.strip():
@@ -1042,6 +1194,7 @@ _PARTS: tuple[type[Any], ...] = (
     PanelMember,
     DisputeIssue,
     DisputeAction,
+    DisputeAssignee,
     LogDocument,
 )
 
@@ -1084,6 +1237,7 @@ def _parts(session: Session, dispute_id: uuid.UUID) -> list[Any]:
 def dispute_snapshot(session: Session, dispute_id: uuid.UUID) -> DisputeSnapshot:
     """The dispute as stored now (after the pending changes of the session)."""
     session.flush()
+    require_full_read(session, _dispute(session, dispute_id))
     return DisputeSnapshot(
         dispute_id,
         {(type(row).__tablename__, row.id): _values(row) for row in _parts(session, dispute_id)},
@@ -1094,8 +1248,10 @@ def restore_dispute(session: Session, snapshot: DisputeSnapshot) -> None:
     """Put a dispute back as the snapshot has it: its values, and its parts, those made since
     deleted (softly, so the deletion travels to other copies) and those deleted since restored."""
     require_write(session, Area.DISPUTES)
-    if session.get(Dispute, snapshot.dispute_id) is None:
+    dispute = session.get(Dispute, snapshot.dispute_id)  # deleted, when the undo of a raise
+    if dispute is None:
         raise NotFound(f"There is no dispute {snapshot.dispute_id}.")
+    require_full_read(session, dispute)
     for row in _parts(session, snapshot.dispute_id):
         wanted = snapshot.rows.get((type(row).__tablename__, row.id))
         if wanted is None:
@@ -1110,8 +1266,7 @@ def restore_dispute(session: Session, snapshot: DisputeSnapshot) -> None:
 
 def delete_dispute(session: Session, dispute_id: uuid.UUID) -> None:
     """Delete a dispute softly (the undo of raising it)."""
-    require_write(session, Area.DISPUTES)
-    _dispute(session, dispute_id).deleted_at = utc_now()
+    _handled_dispute(session, dispute_id).deleted_at = utc_now()
     session.flush()
 
 
@@ -1137,6 +1292,9 @@ class ArbitrationFigures:
 
 
 def measure_10(session: Session) -> list[ArbitrationFigures]:
+    """The counts, and the learning of each arbitrated dispute (of a confidential one still
+    open, only for those who may read it in full)."""
+    person = reader(session)
     by_year: dict[FinancialYear, list[Dispute]] = {}
     for dispute in session.scalars(select(Dispute).where(Dispute.deleted_at.is_(None))):
         by_year.setdefault(FinancialYear.containing(dispute.raised_on), []).append(dispute)
@@ -1166,7 +1324,12 @@ def measure_10(session: Session) -> list[ArbitrationFigures]:
                 other_settlements=sum(1 for i in issues if i.upheld == Upheld.OTHER),
                 awaiting_decision=len(arbitrated) - len(decided),
                 learning_written=sum(1 for d in arbitrated if d.learning.strip()),
-                learning=[f"{d.reference}: {d.learning}" for d in arbitrated if d.learning.strip()],
+                learning=[
+                    f"{d.reference}: {d.learning}"
+                    for d in arbitrated
+                    if d.learning.strip()
+                    and (d.status == DisputeStatus.CLOSED or may_read_in_full(session, d, person))
+                ],
             )
         )
     return figures
@@ -1225,14 +1388,18 @@ def export_disputes(
     return len(table.rows)
 
 
-def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -> Table:
-    """One dispute as a printable record: its fields, stages, panel and decisions."""
-    detail = get_dispute(session, dispute_id, "printed")
+def dispute_record_table(
+    session: Session, dispute_id: uuid.UUID, as_of: date, detail: DisputeDetail | None = None
+) -> Table:
+    """One dispute as a printable record: its fields, stages, panel and decisions (its
+    summary, to someone who may not read it in full). `detail`, if the caller has opened
+    the dispute already."""
+    detail = detail or get_dispute(session, dispute_id, "printed")
     rows: list[list[object]] = [
         ["Reference", detail.reference],
         ["Kind", DisputeKind.TITLES.get(detail.kind, detail.kind)],
         ["Title", detail.title],
-        ["Value", format_money(detail.value, pence=True)],
+        ["Value", WITHHELD if detail.value is None else format_money(detail.value, pence=True)],
         ["Raised", detail.raised_on],
         ["Raised by", detail.raised_by],
         ["Contract", detail.contract],
@@ -1241,8 +1408,12 @@ def dispute_record_table(session: Session, dispute_id: uuid.UUID, as_of: date) -
         ["Status", detail.status],
         ["Stage", detail.stage],
     ]
+    if detail.assigned:
+        rows.append(["Assigned", ", ".join(detail.assigned)])
+    if detail.summary_only:
+        rows.insert(0, ["Access", f"Summary only: {WITHHELD}"])
     for name, side, position, offer, submission in detail.parties:
-        rows.append([f"Party ({side})", f"{name}: {position}"])
+        rows.append([f"Party ({side})", f"{name}: {position}" if position else name])
         if offer is not None:
             rows.append([f"Final offer ({side})", format_money(offer, pence=True)])
         if submission:
@@ -1295,6 +1466,8 @@ class MeetingMemberRow:
 
 def meeting_of(session: Session, dispute_id: uuid.UUID) -> list[MeetingMemberRow]:
     dispute = _dispute(session, dispute_id)
+    if _summary_only(session, dispute):
+        return []
     return [
         MeetingMemberRow(
             m.id, m.name, MeetingCapacity.TITLES.get(m.capacity, m.capacity), m.organisation

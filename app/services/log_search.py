@@ -31,6 +31,7 @@ from app.models import (
     LogDocument,
     Organisation,
 )
+from app.services.dispute_access import CONFIDENTIAL_TITLE, may_read_in_full, summary_text
 
 CASE_STUDY = "case study"
 DISPUTE = "dispute"
@@ -473,4 +474,90 @@ def search(
     words = _WORD.findall(query)
     if not words:
         return []
-    return index_for(session).search(session, words, filters or SearchFilters(), limit)
+    filters = filters or SearchFilters()
+    # Room for the confidential hits that a summary reader does not get.
+    hits = index_for(session).search(session, words, filters, limit * 2)
+    shown = [
+        found
+        for found in (_as_read(session, hit, words, filters) for hit in hits)
+        if found is not None
+    ]
+    return shown[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Confidential disputes: a summary reader finds them only by their summary's words
+
+
+def _as_read(
+    session: Session, hit: SearchHit, words: list[str], filters: SearchFilters
+) -> SearchHit | None:
+    """The hit as the acting user may see it: as found; for a confidential dispute they read
+    only in summary, found by the summary's words and shown with a snippet of it; else none
+    (that the words are in its positions or evidence would itself tell them something)."""
+    if hit.kind != DISPUTE:
+        return hit
+    dispute = session.get(Dispute, hit.id)
+    if dispute is None:
+        return None
+    if may_read_in_full(session, dispute):
+        return hit
+    if filters.service:
+        return None  # its services are not in the summary
+    text_ = summary_text(session, dispute)
+    spans = _matched_spans(text_, words)
+    if spans is None:
+        return None
+    return SearchHit(
+        id=hit.id,
+        kind=hit.kind,
+        title=f"{dispute.reference} {CONFIDENTIAL_TITLE}",
+        snippet=_marked(text_, spans),
+        topic=hit.topic,
+        year=hit.year,
+        status=hit.status,
+        rank=hit.rank,
+    )
+
+
+_SUFFIXES = ("ing", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _matched_spans(text_: str, words: list[str]) -> list[tuple[int, int]] | None:
+    """Where each word is in the text (the last also as a prefix), or None if one is not."""
+    tokens = [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(text_)]
+    spans: list[tuple[int, int]] = []
+    for position, word in enumerate(words):
+        wanted = word.casefold()
+        last = position == len(words) - 1
+        found = [
+            (start, end)
+            for start, end, token in tokens
+            if token == wanted
+            or _stem(token) == _stem(wanted)
+            or (last and token.startswith(wanted))
+        ]
+        if not found:
+            return None
+        spans += found
+    return sorted(set(spans))
+
+
+def _marked(text_: str, spans: list[tuple[int, int]]) -> str:
+    first = spans[0][0]
+    start = max(0, text_.rfind("\n", 0, first) + 1)
+    parts, cursor = [], start
+    for begin, end in spans:
+        if begin < cursor:
+            continue
+        parts += [text_[cursor:begin], MARK_START, text_[begin:end], MARK_END]
+        cursor = end
+    parts.append(text_[cursor : cursor + 160])
+    return "".join(parts).replace("\n", " · ")

@@ -601,21 +601,40 @@ class DisputesTab(LogTab):
             + (f" Final offer {format_money(offer)}." if offer is not None else "")
             for name, side, position, offer, _ in detail.parties
         )
+        value = self.tr("value withheld") if detail.value is None else format_money(detail.value)
+        notice = (
+            self.tr(
+                "<i>Confidential: you see the summary the meeting papers use. Its positions, "
+                "offers, evidence and deliberations are for the people handling it, the Head "
+                "of Specialised Commissioning, its panel and administrators.</i><br>"
+            )
+            if detail.summary_only
+            else ""
+        )
+        assigned = (
+            "<br>" + self.tr("Assigned: {names}").format(names=", ".join(detail.assigned))
+            if detail.assigned
+            else ""
+        )
+        for editor in self.editors.values():
+            editor.setReadOnly(detail.summary_only)
+        self.save_button.setEnabled(not detail.summary_only)
         self.summary_label.setText(
-            f"<b>{detail.reference}</b> · {DisputeKind.TITLES.get(detail.kind, detail.kind)}"
-            f" · {format_money(detail.value)} · raised {format_date(detail.raised_on)}"
+            notice
+            + f"<b>{detail.reference}</b> · {DisputeKind.TITLES.get(detail.kind, detail.kind)}"
+            f" · {value} · raised {format_date(detail.raised_on)}"
             f"{' by ' + detail.raised_by if detail.raised_by else ''} · services "
             f"{detail.service_codes or '—'}"
             f"{' · contract ' + detail.contract if detail.contract else ''}"
             f"<br>Stage: <b>{detail.stage}</b> · "
             f"{detail.status}{' ' + format_date(detail.closed_on) if detail.closed_on else ''}"
-            f"<br>{parties}"
+            f"<br>{parties}{assigned}"
         )
         self.title_edit.setText(detail.title)
         self.issue_edit.setPlainText(detail.issue)
         self.outcome_edit.setPlainText(detail.outcome)
         self.learning_edit.setPlainText(detail.learning)
-        self.close_button.setEnabled(detail.status == "open")
+        self.close_button.setEnabled(detail.status == "open" and not detail.summary_only)
         self.stages_model.set_rows([_StageRow(s) for s in stages])
         self.stages_table.resizeColumnsToContents()
         for column, widest in ((1, 260), (2, 220), (7, 360)):

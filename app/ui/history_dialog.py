@@ -74,7 +74,7 @@ class HistoryDialog(QDialog):
 
     def __init__(self, database: Database, record_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        with database.reader() as session:
+        with database.session() as session:  # the history of a confidential record is noted
             self.history = record_history(session, record_id)
         title = self.tr("History of {table} {label}").format(
             table=self.history.table.replace("_", " "), label=self.history.label

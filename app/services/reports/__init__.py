@@ -139,7 +139,7 @@ def write_report(
     progress: Progress = _quiet,
 ) -> WrittenReport:
     """Write one report to `path` (PDF); the same data and `as_of` give the same bytes."""
-    with database.reader() as session:
+    with database.session() as session:  # printing a confidential dispute is noted
         writer = prepare(session, request, progress)
     pages = writer.write(path, progress)
     return WrittenReport(Path(path), pages, writer.title)

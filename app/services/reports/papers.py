@@ -22,6 +22,8 @@ from app.models import (
     ServiceReview,
 )
 from app.services import annual, attention
+from app.services.audit import AccessAction, record_access
+from app.services.dispute_access import CONFIDENTIAL_TITLE, readable
 from app.services.meetings import DecisionRow
 from app.services.pdf import markup
 from app.services.reference_data import current_edition, read_json
@@ -54,11 +56,28 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
     ).all()
     open_disputes = [d for d in disputes if d.status != "closed"]
     closed = [d for d in disputes if d.status == "closed"]
+    # A reader who may not read a confidential dispute in full gets its summary: no title,
+    # no value. Printing a confidential dispute, in full or in summary, is noted.
+    full = readable(session, disputes)
+    for dispute in disputes:
+        if dispute.confidential:
+            shown = "in full" if dispute.id in full else "summary"
+            record_access(session, dispute.id, AccessAction.PRINT, f"disputes paper ({shown})")
 
+    def title(dispute: Dispute) -> str:
+        return dispute.title if dispute.id in full else CONFIDENTIAL_TITLE
+
+    withheld = [d for d in open_disputes if d.id not in full]
     writer.heading("Open disputes by stage and age", 0)
     writer.paragraph(
         f"{len(open_disputes)} dispute(s) open with a total value of "
-        f"{format_money(sum((d.value for d in open_disputes), start=0))}; {len(closed)} closed."
+        f"{format_money(sum((d.value for d in open_disputes if d.id in full), start=0))}"
+        + (
+            f" (leaving out the {len(withheld)} confidential dispute(s) whose value is withheld)"
+            if withheld
+            else ""
+        )
+        + f"; {len(closed)} closed."
     )
     by_stage = Counter(stages.get(d.stage, d.stage) for d in open_disputes)
     if by_stage:
@@ -76,10 +95,10 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
         rows.append(
             [
                 dispute.reference,
-                dispute.title,
+                title(dispute),
                 kinds.get(dispute.kind, dispute.kind),
                 stages.get(dispute.stage, dispute.stage),
-                format_money(dispute.value),
+                format_money(dispute.value) if dispute.id in full else "Withheld",
                 f"{(today - dispute.raised_on).days} days",
                 format_date(target) if target else "",
             ]
@@ -98,7 +117,7 @@ def add_disputes(writer: ReportWriter, session: Session, today: date) -> None:
     writer.heading("Closed disputes: outcome and learning", 0)
     writer.table(
         ["Reference", "Dispute", "Closed", "Outcome", "Learning"],
-        [[d.reference, d.title, format_date(d.closed_on), d.outcome, d.learning] for d in closed],
+        [[d.reference, title(d), format_date(d.closed_on), d.outcome, d.learning] for d in closed],
         widths=[1.4, 2, 1, 3, 3],
         empty="No dispute has closed yet.",
     )
