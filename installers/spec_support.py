@@ -152,7 +152,7 @@ KEPT_PLUGINS: dict[str, frozenset[str] | None] = {
 # leaves them: the X11 client library and the font stack (fontconfig, FreeType and the expat
 # it reads its configuration with), which must match the host's own font configuration, and
 # the D-Bus client library with what Debian links it against (systemd's, and libgcrypt), which
-# talks to the host's D-Bus daemon. Every Linux desktop has them. 5.6 MB.
+# talks to the host's D-Bus daemon. Every Linux desktop has them. 5.5 MB.
 HOST_LIBRARIES = frozenset(
     {
         "libX11.so.6",
