@@ -131,6 +131,46 @@ assert fonts and all("Vera" in font for font in fonts), fonts
 print(f"PDF: {len(pages)} pages, fonts {sorted(fonts)}")
 EOF
 
+# A meeting pack that carries an uploaded PDF paper (the PDF above), merged in by pypdf inside
+# the frozen program; then its pages drawn by PDFium (pypdfium2) as the in-app preview draws
+# them, through the hidden `preview-check` command.
+cp "$scratch/demo.sqlite" "$scratch/pack.sqlite"
+meeting=$(.venv/bin/python - "$scratch/pack.sqlite" "$scratch/nds.pdf" <<'EOF'
+import sys
+
+from app.services import meetings
+from app.store.database import open_database
+
+database = open_database(sys.argv[1], user="smoke")
+try:
+    with database.session() as session:
+        meeting = meetings.list_meetings(session)[0]
+        item = meetings.add_agenda_item(
+            session, meeting.id, "Definitions Set as printed", purpose="information"
+        )
+        meetings.update_agenda_item(session, item.id, paper=sys.argv[2])
+    print(meeting.id)
+finally:
+    database.close()
+EOF
+)
+LD_BIND_NOW=1 "$PROGRAM" report meeting-pack --meeting "$meeting" --out "$scratch/pack.pdf" \
+  --db "$scratch/pack.sqlite" --as-of 2026-11-24
+.venv/bin/python - "$scratch/pack.pdf" "$scratch/nds.pdf" <<'EOF'
+import sys
+from pypdf import PdfReader
+pages = [page.extract_text() for page in PdfReader(sys.argv[1]).pages]
+paper = len(PdfReader(sys.argv[2]).pages)
+merged = [n for n, text in enumerate(pages, 1) if "nds.pdf, page" in text]
+assert len(merged) == paper, (merged, paper)
+assert any("Specialised cancer services" in pages[n - 1] for n in merged), merged
+print(f"Meeting pack: {len(pages)} pages, the {paper}-page paper merged at pages {merged}")
+EOF
+said=$(LD_BIND_NOW=1 "$PROGRAM" preview-check "$scratch/pack.pdf")
+echo "Preview: $said"
+grep -q "pack.pdf: [1-9][0-9]* pages drawn by PDFium$" <<<"$said" ||
+  { echo "the preview did not draw the pack's pages" >&2; exit 1; }
+
 # A CSV return, checked and applied through pyarrow's reader: proves that the frozen pyarrow
 # loads. LD_BIND_NOW makes the loader resolve every symbol of every library as it loads it, so
 # a symbol missing from an empty stand-in (see spec_support.py) fails here, not for a user.

@@ -27,7 +27,6 @@ EXCLUDED_MODULES = [
     "_pytest",
     "pytestqt",
     "hypothesis",
-    "pypdf",
     "mypy",
     "PyInstaller",
     "setuptools",
@@ -149,6 +148,33 @@ KEPT_PLUGINS: dict[str, frozenset[str] | None] = {
     "wayland-decoration-client": None,
 }
 
+# Linux: system libraries left to the desktop the program runs on, as AppImage's exclude list
+# leaves them: the X11 client library and the font stack (fontconfig, FreeType and the expat
+# it reads its configuration with), which must match the host's own font configuration, and
+# the D-Bus client library with what Debian links it against (systemd's, and libgcrypt), which
+# talks to the host's D-Bus daemon. Every Linux desktop has them. 5.5 MB.
+HOST_LIBRARIES = frozenset(
+    {
+        "libX11.so.6",
+        "libfontconfig.so.1",
+        "libfreetype.so.6",
+        "libexpat.so.1",
+        "libdbus-1.so.3",
+        "libsystemd.so.0",
+        "libgcrypt.so.20",
+        "libgpg-error.so.0",
+        "liblz4.so.1",
+        "libcap.so.2",
+    }
+)
+
+
+def from_host(destination: str) -> bool:
+    """Whether a collected library (its path in the bundle) is left to the host (Linux)."""
+    path = destination.replace("\\", "/")
+    return "/" not in path and path in HOST_LIBRARIES
+
+
 # Large files Qt ships that the application does not need.
 DROPPED_FILES = frozenset(
     {
@@ -194,14 +220,21 @@ def keep_entry(destination: str) -> bool:
     return True
 
 
+# Libraries a package loads itself with ctypes, which no binary names as needed: PDFium, which
+# draws the pages of the in-app PDF preview (pypdfium2).
+_LOADED_BY_CTYPES = re.compile(r"(?:^|/)pypdfium2_raw/(?:lib)?pdfium\.(?:so|dll|dylib)$")
+
+
 def is_root(entry: Entry) -> bool:
-    """A binary loaded by the program itself (an extension module, a Qt plugin, Python)."""
+    """A binary loaded by the program itself (an extension module, a Qt plugin, Python, a
+    library loaded with ctypes)."""
     destination, _, kind = entry
     path = destination.replace("\\", "/")
     return (
         kind == "EXTENSION"
         or _EXTENSION.search(path) is not None
         or _PLUGIN.search(path) is not None
+        or _LOADED_BY_CTYPES.search(path) is not None
         or re.match(r"(lib)?python3", path.rsplit("/", 1)[-1]) is not None
     )
 

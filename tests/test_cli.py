@@ -223,3 +223,21 @@ def test_demo_data_goes_only_into_a_new_database(
     code, _, err = run(capsys, "init", "--demo", "--db", str(path))
     assert code == 3 and "already holds data" in err
     assert run(capsys, "nds", "list", "--json", "--db", str(path))[1] == before
+
+
+def test_the_hidden_preview_check_draws_every_page_of_a_pdf(
+    capsys: pytest.CaptureFixture[str], database_address: str, tmp_path: Path
+) -> None:
+    """What the installers' smoke test runs in the frozen program: PDFium draws the pages."""
+    pdf = tmp_path / "nds.pdf"
+    assert run(capsys, "nds", "list", "--db", database_address, "--out", str(pdf))[0] == 0
+    code, out, _ = run(capsys, "preview-check", str(pdf))
+    assert code == 0 and out.strip().startswith("nds.pdf: ") and "pages drawn by PDFium" in out
+    assert "blank" not in out
+    not_a_pdf = tmp_path / "notes.pdf"
+    not_a_pdf.write_text("not a PDF")
+    code, _, err = run(capsys, "preview-check", str(not_a_pdf))
+    assert code == 3 and "not a PDF that can be drawn" in err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "preview-check" not in capsys.readouterr().out

@@ -121,6 +121,41 @@ def test_libraries_only_a_left_out_plugin_needed_go_too() -> None:
     ]
 
 
+def test_pdfium_which_pypdfium2_loads_with_ctypes_is_kept() -> None:
+    """No binary names PDFium as needed (pypdfium2 opens it with ctypes), yet it stays."""
+    binaries = [
+        ("pypdfium2_raw/libpdfium.so", "/site/pypdfium2_raw/libpdfium.so", "BINARY"),
+        ("pypdfium2_raw/pdfium.dll", "C:/site/pypdfium2_raw/pdfium.dll", "BINARY"),
+        ("libunused.so.1", "/usr/lib/libunused.so.1", "BINARY"),
+    ]
+    kept = spec_support.without_unreachable(binaries, lambda source: [])
+    assert [entry[0] for entry in kept] == [
+        "pypdfium2_raw/libpdfium.so",
+        "pypdfium2_raw/pdfium.dll",
+    ]
+
+
+def test_pypdf_is_bundled_now_that_meeting_packs_merge_papers() -> None:
+    assert "pypdf" not in spec_support.EXCLUDED_MODULES
+    assert not any(name.startswith("pypdfium2") for name in spec_support.EXCLUDED_MODULES)
+
+
+@pytest.mark.parametrize(
+    ("path", "left_to_host"),
+    [
+        ("libX11.so.6", True),
+        ("libfontconfig.so.1", True),
+        ("libdbus-1.so.3", True),
+        ("libxcb-cursor.so.0", False),  # not on every desktop: bundled
+        ("libstdc++.so.6", False),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", False),
+        ("some.libs/libX11.so.6", False),  # a wheel's own copy stays with the wheel
+    ],
+)
+def test_the_desktops_own_libraries_are_left_to_it(path: str, left_to_host: bool) -> None:
+    assert spec_support.from_host(path) is left_to_host
+
+
 def test_an_extension_module_is_kept_whatever_its_type_code() -> None:
     """pyarrow's hook gathers pyarrow.lib with the libraries, typed BINARY: it and what it
     needs must stay (the frozen program once failed with 'No module named pyarrow.lib')."""

@@ -46,3 +46,39 @@ def test_no_module_outside_the_user_interface_mentions_pyside() -> None:
         if "ui" not in path.relative_to(PACKAGE).parts[:1] and "PySide6" in path.read_text()
     ]
     assert offenders == []
+
+
+# What the start path must not load: the data, spreadsheet, PDF and Word libraries. Each is
+# loaded by the action that needs it (a report, an export, an import, a view's worker), so
+# the window comes up in the time Qt takes, not Qt plus a second of pandas.
+HEAVY_AT_START = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "openpyxl",
+    "xlsxwriter",
+    "python_calamine",
+    "reportlab",
+    "PIL",
+    "docx",
+    "lxml",
+    "pypdf",
+    "pypdfium2",
+)
+
+
+def test_the_start_path_loads_no_heavy_library() -> None:
+    # What `commissioning` imports before its window is up: the command line with every
+    # area's parser, the application's start and the main window with all its tabs.
+    script = (
+        "import sys\n"
+        "from app.cli import build_parser\n"
+        "build_parser()\n"
+        "import app.ui.application, app.ui.main_window\n"
+        f"heavy = {HEAVY_AT_START!r}\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

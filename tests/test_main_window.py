@@ -155,3 +155,45 @@ def test_an_unexpected_error_is_logged_and_shown_without_a_traceback(
     assert "Traceback" not in message
     logged = log_file.read_text()
     assert "Traceback" in logged and "ZeroDivisionError" in logged
+
+
+def test_opening_the_window_loads_no_report_or_spreadsheet_library(demo_database) -> None:
+    """The window and every tab's first fill, in a fresh process: no PDF, Word or spreadsheet
+    library is loaded until someone asks for a report, an export or an import. (The Contracts
+    tab's worker may load pandas to work out its figures: that is off the GUI thread.)"""
+    import subprocess
+    import sys
+
+    if demo_database.path is None:
+        pytest.skip("a fresh process opens the demo database by its file")
+    demo_database.close()  # its lock would refuse the other process
+    script = f"""
+import os, sys, time
+from datetime import date
+from pathlib import Path
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from app.settings import Settings
+from app.store.database import open_database
+from app.ui.context import UiContext
+from app.ui.main_window import MainWindow
+application = QApplication([])
+database = open_database({str(demo_database.path)!r}, user="tester")
+context = UiContext(database, Settings(), Path(os.devnull), date(2026, 11, 24), is_demo=True)
+window = MainWindow(context)
+window.show()
+contracts = window.tab_for("contracts")
+ends = time.monotonic() + 60
+while contracts._unloaded and time.monotonic() < ends:  # pages that fill once it is up
+    application.processEvents()
+assert not contracts._unloaded
+heavy = {{"openpyxl", "xlsxwriter", "python_calamine", "reportlab", "PIL", "docx", "lxml",
+         "pypdf", "pypdfium2"}}
+print(",".join(sorted({{m.split(".")[0] for m in sys.modules}} & heavy)), flush=True)
+os._exit(0)  # not waiting for the Contracts tab's worker, which may still be computing
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -12,7 +12,7 @@ from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected
 from app.models import FinancialYear
-from app.services import contracts, returns_import, year_end
+from app.services import contracts, year_end
 from app.services.access import Area
 
 CONTRACT_COLUMNS = [
@@ -91,6 +91,8 @@ def usage(text: str):  # type: ignore[no-untyped-def]
 
 def returns_import_command(arguments: argparse.Namespace, context: CommandContext) -> int:
     """Each file is checked and applied on its own; one bad file does not stop the others."""
+    from app.services import returns_import  # pandas: loaded by this command, not the parser
+
     database = context.open()
     rejected = 0
     try:

@@ -33,6 +33,12 @@ def register(add: CommandAdder) -> None:
         "after a pg_dump backup)",
     )
     add("check", check, "full integrity check; exit 1 if anything is wrong")
+    add(
+        "preview-check",
+        preview_check,
+        "draw every page of a PDF as the in-app preview does (a check for the installers)",
+        hidden=True,
+    ).add_argument("file", metavar="FILE.pdf")
     add("backup", backup, "copy the database to a file").add_argument(
         "--out", required=True, metavar="FILE"
     )
@@ -111,6 +117,26 @@ def restore(arguments: argparse.Namespace, context: CommandContext) -> int:
             database.close()
     print(f"Restored {arguments.file}; the state before the restore is kept at {safety}")
     return 0
+
+
+def preview_check(arguments: argparse.Namespace, context: CommandContext) -> int:
+    """Draw the pages of a PDF with PDFium, as the preview does, and say what was drawn: proves
+    that the frozen program carries a working PDFium. Exit 1 if a page comes out blank."""
+    from app.ui.pdf_preview import draw_pages  # Qt and PDFium: loaded for this check only
+
+    path = Path(arguments.file)
+    if not path.is_file():
+        raise InputRejected(f"{path}: no such file")
+    try:
+        pages = draw_pages(path, 0.5)
+    except Exception as error:  # PDFium's own error types: any failure to read is the answer
+        raise InputRejected(f"{path}: not a PDF that can be drawn ({error})") from error
+    blank = [n for n, page in enumerate(pages, start=1) if len(set(page.pixels)) < 2]
+    print(
+        f"{path.name}: {len(pages)} pages drawn by PDFium"
+        + (f"; blank: {', '.join(map(str, blank))}" if blank else "")
+    )
+    return 1 if blank or not pages else 0
 
 
 def gui(arguments: argparse.Namespace, context: CommandContext) -> int:

@@ -14,7 +14,6 @@ from app.errors import InputRejected
 from app.models import FinancialYear
 from app.services import meetings
 from app.services.reports import KINDS, ReportRequest, write_report
-from app.services.reports.word import write_agenda_docx, write_minutes_docx
 
 MEETING_COLUMNS = [
     ("id", "Id"),
@@ -95,6 +94,9 @@ def _write_document(arguments: argparse.Namespace, context: CommandContext, minu
             detail = meetings.meeting_detail(session, arguments.meeting, as_of=context.as_of)
     finally:
         database.close()
+    # python-docx and reportlab are loaded by the command that needs them, not with the parser.
+    from app.services.reports.word import write_agenda_docx, write_minutes_docx
+
     writer = write_minutes_docx if minutes else write_agenda_docx
     writer(detail, out, public=arguments.public)
     print(f"Wrote {out}")

@@ -20,9 +20,14 @@ class CommandAdder:
         self.common = common
 
     def __call__(
-        self, name: str, handler: Handler, help_text: str, writes: str | None = None
+        self,
+        name: str,
+        handler: Handler,
+        help_text: str,
+        writes: str | None = None,
+        hidden: bool = False,
     ) -> argparse.ArgumentParser:
-        return self.sub(self._subparsers, name, handler, help_text, writes=writes)
+        return self.sub(self._subparsers, name, handler, help_text, writes=writes, hidden=hidden)
 
     def sub(
         self,
@@ -31,6 +36,7 @@ class CommandAdder:
         handler: Handler,
         help_text: str,
         writes: str | None = None,
+        hidden: bool = False,
     ) -> argparse.ArgumentParser:
         """A subcommand under `subparsers` (top level, or an area's own actions).
 
@@ -38,8 +44,10 @@ class CommandAdder:
         line refuses it up front to a user whose role may not change that area (the service
         checks again), and the test that runs every write command as a viewer finds it.
         """
+        # A hidden command (a check for the installers) is given no help, so no list shows it.
+        listed = {} if hidden else {"help": help_text}
         parser: argparse.ArgumentParser = subparsers.add_parser(
-            name, parents=[self.common], help=help_text, description=help_text
+            name, parents=[self.common], description=help_text, **listed
         )
         parser.set_defaults(handler=handler, writes=writes)
         return parser

@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -136,6 +135,8 @@ class ExchangeReport:
 
 
 def _write(path: str | Path, sheets: Sequence[tuple[SheetSpec, list[list[Any]]]]) -> int:
+    from openpyxl import Workbook  # loaded when a workbook is written, not at start
+
     book = Workbook()
     first = book.active
     assert first is not None
@@ -312,6 +313,8 @@ class _Row:
 
 def _read(path: str | Path, specs: Sequence[SheetSpec]) -> dict[str, list[_Row]]:
     """Every non-empty row of each sheet; a missing sheet or column refuses the whole file."""
+    from openpyxl import load_workbook  # loaded when a workbook is read, not at start
+
     path = Path(path)
     if not path.is_file():
         raise InputRejected([Problem(path.name, None, None, "no such file")])

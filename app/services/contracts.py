@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -140,6 +139,8 @@ def export_contracts(
     template: bool = False,
 ) -> int:
     """Write every contract line with its plan, one row a line; a template has no rows."""
+    from openpyxl import Workbook  # loaded when a workbook is written, not at start
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -186,6 +187,8 @@ def _decimal(text: object, places: int) -> Decimal:
 
 def import_contracts(database: Database, path: str | Path) -> int:
     """Create or replace the contracts in a workbook, all of them or none; lines count."""
+    from openpyxl import load_workbook  # loaded when a workbook is read, not at start
+
     path = Path(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)

@@ -51,13 +51,14 @@ from app.services.access import Area, require_write
 from app.services.demo_contracts import add_contracts_demo
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
+from app.services.demo_marker import DEMO_KEY
+from app.services.demo_marker import is_demo as is_demo  # where it was
 from app.services.demo_meetings import add_meetings_demo
 from app.services.reference_data import FIRST_EDITION
 from app.store.database import Database
 
 SEED = 2026
 DEMO_SITE_CODE = "DM"
-DEMO_KEY = "demo"
 DEMO_FACT = "Demo data: invented figures"
 DEMO_TEAM = "Demo commissioning team"
 MAIL_DOMAIN = "dscg.example.org"
@@ -454,12 +455,6 @@ def has_user_data(database: Database) -> bool:
     entities = (Organisation, Contract, Dispute, Meeting, Designation, ReturnSubmission)
     with database.reader() as session:
         return any(session.scalar(select(exists().select_from(e))) for e in entities)
-
-
-def is_demo(database: Database) -> bool:
-    """Whether the database was filled with the demo, so its figures are invented."""
-    with database.reader() as session:
-        return session.get(DatabaseFact, DEMO_KEY) is not None
 
 
 def build_demo(database: Database, as_of: date) -> DemoSummary:

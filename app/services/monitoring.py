@@ -15,10 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -47,6 +45,9 @@ from app.paths import resources_dir
 from app.services.access import Area, require_write
 from app.services.spc import XmrChart, xmr
 from app.store.database import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PENNY = Decimal("0.01")
 
@@ -197,6 +198,8 @@ def _organisation(session: Session, code: str) -> uuid.UUID:
 
 def _shares(session: Session, year: FinancialYear) -> pd.DataFrame:
     """Each commissioner's capitation share in each month (merged PCTs under successors)."""
+    import pandas as pd  # loaded when a view is worked out, not at start
+
     successors = _successors(session)
     memberships = session.execute(
         select(
@@ -218,6 +221,8 @@ def _shares(session: Session, year: FinancialYear) -> pd.DataFrame:
 
 def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFrame:
     """The plan by contract line and month (and commissioner, when asked), in float units."""
+    import pandas as pd  # loaded when a view is worked out, not at start
+
     query = (
         select(
             Contract.reference,
@@ -282,6 +287,8 @@ def _actual(
     by_commissioner: bool,
 ) -> pd.DataFrame:
     """Actuals from the summary tables: by provider, line, point, month (and commissioner)."""
+    import pandas as pd  # loaded when a view is worked out, not at start
+
     table = ActivitySummary if by_commissioner else LineSummary
     keys = [table.provider_id, table.service_line_id, table.point_of_delivery, table.month]
     if by_commissioner:
@@ -406,6 +413,9 @@ def _rows(
     names: _Names,
     references: dict,
 ) -> list[PositionRow]:
+    import numpy as np
+    import pandas as pd  # loaded when a view is worked out, not at start
+
     in_ytd = plan["index"] <= reported
     plan_full = plan.groupby(key)[["plan_activity", "plan_cost"]].sum()
     plan_ytd = (

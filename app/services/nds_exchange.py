@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -79,6 +78,8 @@ def _text(value: Any) -> Any:
 def export_workbook(session: Session, path: Path) -> None:
     """Write every edition's definitions and codes, and the designations, reviews, work
     programme and responsibilities, one sheet each."""
+    from openpyxl import Workbook  # loaded when a workbook is written, not at start
+
     editions = list(session.scalars(select(Edition).order_by(Edition.created_at)))
     latest = editions[-1]
     definitions = list(

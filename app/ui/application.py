@@ -25,6 +25,7 @@ from app.errors import CommissioningError, CorruptDatabase, UsageError
 from app.logs import configure_logging
 from app.models.people import Role
 from app.paths import resources_dir
+from app.services.demo_marker import is_demo
 from app.services.maintenance import restore_file
 from app.services.users import add_user, check_password, list_users
 from app.store.database import (
@@ -195,7 +196,7 @@ def create_window(command: CommandContext, database: Database, log_file: Path) -
         settings=command.settings,
         log_file=log_file,
         as_of=command.as_of,
-        is_demo=_is_demo(database),
+        is_demo=is_demo(database),
     )
     return MainWindow(context)
 
@@ -280,9 +281,3 @@ def run(command: CommandContext) -> int:
     if isinstance(window, MainWindow):
         window.context.database.close()
     return code
-
-
-def _is_demo(database: Database) -> bool:
-    from app.services.demo import is_demo  # the demo's builders are heavy; load on demand
-
-    return is_demo(database)

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShowEvent, QUndoStack
@@ -38,7 +38,7 @@ from app.errors import CommissioningError, InputRejected
 from app.formatting import format_signed_percent
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
 from app.models.financial_year import MONTH_NAMES
-from app.services import contracts, monitoring, returns_import, returns_tracker, year_end
+from app.services import contracts, monitoring, returns_tracker, year_end
 from app.services.returns_tracker import MONTH_FIELDS
 from app.services.spc import XmrChart
 from app.ui.charts import LineChart, Rule, Series
@@ -49,6 +49,9 @@ from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
+
+if TYPE_CHECKING:
+    from app.services import returns_import
 
 log = logging.getLogger("app.ui.contracts")
 
@@ -706,9 +709,11 @@ class ColumnMappingDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Match the file's columns"))
         self.setAccessibleName(self.tr("Column mapping"))
+        from app.services.returns_import import FIELDS  # pandas: loaded for an import only
+
         self.choices: dict[str, QComboBox] = {}
         form = QFormLayout()
-        for field_ in returns_import.FIELDS:
+        for field_ in FIELDS:
             combo = QComboBox()
             combo.setAccessibleName(field_.header)
             combo.addItem(self.tr("(not in this file)"), None)
@@ -819,6 +824,8 @@ class ReturnsImportPage(QWidget):
 
     @Slot()
     def edit_mapping(self) -> None:
+        from app.services import returns_import  # pandas: loaded for an import only
+
         assert self.path is not None
         headers = returns_import.read_headers(self.path)
         guess = (
@@ -854,12 +861,15 @@ class ReturnsImportPage(QWidget):
         assert self.path is not None
         database, path, mapping = self.context.database, self.path, self.mapping
         self.status_label.setText(self.tr("Checking {0}…").format(path.name))
-        self._start(
-            lambda: returns_import.check_returns(
+
+        def check() -> returns_import.ReturnsCheck:
+            from app.services import returns_import  # pandas: loaded on the worker
+
+            return returns_import.check_returns(
                 database, path, mapping=mapping, progress=self._report_progress
-            ),
-            self._checked,
-        )
+            )
+
+        self._start(check, self._checked)
 
     @Slot(object)
     def _checked(self, check: returns_import.ReturnsCheck) -> None:
@@ -893,13 +903,16 @@ class ReturnsImportPage(QWidget):
         exclude = check.error_rows if self.exclude_box.isChecked() else set()
         today = self.context.today()
         self.status_label.setText(self.tr("Applying {0}…").format(check.file))
-        self._start(
-            lambda: returns_import.apply_returns(
+
+        def apply() -> returns_import.ImportReport:
+            from app.services import returns_import  # pandas: loaded on the worker
+
+            return returns_import.apply_returns(
                 database, check, exclude_rows=exclude, received_on=today,
                 progress=self._report_progress,
-            ),
-            self._applied,
-        )  # fmt: skip
+            )  # fmt: skip
+
+        self._start(apply, self._applied)
 
     @Slot(object)
     def _applied(self, report: returns_import.ImportReport) -> None:
@@ -922,7 +935,9 @@ class ReturnsImportPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.check_button.setEnabled(self.path is not None)
         self.apply_button.setEnabled(self.check is not None)
-        if isinstance(error, returns_import.ImportCancelled):
+        from app.services.returns_import import ImportCancelled
+
+        if isinstance(error, ImportCancelled):
             self.status_label.setText(self.tr("Cancelled: nothing was changed."))
             return
         if isinstance(error, InputRejected):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app import APP_TITLE, __version__
 from app.errors import CommissioningError
 from app.services import maintenance, sync
-from app.services.demo import is_demo
+from app.services.demo_marker import is_demo
 from app.store.backup import backup_name
 from app.store.database import open_database
 from app.store.rolling import list_backups

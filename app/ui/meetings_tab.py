@@ -31,7 +31,6 @@ from app.models import Body
 from app.services import meetings
 from app.services.meetings import MeetingDetail
 from app.services.reports import WrittenReport, write_meeting_packs
-from app.services.reports.word import write_agenda_docx, write_minutes_docx
 from app.ui.assessment_dialog import AssessmentDialog
 from app.ui.context import UiContext
 from app.ui.errors import show_error
@@ -811,6 +810,9 @@ class MeetingsTab(QWidget):
         )
         if not path:
             return
+        # python-docx is loaded when a document is saved, not at start.
+        from app.services.reports.word import write_agenda_docx, write_minutes_docx
+
         writer = write_minutes_docx if minutes else write_agenda_docx
         try:
             writer(self.detail, path)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +16,10 @@ from app.errors import InputRejected
 from app.formatting import format_date
 from app.models import Body, FinancialYear
 from app.services import meetings
-from app.services.reports.document import ReportWriter
 from app.store.database import Database
+
+if TYPE_CHECKING:
+    from app.services.reports.document import ReportWriter
 
 KINDS = ("meeting-pack", "monitoring", "disputes", "directory", "annual", "decisions", "attention")
 TITLES = {
@@ -68,7 +71,9 @@ def scg_name(session: Session) -> str:
 
 def prepare(session: Session, request: ReportRequest, progress: Progress = _quiet) -> ReportWriter:
     """The report laid out in memory, ready to write."""
+    # reportlab and the charts are loaded when a report is written, not at start.
     from app.services.reports import meeting_pack, monitoring, papers
+    from app.services.reports.document import ReportWriter
 
     kind, today = request.kind, request.as_of
     if kind not in KINDS:
