@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal, Slot
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -40,6 +39,7 @@ from app.models import FinancialYear, Frequency, NoticeKind, NoticeStatus
 from app.services import contract_exchange, contracts, pooled_budget, quality, year_end
 from app.services.risk_sharing import Method
 from app.ui.context import UiContext
+from app.ui.dialog_parts import AppliedChange, ok_cancel
 from app.ui.errors import show_error
 from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
@@ -104,28 +104,6 @@ CLAUSE9_COLUMNS = [
     Column("forecast_variance", "Forecast variance", Kind.MONEY),
     Column("risk_share_by_capitation", "Variance shared by capitation", Kind.MONEY),
 ]
-
-
-class ServiceCommand(QUndoCommand):
-    """A change already made through a service when pushed; undone and redone by callables."""
-
-    def __init__(
-        self, text: str, redo: Callable[[], Any], undo: Callable[[], Any], after: Callable[[], Any]
-    ) -> None:
-        super().__init__(text)
-        self._redo, self._undo, self._after = redo, undo, after
-        self._done = True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self._redo()
-        self._after()
-
-    def undo(self) -> None:
-        self._undo()
-        self._after()
 
 
 def _table(model: RecordTableModel, title: str, context: UiContext) -> DataTableView:
@@ -331,11 +309,7 @@ class StandardDialog(QDialog):
         form.addRow(self.tr("&Standard:"), self.name_edit)
         form.addRow(self.tr("&Target:"), self.target_edit)
         form.addRow(self.tr("&Frequency:"), self.frequency_choice)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def values(self) -> StandardValues:
@@ -366,11 +340,7 @@ class ResultDialog(QDialog):
         form.addRow(self.tr("&Result:"), self.result_edit)
         form.addRow(self.tr("&Met:"), self.met_choice)
         form.addRow(self.tr("&Comment:"), self.comment_edit)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def values(self) -> tuple[str, str, bool | None, str]:
@@ -492,7 +462,7 @@ class QualityPage(QWidget):
             show_error(error, self.context.log_file, self.tr("Quality standards"))
             return None
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Add the standard “{0}”").format(values.name),
                 lambda: quality.restore_quality_standard(database, standard),
                 lambda: quality.remove_quality_standard(database, standard),
@@ -533,7 +503,7 @@ class QualityPage(QWidget):
                                               before.met, before.comment)  # fmt: skip
 
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Record the result for {0}").format(period),
                 lambda: quality.record_quality_result(
                     database, standard_id, period, result, met, comment
@@ -552,7 +522,7 @@ class QualityPage(QWidget):
         database = self.context.database
         quality.remove_quality_standard(database, standard.id)
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Remove the standard “{0}”").format(standard.name),
                 lambda: quality.remove_quality_standard(database, standard.id),
                 lambda: quality.restore_quality_standard(database, standard.id),
@@ -612,11 +582,7 @@ class NoticeDialog(QDialog):
         form.addRow(self.tr("&Issued on:"), self.issued_edit)
         form.addRow(self.tr("Effective &from:"), self.from_edit)
         form.addRow(self.tr("Effective &to:"), self.to_edit)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def values(self) -> NoticeValues:
@@ -724,7 +690,7 @@ class NoticesPage(QWidget):
         if not done or notice is None:
             return None
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Issue a {0} notice").format(values.kind),
                 lambda: quality.remove_notice(database, notice, restore=True),
                 lambda: quality.remove_notice(database, notice),
@@ -747,7 +713,7 @@ class NoticesPage(QWidget):
             show_error(error, self.context.log_file, self.tr("Contract notices"))
             return
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Mark the notice {0}").format(status),
                 lambda: quality.set_notice_status(database, notice.id, status),
                 lambda: quality.set_notice_status(database, notice.id, before),
@@ -818,11 +784,7 @@ class BudgetDialog(QDialog):
         form.addRow(self.tr("&Management costs (£):"), self.management_edit)
         form.addRow(self.tr("Agreed &shares:"), self.shares)
         form.addRow(self.tr("&Notes:"), self.notes_edit)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
         self.resize(560, 620)
 
@@ -965,7 +927,7 @@ class BudgetPage(QWidget):
                 pooled_budget.set_pooled_budget(database, before)
 
         self.undo_stack.push(
-            ServiceCommand(
+            AppliedChange(
                 self.tr("Set the pooled budget {0}").format(settings.year),
                 lambda: pooled_budget.set_pooled_budget(database, settings),
                 undo,
@@ -1192,7 +1154,7 @@ class YearEndPage(QWidget):
         )
         if created:
             self.undo_stack.push(
-                ServiceCommand(
+                AppliedChange(
                     self.tr("Roll {0} into {1}").format(year, year + 1),
                     lambda: year_end.roll_contracts(database, year, uplift),
                     lambda: year_end.remove_draft_contracts(database, created),
@@ -1208,6 +1170,5 @@ __all__ = [
     "BudgetPage",
     "NoticesPage",
     "QualityPage",
-    "ServiceCommand",
     "YearEndPage",
 ]

@@ -40,18 +40,9 @@ from app.services.meetings import (
     RulePreset,
     vote_outcome,
 )
+from app.ui.dialog_parts import ok_cancel
 
 NamedWidget = TypeVar("NamedWidget", bound=QWidget)
-
-
-def _buttons(dialog: QDialog) -> QDialogButtonBox:
-    buttons = QDialogButtonBox(
-        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-    )
-    buttons.setAccessibleName(dialog.tr("Dialog buttons"))
-    buttons.accepted.connect(dialog.accept)
-    buttons.rejected.connect(dialog.reject)
-    return buttons
 
 
 def _named(widget: NamedWidget, name: str) -> NamedWidget:
@@ -109,7 +100,7 @@ class AgendaItemDialog(QDialog):
         form.addRow(self.tr("&Minutes:"), self.minutes)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         self.resize(560, 420)
 
     @Slot()
@@ -190,7 +181,7 @@ class DecisionDialog(QDialog):
         form.addRow("", self.warning)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         for signal in (self.votes_for.valueChanged, self.votes_eligible.valueChanged):
             signal.connect(self._update)
         for check in (self.binding, self.financial, self.notice_given):
@@ -295,7 +286,7 @@ class MeetingDialog(QDialog):
         form.addRow(self.tr("S&tatus:"), self.status)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         self.resize(480, 240)
 
     def values(self) -> dict[str, Any]:
@@ -324,7 +315,7 @@ class ActionDialog(QDialog):
         form.addRow(self.tr("&Due:"), self.due_on)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         self.resize(480, 160)
 
     def values(self) -> dict[str, Any]:
@@ -356,7 +347,7 @@ class DeclarationDialog(QDialog):
         form.addRow(self.tr("&Action taken:"), self.action_taken)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         self.resize(520, 180)
 
     def values(self) -> dict[str, Any]:
@@ -486,7 +477,7 @@ class BodyRulesDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.worked)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         for signal in (
             self.rule.currentIndexChanged, self.percent.valueChanged, self.count.valueChanged,
             self.of.valueChanged,

@@ -33,6 +33,7 @@ from app.services.meetings import MeetingDetail
 from app.services.reports import WrittenReport, write_meeting_packs
 from app.ui.assessment_dialog import AssessmentDialog
 from app.ui.context import UiContext
+from app.ui.dialog_parts import AppliedChange
 from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.meeting_dialogs import (
@@ -202,26 +203,6 @@ class MoveItemCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.tab.run_change(lambda s: meetings.move_agenda_item(s, self.item_id, -self.steps))
-
-
-class BodyRulesCommand(QUndoCommand):
-    """A change to a body's rules, already applied when pushed; undone by the old values."""
-
-    def __init__(
-        self, tab: MeetingsTab, body_id: uuid.UUID, before: dict[str, Any], after: dict[str, Any]
-    ) -> None:
-        super().__init__(tab.tr("Change the rules of {0}").format(after["name"]))
-        self.tab, self.body_id, self.before, self.after = tab, body_id, before, after
-        self.applied = True
-
-    def redo(self) -> None:
-        if self.applied:  # the change was made (and checked) before it was pushed
-            self.applied = False
-            return
-        self.tab.run_change(lambda s: meetings.update_body(s, self.body_id, **self.after))
-
-    def undo(self) -> None:
-        self.tab.run_change(lambda s: meetings.update_body(s, self.body_id, **self.before))
 
 
 class PackProgress(QObject):
@@ -615,7 +596,14 @@ class MeetingsTab(QWidget):
         before = self.run_change(lambda s: meetings.update_body(s, body_id, **after))
         if isinstance(before, meetings.BodySettings):
             old = {name: getattr(before, name) for name in meetings.BODY_FIELDS}
-            self.undo_stack.push(BodyRulesCommand(self, body_id, old, after))
+            self.undo_stack.push(
+                AppliedChange(
+                    self.tr("Change the rules of {0}").format(after["name"]),
+                    lambda: self.run_change(lambda s: meetings.update_body(s, body_id, **after)),
+                    lambda: self.run_change(lambda s: meetings.update_body(s, body_id, **old)),
+                    lambda: None,
+                )
+            )
 
     @Slot()
     def new_item(self) -> None:
