@@ -25,7 +25,8 @@ class AccessAction:
     OPEN = "open"
     EXPORT = "export"
     PRINT = "print"
-    ALL = (OPEN, EXPORT, PRINT)
+    COPY = "copy"  # to the clipboard, as a table's rows
+    ALL = (OPEN, EXPORT, PRINT, COPY)
 
 
 @dataclass(frozen=True)
