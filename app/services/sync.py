@@ -23,7 +23,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -67,6 +67,7 @@ from app.models import (
 from app.models.base import NARRATIVE
 from app.models.identifiable import IdentifiableDataRefused, Refusal, find_identifiable
 from app.models.types import FinancialYearType, ScaledDecimal
+from app.services import sync_references as references
 from app.services.access import Area, require_write
 from app.store.audit import (
     AUDIT_TABLE,
@@ -97,6 +98,7 @@ PUSHED_FACT = "sync_pushed_sequence"
 SERVER_FACT = "sync_server"
 RETURN_SUBMISSION = "return_submission"
 WHOLE_RECORD = "*"
+OWN = "own"  # an entry the applier writes as this copy's own change
 
 Progress = Callable[[int, str], None]
 
@@ -158,6 +160,7 @@ class ApplyReport:
     already_held: int = 0
     conflicts: int = 0
     tables: set[str] = field(default_factory=set)
+    renamed: list[str] = field(default_factory=list)  # references made alike on two copies
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class SyncReport:
     applied_there: int
     conflicts: int
     open_conflicts: int
+    renamed: tuple[str, ...] = ()  # references made alike offline, and what each became
 
 
 # -- identity and state --------------------------------------------------------------------
@@ -325,6 +329,7 @@ class _Applier:
 
     connection: Connection
     record_conflicts: bool
+    user: str = ""  # who this copy's own changes (a clashing reference renamed) are by
     report: ApplyReport = field(default_factory=ApplyReport)
     entries: list[dict[str, Any]] = field(default_factory=list)
     held: set[tuple[str, int]] = field(default_factory=set)
@@ -355,6 +360,8 @@ class _Applier:
         self.contents: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
         self._guarded: dict[str, set[str]] = {}
         self._statements: dict[tuple[str, str, frozenset[str]], Any] = {}
+        # When and where records were created (for a clash of references), as found.
+        self.creations: dict[tuple[str, str], references.Creation | None] = {}
 
     def apply_all(self, changes: Sequence[Change]) -> None:
         wanted: dict[str, set[uuid.UUID]] = {}
@@ -381,6 +388,19 @@ class _Applier:
             )
         record_id = uuid.UUID(change.record_id)
         current = self._read(table, record_id)
+        if current is None and change.operation == Operation.CREATE:
+            self.creations[(change.table, change.record_id)] = (
+                change.at,
+                change.origin,
+                change.record_id,
+            )
+        received, renaming = change, self._clashing_reference(table, record_id, current, change)
+        if renaming is not None:
+            column = references.UNIQUE_REFERENCES[table.name]
+            values = change.changes[column]
+            change = replace(
+                change, changes={**change.changes, column: [values[0], renaming.new, *values[2:]]}
+            )
         kept: dict[str, list[Any]] = {}
         # A savepoint costs two statements: taken only where the database may refuse.
         savepoint = self.connection.begin_nested() if self._may_refuse(table, change) else None
@@ -416,6 +436,26 @@ class _Applier:
             )
         self.held.add(key)
         after = self._read(table, record_id)
+        renamed_here = renaming is not None and kept.get(renaming_column(table)) is not None
+        if renaming is not None and renamed_here:
+            # The entry says what its copy did; this copy's renaming follows it as its own.
+            column = renaming_column(table)
+            kept[column] = received.changes[column]
+            as_received = None if after is None else {**after, column: renaming.old}
+            self._entry(received, kept, as_received)
+            self._own_entry(table, record_id, {column: [renaming.old, renaming.new]}, after)
+            self.report.renamed.append(renaming.message(table))
+        else:
+            self._entry(change, kept, after)
+        if kept:
+            self.report.applied += 1
+            self.report.tables.add(change.table)
+        if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
+            self.dirty_logs = True
+
+    def _entry(
+        self, change: Change, kept: dict[str, list[Any]], after: dict[str, Any] | None
+    ) -> None:
         self.entries.append(
             {
                 "database_id": change.origin,
@@ -429,11 +469,95 @@ class _Applier:
                 "record_hash": record_hash(after),
             }
         )
-        if kept:
-            self.report.applied += 1
-            self.report.tables.add(change.table)
-        if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
-            self.dirty_logs = True
+
+    def _own_entry(
+        self,
+        table: Table,
+        record_id: uuid.UUID,
+        changes: dict[str, list[Any]],
+        after: dict[str, Any] | None,
+    ) -> None:
+        """A change this copy makes while applying (a clashing reference renamed): chained
+        among the received entries, as this copy's own, so it travels on."""
+        self.entries.append(
+            {
+                OWN: True,
+                "database_id": self.identity,
+                "origin_sequence": 0,
+                "at": datetime.now(UTC),
+                "user": self.user,
+                "operation": Operation.UPDATE,
+                "table_name": table.name,
+                "record_id": str(record_id),
+                "changes": canonical_json(changes),
+                "record_hash": record_hash(after),
+            }
+        )
+
+    def _creation(self, table: Table, record_id: str) -> references.Creation:
+        key = (table.name, record_id)
+        if key not in self.creations:
+            self.creations[key] = references.creation_of(self.connection, table.name, record_id)
+        return self.creations[key] or ("", "", record_id)
+
+    def _clashing_reference(
+        self, table: Table, record_id: uuid.UUID, current: dict[str, Any] | None, change: Change
+    ) -> references.Renaming | None:
+        """Whether this change would give the record a reference another record holds here.
+
+        If the other record was created later, it is renamed now (this copy's own change)
+        and None returned; if this one was, the renaming this record is to take instead.
+        """
+        column = references.reference_column(table)
+        if column is None or column not in change.changes or _erased(change):
+            return None
+        values = change.changes[column]
+        wanted = values[1]
+        if not isinstance(wanted, str) or not wanted:
+            return None
+        if current is not None:
+            held = current.get(column)
+            taken = held in (values[0], *values[2:]) or references.is_clash_renaming(
+                table, column, values[0], held, self._creation(table, str(record_id))
+            )
+            if held == wanted or not taken:
+                return None  # already so, or not taken here (a conflict)
+        other = self.connection.execute(
+            select(table.c.id).where(table.c[column] == wanted, table.c.id != record_id)
+        ).scalar()
+        if other is None:
+            return None
+        mine = self._creation(table, str(record_id))
+        theirs = self._creation(table, str(other))
+        if mine < theirs:
+            self._rename(table, other, wanted, theirs[1])
+            return None
+        new = references.free_reference(
+            self.connection, table, column, references.suffixed(table, column, wanted, mine[1])
+        )
+        return references.Renaming(record_id, wanted, new)
+
+    def _rename(self, table: Table, record_id: uuid.UUID, old: str, origin: str) -> None:
+        """Give a record created later than another holding its reference its own."""
+        column = renaming_column(table)
+        new = references.free_reference(
+            self.connection, table, column, references.suffixed(table, column, old, origin)
+        )
+        self.connection.execute(
+            update(table)
+            .where(table.c.id == record_id)
+            .values(
+                version=table.c.version + 1,
+                updated_at=datetime.now(UTC),
+                updated_by=self.user,
+                **{column: new},
+            )
+        )
+        self._forget(table, record_id)
+        after = self._read(table, record_id)
+        self._own_entry(table, record_id, {column: [old, new]}, after)
+        self.report.renamed.append(references.Renaming(record_id, old, new).message(table))
+        self.report.tables.add(table.name)
 
     def _statement(self, kind: str, table: Table, values: dict[str, Any]) -> Any:
         """One statement per table and set of columns, made once: building statements
@@ -541,6 +665,21 @@ class _Applier:
             # side too: a copy holding either value takes the choice.
             old, new, settled = values[0], values[1], values[2:]
             mine = current.get(name)
+            if name == references.reference_column(table):
+                creation = self._creation(table, change.record_id)
+                if references.is_clash_renaming(table, name, old, new, creation):
+                    # Another copy's renaming of a clash: taken where the old reference is
+                    # still held, and nothing to settle where the record has moved on.
+                    if mine == old:
+                        kept[name] = values
+                        self.report.renamed.append(
+                            references.Renaming(record_id, old, new).message(table)
+                        )
+                    elif mine == new:
+                        kept[name] = values
+                    continue
+                if references.is_clash_renaming(table, name, old, mine, creation):
+                    settled = [*settled, mine]  # renamed here for a clash: not a choice
             if mine in (new, old, *settled) or (
                 change.operation == Operation.CREATE and mine is None
             ):
@@ -688,6 +827,10 @@ class _Applier:
         return self.report
 
 
+def renaming_column(table: Table) -> str:
+    return references.UNIQUE_REFERENCES[table.name]
+
+
 def _hold_transaction(connection: Connection) -> None:
     """Open the write transaction now, on SQLite, before the first savepoint.
 
@@ -721,6 +864,8 @@ def _append_received(connection: Connection, entries: Sequence[dict[str, Any]]) 
     for values in entries:
         sequence += 1
         row = {**values, "sequence": sequence, "previous_hash": previous}
+        if row.pop(OWN, False):
+            row["origin_sequence"] = sequence
         row["entry_hash"] = previous = entry_hash(row)
         rows.append(row)
     connection.execute(insert(AUDIT_TABLE), rows)
@@ -730,7 +875,7 @@ def apply_changes(
     session: Session, changes: Iterable[Change], record_conflicts: bool = True
 ) -> ApplyReport:
     """Apply received changes in the session's transaction (the caller commits)."""
-    applier = _Applier(session.connection(), record_conflicts)
+    applier = _Applier(session.connection(), record_conflicts, str(session.info.get("user", "")))
     applier.apply_all(list(changes))
     return applier.finish(session)
 
@@ -836,7 +981,9 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
             _set_fact(connection, LAST_SYNC_FACT, datetime.now(UTC).isoformat())
             _set_fact(connection, PUSHED_FACT, str(last_entry(connection)[0]))
         progress(75, f"Sending {len(outgoing)} changes")
-        applier = _Applier(remote, record_conflicts=False)
+        applier = _Applier(
+            remote, record_conflicts=False, user=str(remote_session.info.get("user", ""))
+        )
         applier.apply_all(outgoing)
         there = applier.finish(remote_session)
     progress(100, "Done")
@@ -849,6 +996,7 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
         applied_there=there.applied,
         conflicts=here.conflicts,
         open_conflicts=open_count,
+        renamed=tuple(dict.fromkeys([*here.renamed, *there.renamed])),
     )
 
 
