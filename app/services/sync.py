@@ -66,6 +66,7 @@ from app.models import (
 )
 from app.models.base import NARRATIVE
 from app.models.identifiable import IdentifiableDataRefused, Refusal, find_identifiable
+from app.models.people import Role, UserProfile
 from app.models.types import FinancialYearType, ScaledDecimal
 from app.services import sync_references as references
 from app.services.access import Area, require_write
@@ -78,6 +79,7 @@ from app.store.audit import (
     canonical_json,
     content_of,
     entry_hash,
+    is_legacy_digest,
     json_value,
     last_entry,
     read_rows,
@@ -91,6 +93,7 @@ BUNDLE_FORMAT = "commissioning-sync-bundle/1"
 CONFLICTS: Table = SyncConflict.__table__  # type: ignore[assignment]
 FACTS: Table = DatabaseFact.__table__  # type: ignore[assignment]
 RETURN_ROWS: Table = ReturnRow.__table__  # type: ignore[assignment]
+PROFILE_TABLE: Table = UserProfile.__table__  # type: ignore[assignment]
 # On a server, one sync at a time: pulls and pushes of two laptops never interleave.
 SYNC_LOCK = 0x73796E63  # "sync"
 LAST_SYNC_FACT = "sync_last_at"
@@ -99,6 +102,7 @@ SERVER_FACT = "sync_server"
 RETURN_SUBMISSION = "return_submission"
 WHOLE_RECORD = "*"
 OWN = "own"  # an entry the applier writes as this copy's own change
+PROFILES = "user_profile"
 
 Progress = Callable[[int, str], None]
 
@@ -161,6 +165,7 @@ class ApplyReport:
     conflicts: int = 0
     tables: set[str] = field(default_factory=set)
     renamed: list[str] = field(default_factory=list)  # references made alike on two copies
+    refused: list[str] = field(default_factory=list)  # profile changes by non-administrators
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ class SyncReport:
     conflicts: int
     open_conflicts: int
     renamed: tuple[str, ...] = ()  # references made alike offline, and what each became
+    refused: tuple[str, ...] = ()  # changes to profiles not taken, here or on the server
 
 
 # -- identity and state --------------------------------------------------------------------
@@ -394,6 +400,11 @@ class _Applier:
                 change.origin,
                 change.record_id,
             )
+        if change.table == PROFILES:
+            refusal = self._profile_refusal(change, current)
+            if refusal:
+                self._refuse(change, current, refusal)
+                return
         received, renaming = change, self._clashing_reference(table, record_id, current, change)
         if renaming is not None:
             column = references.UNIQUE_REFERENCES[table.name]
@@ -452,6 +463,38 @@ class _Applier:
             self.report.tables.add(change.table)
         if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
             self.dirty_logs = True
+
+    def _profile_refusal(self, change: Change, current: dict[str, Any] | None) -> str:
+        """Why a change to a profile may not be applied here ("" if it may).
+
+        Profiles say who may do what, so a change to one (a role, a password's hash, a name,
+        a deletion) is taken only from someone who is an administrator here, as this copy
+        knows them when the change arrives; people may also change their own password.
+        Without this, a viewer who edited their laptop's file could make themselves an
+        administrator everywhere by syncing.
+        """
+        author = change.user.strip()
+        fields = set(change.changes) - BOOKKEEPING
+        own = current is not None and str(current.get("name", "")).lower() == author.lower()
+        if own and fields <= {"password_hash"} and change.operation == Operation.UPDATE:
+            return ""
+        role = _role_here(self.connection, author)
+        if role == Role.ADMINISTRATOR:
+            return ""
+        what = Role.TITLES.get(role, role) if role else "not a user"
+        return (
+            f"refused: a change to a user profile by '{author}', who is not an administrator "
+            f"here ({what})"
+        )
+
+    def _refuse(self, change: Change, current: dict[str, Any] | None, reason: str) -> None:
+        """A change not taken: kept beside the record as a conflict that can only be
+        acknowledged, and said in the report; its entry joins the trail with nothing done."""
+        self._conflict(change, WHOLE_RECORD, current, change.changes, reason, always=True)
+        label = (current or {}).get("name") or _change_value(change, "name") or change.record_id
+        self.report.refused.append(f"User profile {label}: {reason}.")
+        self.held.add((change.origin, change.origin_sequence))
+        self._entry(change, {}, self._read(self.tables[change.table], uuid.UUID(change.record_id)))
 
     def _entry(
         self, change: Change, kept: dict[str, list[Any]], after: dict[str, Any] | None
@@ -615,7 +658,9 @@ class _Applier:
         return {
             name: from_json(table, name, value)
             for name, value in values.items()
-            if name in table.c and name not in BOOKKEEPING and name not in secret
+            if name in table.c
+            and name not in BOOKKEEPING
+            and not (name in secret and (value is None or is_legacy_digest(value)))
         }
 
     def _create(self, table: Table, record_id: uuid.UUID, change: Change) -> dict[str, list[Any]]:
@@ -659,8 +704,10 @@ class _Applier:
         kept: dict[str, list[Any]] = {}
         secret = _secret_columns(table)
         for name, values in change.changes.items():
-            if name not in table.c or name in BOOKKEEPING or name in secret:
+            if name not in table.c or name in BOOKKEEPING:
                 continue
+            if name in secret and any(is_legacy_digest(value) for value in values):
+                continue  # written before secrets travelled: a digest is not a value
             # [old, new], and for a conflict's resolution the value it settled on the other
             # side too: a copy holding either value takes the choice.
             old, new, settled = values[0], values[1], values[2:]
@@ -744,8 +791,10 @@ class _Applier:
                     )
                 )
 
-    def _conflict(self, change: Change, name: str, mine: Any, theirs: Any, note: str) -> None:
-        if not self.record_conflicts:
+    def _conflict(
+        self, change: Change, name: str, mine: Any, theirs: Any, note: str, always: bool = False
+    ) -> None:
+        if not (self.record_conflicts or always):
             self.report.conflicts += 1
             return
         conflicts = CONFLICTS
@@ -825,6 +874,25 @@ class _Applier:
 
                 log_search.rebuild(session)
         return self.report
+
+
+def _role_here(connection: Connection, name: str) -> str | None:
+    """A user's role as this copy knows it now (administrator while it has no profiles)."""
+    table = PROFILE_TABLE
+    live = table.c.deleted_at.is_(None)
+    if not connection.execute(select(func.count()).select_from(table).where(live)).scalar():
+        return Role.ADMINISTRATOR
+    role = connection.execute(
+        select(table.c.role).where(
+            func.lower(table.c.name) == name.lower(), live, table.c.active.is_(True)
+        )
+    ).scalar()
+    return None if role is None else str(role)
+
+
+def _change_value(change: Change, name: str) -> Any:
+    values = change.changes.get(name)
+    return values[1] if values else None
 
 
 def renaming_column(table: Table) -> str:
@@ -997,6 +1065,7 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
         conflicts=here.conflicts,
         open_conflicts=open_count,
         renamed=tuple(dict.fromkeys([*here.renamed, *there.renamed])),
+        refused=tuple([*here.refused, *there.refused]),
     )
 
 
@@ -1134,8 +1203,8 @@ def conflicts(session: Session, include_resolved: bool = False) -> list[Conflict
                 conflict.record_id,
                 label,
                 conflict.field,
-                json.loads(conflict.mine),
-                json.loads(conflict.theirs),
+                _unsecret(conflict.table_name, conflict.field, json.loads(conflict.mine)),
+                _unsecret(conflict.table_name, conflict.field, json.loads(conflict.theirs)),
                 conflict.my_user,
                 conflict.my_at,
                 conflict.their_user,
@@ -1146,6 +1215,31 @@ def conflicts(session: Session, include_resolved: bool = False) -> list[Conflict
             )
         )
     return rows
+
+
+PASSWORD_SHOWN = "(a password)"
+"""What a conflict shows for a secret value: a password's hash is never shown."""
+
+
+def _unsecret(table_name: str, field_name: str, value: Any) -> Any:
+    table = audited_tables().get(table_name)
+    secret = _secret_columns(table) if table is not None else frozenset()
+    if not secret or value is None:
+        return value
+    if field_name in secret:
+        return PASSWORD_SHOWN if value else value
+    if isinstance(value, dict):
+        return {
+            name: (
+                [PASSWORD_SHOWN if item else item for item in shown]
+                if name in secret and isinstance(shown, list)
+                else PASSWORD_SHOWN
+                if name in secret and shown
+                else shown
+            )
+            for name, shown in value.items()
+        }
+    return value
 
 
 def find_conflict(session: Session, key: str) -> SyncConflict:
@@ -1170,6 +1264,13 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
     conflict = find_conflict(session, key)
     if conflict.status != ConflictStatus.OPEN:
         raise InputRejected(f"conflict {conflict.number} is already resolved")
+    if conflict.table_name == PROFILES:
+        require_write(session, Area.USERS)  # who may do what is for administrators
+        secret = _secret_columns(audited_tables()[PROFILES])
+        if conflict.field in secret and choice == Resolution.MERGED:
+            raise InputRejected(
+                f"conflict {conflict.number} is about a password: keep mine or theirs"
+            )
     mine, theirs = json.loads(conflict.mine), json.loads(conflict.theirs)
     if conflict.field == WHOLE_RECORD:
         if choice != Resolution.MINE:

@@ -131,6 +131,17 @@ class SyncController(QObject):
         self.refresh_status()
         if report.renamed:
             self.tell_renamed(report.renamed)
+        if report.refused:
+            QMessageBox.warning(
+                self.window,
+                self.tr("Changes to profiles refused"),
+                self.tr(
+                    "Only an administrator may change who may do what. These changes were "
+                    "not taken, and are listed under Sync → Conflicts:"
+                )
+                + "\n\n"
+                + "\n".join(report.refused),
+            )
         self.finished.emit(report)
 
     def tell_renamed(self, renamed: tuple[str, ...]) -> None:
