@@ -515,3 +515,31 @@ def test_a_table_not_recorded_is_not_taken(
     tab.table.export_action.trigger()
     assert not path.exists() and warned == ["the access log is unavailable"]
     tab.close()
+
+
+def test_the_home_tab_list_records_the_confidential_disputes_it_lists(
+    qtbot, story: Story, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.home_tab import HomeTab
+    from app.ui.table_view import ROW_ROLE
+
+    _as(story.database, "sam")
+    tab = HomeTab(UiContext(story.database, Settings(), tmp_path / "log", AS_OF))
+    qtbot.addWidget(tab)
+    items = [tab.proxy.index(row, 0).data(ROW_ROLE) for row in range(tab.proxy.rowCount())]
+    listed = {str(item.id) for item in items if item.record_type == "dispute"}
+    assert listed  # the demo has dispute stages past their target
+    tab.table.clearSelection()
+    qtbot.keyClick(tab.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = _table_entries(story, "sam", "copy")
+    assert {record for record, _detail in copied} == listed and len(copied) == len(listed)
+    path = tmp_path / "attention.pdf"
+    monkeypatch.setattr(tab.table, "_ask_save_path", lambda caption, filters: str(path))
+    tab.table.print_action.trigger()
+    printed = [r for r, d in _table_entries(story, "sam", "print") if str(path) in d]
+    assert path.exists() and set(printed) == listed
+    tab.close()
