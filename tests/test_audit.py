@@ -128,16 +128,31 @@ def test_every_record_class_is_audited() -> None:
     assert "audit_entry" not in tables
 
 
-def test_a_password_hash_appears_in_the_trail_only_as_a_digest(database: Database) -> None:
+def test_a_password_hash_travels_in_the_trail_but_no_history_shows_it(
+    database: Database,
+) -> None:
+    """The trail keeps the scrypt hash (never the password) so that sync carries it; the
+    history shows only that the password changed (tests/test_sync_users.py: it travels)."""
+    from app.services.audit import record_history
+    from app.services.users import set_password
+
     with database.session() as session:
         row = add_user(session, "ann", "administrator", password="correct horse")
+    database.user = "ann"
+    with database.session() as session:
+        set_password(session, "ann", None)
     with database.reader() as session:
         profile = session.get(UserProfile, row.id)
         assert profile is not None
-        stored = profile.password_hash
-    (entry,) = _entries(database, row.id)
-    assert stored not in entry.changes
-    assert json.loads(entry.changes)["password_hash"][1].startswith("sha256:")
+    first, _second = _entries(database, row.id)
+    assert json.loads(first.changes)["password_hash"][1].startswith("scrypt$")
+    assert "correct horse" not in first.changes
+    with database.session() as session:
+        shown = [c for c in record_history(session, "ann").changes if c.field == "password_hash"]
+    assert [(c.old, c.new) for c in shown] == [
+        (None, "password changed"),
+        (None, "password removed"),
+    ]
 
 
 def test_bulk_rows_are_not_audited_but_their_submission_is(demo_database: Database) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from app.models import FinancialYear
 from app.services import contract_exchange, contracts, pooled_budget, quality
+from app.services.references import site_code
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.contract_pages import NoticeValues, StandardValues
@@ -137,12 +138,14 @@ def test_year_end_statements_clause9_and_roll_over(
     page.export_clause9(path)
     qtbot.waitUntil(path.exists, timeout=20_000)
     created = page.roll_over()
-    assert "DSCG-2027-RX1" in created
+    with demo_database.session() as session:
+        rolled = f"DSCG-2027-RX1-{site_code(session)}"
+    assert rolled in created
     listed = {r.reference for r in contracts.list_contracts(demo_database, None, date.today())}
-    assert "DSCG-2027-RX1" in listed
+    assert rolled in listed
     tab.undo_stack.undo()
     listed = {r.reference for r in contracts.list_contracts(demo_database, None, date.today())}
-    assert "DSCG-2027-RX1" not in listed
+    assert rolled not in listed
 
 
 def test_every_kind_can_be_brought_in(demo_database) -> None:

@@ -417,3 +417,129 @@ def test_opening_and_exporting_a_confidential_dispute_is_recorded(
         entries = [e for e in access_log(session) if e.record_id == str(dispute.id)]
     assert {e.action for e in entries} >= {"open", "export"}
     assert all(e.user == "tester" for e in entries)
+
+
+def _table_entries(story: Story, user: str, action: str) -> list[tuple[str, str]]:
+    with story.database.reader() as session:  # as whoever is acting: reading records nothing
+        return [
+            (entry.record_id, entry.detail)
+            for entry in access_log(session)
+            if entry.user == user and entry.action == action and " table '" in entry.detail
+        ]
+
+
+@pytest.mark.parametrize("user", ["carl", "sam", "vic"])  # full reader, summary readers
+def test_exporting_printing_or_copying_the_disputes_table_records_each_confidential_dispute(
+    qtbot, story: Story, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: str
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.disputes_tab import DisputesTab
+    from app.ui.table_view import ROW_ROLE
+
+    with _as(story.database, "ada").session() as session:  # one dispute not confidential
+        other = session.scalars(
+            select(Dispute).where(Dispute.id != story.dispute_id).order_by(Dispute.reference)
+        ).first()
+        other.confidential = False
+    _as(story.database, user)
+    tab = DisputesTab(UiContext(story.database, Settings(), tmp_path / "log", AS_OF))
+    qtbot.addWidget(tab)
+    listed = [tab.proxy.index(row, 0).data(ROW_ROLE) for row in range(tab.proxy.rowCount())]
+    confidential = {str(row.id) for row in listed if row.confidential}
+    assert str(story.dispute_id) in confidential and len(confidential) < len(listed)
+    summary = "" if user == "carl" else " (summary only)"
+
+    for action, file_name in (("export", "log.xlsx"), ("export", "log.csv"), ("print", "log.pdf")):
+        path = tmp_path / file_name
+        monkeypatch.setattr(tab.table, "_ask_save_path", lambda caption, filters, p=path: str(p))
+        before = len(_table_entries(story, user, action))
+        (tab.table.print_action if action == "print" else tab.table.export_action).trigger()
+        assert path.exists()
+        entries = _table_entries(story, user, action)
+        new = dict(entry for entry in entries if f"to {path}" in entry[1])
+        assert len(entries) - before == len(confidential) == len(new), (action, file_name)
+        assert set(new) == confidential
+        # Carl handles the story's dispute only: the others he reads, and takes, in summary.
+        assert new[str(story.dispute_id)] == f"{action} table 'Disputes' to {path}{summary}"
+        assert all(d.startswith(f"{action} table 'Disputes' to {path}") for d in new.values())
+
+    # Ctrl+C: the selected row alone, then (nothing selected) the whole table.
+    tab.table.selectRow(0)
+    first = tab.proxy.index(0, 0).data(ROW_ROLE)
+    qtbot.keyClick(tab.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = _table_entries(story, user, "copy")
+    assert QGuiApplication.clipboard().text().splitlines()[1].startswith(first.reference)
+    assert [record for record, _d in copied] == ([str(first.id)] if first.confidential else [])
+    tab.table.clearSelection()
+    qtbot.keyClick(tab.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = _table_entries(story, user, "copy")[len(copied) :]
+    assert {record for record, _d in copied} == confidential and len(copied) == len(confidential)
+    assert (str(story.dispute_id), f"copy table 'Disputes' to the clipboard{summary}") in copied
+
+    # A table of one dispute's parts (its stages) is that dispute's.
+    tab.open_record(story.dispute_id)
+    path = tmp_path / "stages.pdf"
+    monkeypatch.setattr(tab.stages_table, "_ask_save_path", lambda caption, filters: str(path))
+    tab.stages_table.print_action.trigger()
+    assert path.exists()
+    assert (str(story.dispute_id), f"print table 'Dispute stages' to {path}{summary}") in (
+        _table_entries(story, user, "print")
+    )
+    tab.close()
+
+
+def test_a_table_not_recorded_is_not_taken(
+    qtbot, story: Story, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the access log cannot be written, the rows do not leave the window."""
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.disputes_tab import DisputesTab
+
+    _as(story.database, "sam")
+    tab = DisputesTab(UiContext(story.database, Settings(), tmp_path / "log", AS_OF))
+    qtbot.addWidget(tab)
+
+    def refuse(*_arguments: object) -> int:
+        raise OSError("the access log is unavailable")
+
+    warned: list[str] = []
+    monkeypatch.setattr(disputes, "record_table_taken", refuse)
+    monkeypatch.setattr(tab.table, "_warn", lambda title, text: warned.append(text))
+    path = tmp_path / "log.xlsx"
+    monkeypatch.setattr(tab.table, "_ask_save_path", lambda caption, filters: str(path))
+    tab.table.export_action.trigger()
+    assert not path.exists() and warned == ["the access log is unavailable"]
+    tab.close()
+
+
+def test_the_home_tab_list_records_the_confidential_disputes_it_lists(
+    qtbot, story: Story, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.home_tab import HomeTab
+    from app.ui.table_view import ROW_ROLE
+
+    _as(story.database, "sam")
+    tab = HomeTab(UiContext(story.database, Settings(), tmp_path / "log", AS_OF))
+    qtbot.addWidget(tab)
+    items = [tab.proxy.index(row, 0).data(ROW_ROLE) for row in range(tab.proxy.rowCount())]
+    listed = {str(item.id) for item in items if item.record_type == "dispute"}
+    assert listed  # the demo has dispute stages past their target
+    tab.table.clearSelection()
+    qtbot.keyClick(tab.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = _table_entries(story, "sam", "copy")
+    assert {record for record, _detail in copied} == listed and len(copied) == len(listed)
+    path = tmp_path / "attention.pdf"
+    monkeypatch.setattr(tab.table, "_ask_save_path", lambda caption, filters: str(path))
+    tab.table.print_action.trigger()
+    printed = [r for r, d in _table_entries(story, "sam", "print") if str(path) in d]
+    assert path.exists() and set(printed) == listed
+    tab.close()

@@ -10,6 +10,7 @@ import openpyxl
 from sqlalchemy import select
 
 from app.models import Contract, ContractStatus, FinancialYear
+from app.services.references import site_code
 from app.services.risk_sharing import Method
 from app.services.year_end import (
     clause9_summary,
@@ -93,17 +94,22 @@ def test_with_a_pooled_budget_the_statements_start_from_each_members_contributio
 
 def test_contracts_roll_into_the_next_year_with_an_uplift(demo_database: Database):
     created = roll_contracts(demo_database, YEAR, Decimal("0.021"))
-    assert "DSCG-2027-RX1" in created
+    with demo_database.session() as session:
+        code = site_code(session)
+    # The derived reference carries this copy's site code: laptops never make the same.
+    assert f"DSCG-2027-RX1-{code}" in created
     with demo_database.reader() as session:
         old, new = (
             session.scalars(select(Contract).where(Contract.reference == reference)).one()
-            for reference in ("DSCG-2026-RX1", "DSCG-2027-RX1")
+            for reference in ("DSCG-2026-RX1", f"DSCG-2027-RX1-{code}")
         )
         assert new.status == ContractStatus.DRAFT
         assert new.financial_year == FinancialYear(2027)
         old_line, new_line = old.lines[0], new.lines[0]
         assert new_line.price == (old_line.price * Decimal("1.021")).quantize(Decimal("0.01"))
     assert roll_contracts(demo_database, YEAR, Decimal("0.021")) == []  # not twice
+    # Rolled on again, the copy's own code is not carried twice.
+    assert f"DSCG-2028-RX1-{code}" in roll_contracts(demo_database, FinancialYear(2027), Decimal(0))
 
 
 def test_a_contract_not_agreed_by_the_first_of_april_is_overdue():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from datetime import date
 
 from app.cli.context import CommandContext
@@ -72,6 +73,7 @@ def run_sync(arguments: argparse.Namespace, context: CommandContext) -> int:
                 f"{arguments.bundle}: {report.received} changes, {report.applied} applied, "
                 f"{report.already_held} already here, {report.conflicts} conflicts"
             )
+            _print_renamed(report.renamed, report.refused)
             return 0
         if arguments.resolve:
             return _resolve(database, arguments)
@@ -94,9 +96,19 @@ def run_sync(arguments: argparse.Namespace, context: CommandContext) -> int:
             f"received {result.received} ({result.applied_here} applied here); "
             f"{result.conflicts} new conflicts, {result.open_conflicts} unresolved."
         )
+        _print_renamed(result.renamed, result.refused)
         return 0
     finally:
         database.close()
+
+
+def _print_renamed(renamed: Sequence[str], refused: Sequence[str] = ()) -> None:
+    """References two copies made alike, and what the later record's became; changes to
+    profiles not taken, for want of an administrator's hand."""
+    for message in dict.fromkeys(renamed):
+        print(f"Renamed: {message}")
+    for message in refused:
+        print(f"Refused: {message}")
 
 
 def _status(database, as_json: bool) -> int:  # type: ignore[no-untyped-def]

@@ -37,6 +37,7 @@ class UserProfile(Record, Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(30))
-    # Audited as a digest only (info "secret"), so the trail never shows the hash itself.
+    # Info "secret": the trail keeps the hash so that sync carries it (never a password);
+    # histories show only "password changed".
     password_hash: Mapped[str] = mapped_column(String(300), default="", info={"secret": True})
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.errors import InputRejected, NotFound, Problem
 from app.models.audit import AccessEntry, AuditEntry, Operation
 from app.services.access import acting_user
-from app.store.audit import audited_tables, utc_naive
+from app.store.audit import audited_tables, secret_columns, utc_naive
 
 REFERENCE_COLUMNS = ("reference", "name")
 """Columns a person may name a record by instead of its UUID (dispute or contract reference,
@@ -25,7 +25,8 @@ class AccessAction:
     OPEN = "open"
     EXPORT = "export"
     PRINT = "print"
-    ALL = (OPEN, EXPORT, PRINT)
+    COPY = "copy"  # to the clipboard, as a table's rows
+    ALL = (OPEN, EXPORT, PRINT, COPY)
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,22 @@ class AccessRow:
     detail: str
 
 
+PASSWORD_CHANGED = "password changed"
+PASSWORD_REMOVED = "password removed"
+
+
 def _changes_of(entry: AuditEntry) -> Iterator[FieldChange]:
     changes: dict[str, list[object]] = json.loads(entry.changes)
     at = utc_naive(entry.at).replace(tzinfo=UTC)
     fields = sorted(changes.items()) or [("", [None, None])]
+    table = audited_tables().get(entry.table_name)
+    secret = secret_columns(table) if table is not None else frozenset()
     for name, values in fields:
         # A conflict's resolution also names the value it settled on the other side.
         old, new = values[0], values[1]
+        if name in secret:
+            # The trail keeps a password's hash so that sync carries it; no history shows it.
+            old, new = None, PASSWORD_CHANGED if new else PASSWORD_REMOVED
         yield FieldChange(
             id=entry.record_id,
             sequence=entry.sequence,
@@ -209,7 +219,7 @@ def record_history(session: Session, key: str) -> RecordHistory:
 def record_access(
     session: Session, record_id: uuid.UUID | str, action: str, detail: str = ""
 ) -> None:
-    """Note that the acting user opened, exported or printed a confidential record.
+    """Note that the acting user opened, exported, printed or copied a confidential record.
 
     Call it in the same unit of work that reads the record for them. Reading is not a
     change, so anyone may cause an entry; nothing here is ever updated or deleted.

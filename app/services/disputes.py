@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -1386,6 +1387,31 @@ def export_disputes(
             _record_access(session, row.id, "export", str(path))
     export_table(table, path, as_of)
     return len(table.rows)
+
+
+def record_table_taken(
+    session: Session, dispute_ids: Iterable[uuid.UUID], action: str, title: str, where: str
+) -> int:
+    """A table listing disputes (or parts of one) copied, exported or printed, from any
+    screen: one access entry per confidential dispute listed. Returns how many."""
+    from app.services.audit import AccessAction
+
+    if action not in (AccessAction.EXPORT, AccessAction.PRINT, AccessAction.COPY):
+        raise ValueError(f"unknown way of taking a table: {action!r}")
+    wanted = set(dispute_ids)
+    if not wanted:
+        return 0
+    person = reader(session)
+    destination = "the clipboard" if where == "clipboard" else where
+    recorded = 0
+    for dispute in session.scalars(
+        select(Dispute).where(Dispute.id.in_(wanted), Dispute.confidential.is_(True))
+    ):
+        full = may_read_in_full(session, dispute, person)
+        detail = f"{action} table '{title}' to {destination}"
+        _record_access(session, dispute.id, action, detail if full else f"{detail} (summary only)")
+        recorded += 1
+    return recorded
 
 
 def dispute_record_table(

@@ -23,7 +23,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -66,7 +66,9 @@ from app.models import (
 )
 from app.models.base import NARRATIVE
 from app.models.identifiable import IdentifiableDataRefused, Refusal, find_identifiable
+from app.models.people import Role, UserProfile
 from app.models.types import FinancialYearType, ScaledDecimal
+from app.services import sync_references as references
 from app.services.access import Area, require_write
 from app.store.audit import (
     AUDIT_TABLE,
@@ -77,6 +79,7 @@ from app.store.audit import (
     canonical_json,
     content_of,
     entry_hash,
+    is_legacy_digest,
     json_value,
     last_entry,
     read_rows,
@@ -90,6 +93,7 @@ BUNDLE_FORMAT = "commissioning-sync-bundle/1"
 CONFLICTS: Table = SyncConflict.__table__  # type: ignore[assignment]
 FACTS: Table = DatabaseFact.__table__  # type: ignore[assignment]
 RETURN_ROWS: Table = ReturnRow.__table__  # type: ignore[assignment]
+PROFILE_TABLE: Table = UserProfile.__table__  # type: ignore[assignment]
 # On a server, one sync at a time: pulls and pushes of two laptops never interleave.
 SYNC_LOCK = 0x73796E63  # "sync"
 LAST_SYNC_FACT = "sync_last_at"
@@ -97,6 +101,8 @@ PUSHED_FACT = "sync_pushed_sequence"
 SERVER_FACT = "sync_server"
 RETURN_SUBMISSION = "return_submission"
 WHOLE_RECORD = "*"
+OWN = "own"  # an entry the applier writes as this copy's own change
+PROFILES = "user_profile"
 
 Progress = Callable[[int, str], None]
 
@@ -158,6 +164,8 @@ class ApplyReport:
     already_held: int = 0
     conflicts: int = 0
     tables: set[str] = field(default_factory=set)
+    renamed: list[str] = field(default_factory=list)  # references made alike on two copies
+    refused: list[str] = field(default_factory=list)  # profile changes by non-administrators
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,8 @@ class SyncReport:
     applied_there: int
     conflicts: int
     open_conflicts: int
+    renamed: tuple[str, ...] = ()  # references made alike offline, and what each became
+    refused: tuple[str, ...] = ()  # changes to profiles not taken, here or on the server
 
 
 # -- identity and state --------------------------------------------------------------------
@@ -325,6 +335,7 @@ class _Applier:
 
     connection: Connection
     record_conflicts: bool
+    user: str = ""  # who this copy's own changes (a clashing reference renamed) are by
     report: ApplyReport = field(default_factory=ApplyReport)
     entries: list[dict[str, Any]] = field(default_factory=list)
     held: set[tuple[str, int]] = field(default_factory=set)
@@ -355,6 +366,8 @@ class _Applier:
         self.contents: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
         self._guarded: dict[str, set[str]] = {}
         self._statements: dict[tuple[str, str, frozenset[str]], Any] = {}
+        # When and where records were created (for a clash of references), as found.
+        self.creations: dict[tuple[str, str], references.Creation | None] = {}
 
     def apply_all(self, changes: Sequence[Change]) -> None:
         wanted: dict[str, set[uuid.UUID]] = {}
@@ -381,6 +394,24 @@ class _Applier:
             )
         record_id = uuid.UUID(change.record_id)
         current = self._read(table, record_id)
+        if current is None and change.operation == Operation.CREATE:
+            self.creations[(change.table, change.record_id)] = (
+                change.at,
+                change.origin,
+                change.record_id,
+            )
+        if change.table == PROFILES:
+            refusal = self._profile_refusal(change, current)
+            if refusal:
+                self._refuse(change, current, refusal)
+                return
+        received, renaming = change, self._clashing_reference(table, record_id, current, change)
+        if renaming is not None:
+            column = references.UNIQUE_REFERENCES[table.name]
+            values = change.changes[column]
+            change = replace(
+                change, changes={**change.changes, column: [values[0], renaming.new, *values[2:]]}
+            )
         kept: dict[str, list[Any]] = {}
         # A savepoint costs two statements: taken only where the database may refuse.
         savepoint = self.connection.begin_nested() if self._may_refuse(table, change) else None
@@ -416,6 +447,58 @@ class _Applier:
             )
         self.held.add(key)
         after = self._read(table, record_id)
+        renamed_here = renaming is not None and kept.get(renaming_column(table)) is not None
+        if renaming is not None and renamed_here:
+            # The entry says what its copy did; this copy's renaming follows it as its own.
+            column = renaming_column(table)
+            kept[column] = received.changes[column]
+            as_received = None if after is None else {**after, column: renaming.old}
+            self._entry(received, kept, as_received)
+            self._own_entry(table, record_id, {column: [renaming.old, renaming.new]}, after)
+            self.report.renamed.append(renaming.message(table))
+        else:
+            self._entry(change, kept, after)
+        if kept:
+            self.report.applied += 1
+            self.report.tables.add(change.table)
+        if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
+            self.dirty_logs = True
+
+    def _profile_refusal(self, change: Change, current: dict[str, Any] | None) -> str:
+        """Why a change to a profile may not be applied here ("" if it may).
+
+        Profiles say who may do what, so a change to one (a role, a password's hash, a name,
+        a deletion) is taken only from someone who is an administrator here, as this copy
+        knows them when the change arrives; people may also change their own password.
+        Without this, a viewer who edited their laptop's file could make themselves an
+        administrator everywhere by syncing.
+        """
+        author = change.user.strip()
+        fields = set(change.changes) - BOOKKEEPING
+        own = current is not None and str(current.get("name", "")).lower() == author.lower()
+        if own and fields <= {"password_hash"} and change.operation == Operation.UPDATE:
+            return ""
+        role = _role_here(self.connection, author)
+        if role == Role.ADMINISTRATOR:
+            return ""
+        what = Role.TITLES.get(role, role) if role else "not a user"
+        return (
+            f"refused: a change to a user profile by '{author}', who is not an administrator "
+            f"here ({what})"
+        )
+
+    def _refuse(self, change: Change, current: dict[str, Any] | None, reason: str) -> None:
+        """A change not taken: kept beside the record as a conflict that can only be
+        acknowledged, and said in the report; its entry joins the trail with nothing done."""
+        self._conflict(change, WHOLE_RECORD, current, change.changes, reason, always=True)
+        label = (current or {}).get("name") or _change_value(change, "name") or change.record_id
+        self.report.refused.append(f"User profile {label}: {reason}.")
+        self.held.add((change.origin, change.origin_sequence))
+        self._entry(change, {}, self._read(self.tables[change.table], uuid.UUID(change.record_id)))
+
+    def _entry(
+        self, change: Change, kept: dict[str, list[Any]], after: dict[str, Any] | None
+    ) -> None:
         self.entries.append(
             {
                 "database_id": change.origin,
@@ -429,11 +512,95 @@ class _Applier:
                 "record_hash": record_hash(after),
             }
         )
-        if kept:
-            self.report.applied += 1
-            self.report.tables.add(change.table)
-        if change.table.startswith(("case_study", "dispute")) or change.table == "log_document":
-            self.dirty_logs = True
+
+    def _own_entry(
+        self,
+        table: Table,
+        record_id: uuid.UUID,
+        changes: dict[str, list[Any]],
+        after: dict[str, Any] | None,
+    ) -> None:
+        """A change this copy makes while applying (a clashing reference renamed): chained
+        among the received entries, as this copy's own, so it travels on."""
+        self.entries.append(
+            {
+                OWN: True,
+                "database_id": self.identity,
+                "origin_sequence": 0,
+                "at": datetime.now(UTC),
+                "user": self.user,
+                "operation": Operation.UPDATE,
+                "table_name": table.name,
+                "record_id": str(record_id),
+                "changes": canonical_json(changes),
+                "record_hash": record_hash(after),
+            }
+        )
+
+    def _creation(self, table: Table, record_id: str) -> references.Creation:
+        key = (table.name, record_id)
+        if key not in self.creations:
+            self.creations[key] = references.creation_of(self.connection, table.name, record_id)
+        return self.creations[key] or ("", "", record_id)
+
+    def _clashing_reference(
+        self, table: Table, record_id: uuid.UUID, current: dict[str, Any] | None, change: Change
+    ) -> references.Renaming | None:
+        """Whether this change would give the record a reference another record holds here.
+
+        If the other record was created later, it is renamed now (this copy's own change)
+        and None returned; if this one was, the renaming this record is to take instead.
+        """
+        column = references.reference_column(table)
+        if column is None or column not in change.changes or _erased(change):
+            return None
+        values = change.changes[column]
+        wanted = values[1]
+        if not isinstance(wanted, str) or not wanted:
+            return None
+        if current is not None:
+            held = current.get(column)
+            taken = held in (values[0], *values[2:]) or references.is_clash_renaming(
+                table, column, values[0], held, self._creation(table, str(record_id))
+            )
+            if held == wanted or not taken:
+                return None  # already so, or not taken here (a conflict)
+        other = self.connection.execute(
+            select(table.c.id).where(table.c[column] == wanted, table.c.id != record_id)
+        ).scalar()
+        if other is None:
+            return None
+        mine = self._creation(table, str(record_id))
+        theirs = self._creation(table, str(other))
+        if mine < theirs:
+            self._rename(table, other, wanted, theirs[1])
+            return None
+        new = references.free_reference(
+            self.connection, table, column, references.suffixed(table, column, wanted, mine[1])
+        )
+        return references.Renaming(record_id, wanted, new)
+
+    def _rename(self, table: Table, record_id: uuid.UUID, old: str, origin: str) -> None:
+        """Give a record created later than another holding its reference its own."""
+        column = renaming_column(table)
+        new = references.free_reference(
+            self.connection, table, column, references.suffixed(table, column, old, origin)
+        )
+        self.connection.execute(
+            update(table)
+            .where(table.c.id == record_id)
+            .values(
+                version=table.c.version + 1,
+                updated_at=datetime.now(UTC),
+                updated_by=self.user,
+                **{column: new},
+            )
+        )
+        self._forget(table, record_id)
+        after = self._read(table, record_id)
+        self._own_entry(table, record_id, {column: [old, new]}, after)
+        self.report.renamed.append(references.Renaming(record_id, old, new).message(table))
+        self.report.tables.add(table.name)
 
     def _statement(self, kind: str, table: Table, values: dict[str, Any]) -> Any:
         """One statement per table and set of columns, made once: building statements
@@ -491,7 +658,9 @@ class _Applier:
         return {
             name: from_json(table, name, value)
             for name, value in values.items()
-            if name in table.c and name not in BOOKKEEPING and name not in secret
+            if name in table.c
+            and name not in BOOKKEEPING
+            and not (name in secret and (value is None or is_legacy_digest(value)))
         }
 
     def _create(self, table: Table, record_id: uuid.UUID, change: Change) -> dict[str, list[Any]]:
@@ -535,12 +704,29 @@ class _Applier:
         kept: dict[str, list[Any]] = {}
         secret = _secret_columns(table)
         for name, values in change.changes.items():
-            if name not in table.c or name in BOOKKEEPING or name in secret:
+            if name not in table.c or name in BOOKKEEPING:
                 continue
+            if name in secret and any(is_legacy_digest(value) for value in values):
+                continue  # written before secrets travelled: a digest is not a value
             # [old, new], and for a conflict's resolution the value it settled on the other
             # side too: a copy holding either value takes the choice.
             old, new, settled = values[0], values[1], values[2:]
             mine = current.get(name)
+            if name == references.reference_column(table):
+                creation = self._creation(table, change.record_id)
+                if references.is_clash_renaming(table, name, old, new, creation):
+                    # Another copy's renaming of a clash: taken where the old reference is
+                    # still held, and nothing to settle where the record has moved on.
+                    if mine == old:
+                        kept[name] = values
+                        self.report.renamed.append(
+                            references.Renaming(record_id, old, new).message(table)
+                        )
+                    elif mine == new:
+                        kept[name] = values
+                    continue
+                if references.is_clash_renaming(table, name, old, mine, creation):
+                    settled = [*settled, mine]  # renamed here for a clash: not a choice
             if mine in (new, old, *settled) or (
                 change.operation == Operation.CREATE and mine is None
             ):
@@ -605,8 +791,10 @@ class _Applier:
                     )
                 )
 
-    def _conflict(self, change: Change, name: str, mine: Any, theirs: Any, note: str) -> None:
-        if not self.record_conflicts:
+    def _conflict(
+        self, change: Change, name: str, mine: Any, theirs: Any, note: str, always: bool = False
+    ) -> None:
+        if not (self.record_conflicts or always):
             self.report.conflicts += 1
             return
         conflicts = CONFLICTS
@@ -688,6 +876,29 @@ class _Applier:
         return self.report
 
 
+def _role_here(connection: Connection, name: str) -> str | None:
+    """A user's role as this copy knows it now (administrator while it has no profiles)."""
+    table = PROFILE_TABLE
+    live = table.c.deleted_at.is_(None)
+    if not connection.execute(select(func.count()).select_from(table).where(live)).scalar():
+        return Role.ADMINISTRATOR
+    role = connection.execute(
+        select(table.c.role).where(
+            func.lower(table.c.name) == name.lower(), live, table.c.active.is_(True)
+        )
+    ).scalar()
+    return None if role is None else str(role)
+
+
+def _change_value(change: Change, name: str) -> Any:
+    values = change.changes.get(name)
+    return values[1] if values else None
+
+
+def renaming_column(table: Table) -> str:
+    return references.UNIQUE_REFERENCES[table.name]
+
+
 def _hold_transaction(connection: Connection) -> None:
     """Open the write transaction now, on SQLite, before the first savepoint.
 
@@ -721,6 +932,8 @@ def _append_received(connection: Connection, entries: Sequence[dict[str, Any]]) 
     for values in entries:
         sequence += 1
         row = {**values, "sequence": sequence, "previous_hash": previous}
+        if row.pop(OWN, False):
+            row["origin_sequence"] = sequence
         row["entry_hash"] = previous = entry_hash(row)
         rows.append(row)
     connection.execute(insert(AUDIT_TABLE), rows)
@@ -730,7 +943,7 @@ def apply_changes(
     session: Session, changes: Iterable[Change], record_conflicts: bool = True
 ) -> ApplyReport:
     """Apply received changes in the session's transaction (the caller commits)."""
-    applier = _Applier(session.connection(), record_conflicts)
+    applier = _Applier(session.connection(), record_conflicts, str(session.info.get("user", "")))
     applier.apply_all(list(changes))
     return applier.finish(session)
 
@@ -836,7 +1049,9 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
             _set_fact(connection, LAST_SYNC_FACT, datetime.now(UTC).isoformat())
             _set_fact(connection, PUSHED_FACT, str(last_entry(connection)[0]))
         progress(75, f"Sending {len(outgoing)} changes")
-        applier = _Applier(remote, record_conflicts=False)
+        applier = _Applier(
+            remote, record_conflicts=False, user=str(remote_session.info.get("user", ""))
+        )
         applier.apply_all(outgoing)
         there = applier.finish(remote_session)
     progress(100, "Done")
@@ -849,6 +1064,8 @@ def sync_with_server(local: Database, server: Database, progress: Progress = _qu
         applied_there=there.applied,
         conflicts=here.conflicts,
         open_conflicts=open_count,
+        renamed=tuple(dict.fromkeys([*here.renamed, *there.renamed])),
+        refused=tuple([*here.refused, *there.refused]),
     )
 
 
@@ -986,8 +1203,8 @@ def conflicts(session: Session, include_resolved: bool = False) -> list[Conflict
                 conflict.record_id,
                 label,
                 conflict.field,
-                json.loads(conflict.mine),
-                json.loads(conflict.theirs),
+                _unsecret(conflict.table_name, conflict.field, json.loads(conflict.mine)),
+                _unsecret(conflict.table_name, conflict.field, json.loads(conflict.theirs)),
                 conflict.my_user,
                 conflict.my_at,
                 conflict.their_user,
@@ -998,6 +1215,31 @@ def conflicts(session: Session, include_resolved: bool = False) -> list[Conflict
             )
         )
     return rows
+
+
+PASSWORD_SHOWN = "(a password)"
+"""What a conflict shows for a secret value: a password's hash is never shown."""
+
+
+def _unsecret(table_name: str, field_name: str, value: Any) -> Any:
+    table = audited_tables().get(table_name)
+    secret = _secret_columns(table) if table is not None else frozenset()
+    if not secret or value is None:
+        return value
+    if field_name in secret:
+        return PASSWORD_SHOWN if value else value
+    if isinstance(value, dict):
+        return {
+            name: (
+                [PASSWORD_SHOWN if item else item for item in shown]
+                if name in secret and isinstance(shown, list)
+                else PASSWORD_SHOWN
+                if name in secret and shown
+                else shown
+            )
+            for name, shown in value.items()
+        }
+    return value
 
 
 def find_conflict(session: Session, key: str) -> SyncConflict:
@@ -1022,6 +1264,13 @@ def resolve_conflict(session: Session, key: str, choice: str, merged: Any = None
     conflict = find_conflict(session, key)
     if conflict.status != ConflictStatus.OPEN:
         raise InputRejected(f"conflict {conflict.number} is already resolved")
+    if conflict.table_name == PROFILES:
+        require_write(session, Area.USERS)  # who may do what is for administrators
+        secret = _secret_columns(audited_tables()[PROFILES])
+        if conflict.field in secret and choice == Resolution.MERGED:
+            raise InputRejected(
+                f"conflict {conflict.number} is about a password: keep mine or theirs"
+            )
     mine, theirs = json.loads(conflict.mine), json.loads(conflict.theirs)
     if conflict.field == WHOLE_RECORD:
         if choice != Resolution.MINE:

@@ -32,6 +32,8 @@ from app.services.monitoring import (
     position,
     position_in,
 )
+from app.services.references import site_code
+from app.services.sync_references import creation_of, site_of
 from app.services.table_export import Table, write_xlsx
 from app.store.database import Database
 
@@ -414,14 +416,14 @@ def roll_contracts(database: Database, year: FinancialYear, uplift: Decimal) -> 
     with database.session() as session:
         user = require_write(session, Area.CONTRACTS)
         following = year + 1
+        here = site_code(session)
         for contract in session.scalars(
             select(Contract).where(Contract.financial_year == year, Contract.deleted_at.is_(None))
         ).all():
-            reference = contract.reference.replace(str(year.start_year), str(following.start_year))
-            if reference == contract.reference:
-                reference = f"{contract.reference}-{following.start_year}"
-            if session.scalar(select(Contract.id).where(Contract.reference == reference)):
+            base = rolled_reference(session, contract, following)
+            if _already_rolled(session, base):
                 continue
+            reference = f"{base}-{here}"
             copy = Contract(
                 id=uuid.uuid4(),
                 reference=reference,
@@ -464,6 +466,32 @@ def roll_contracts(database: Database, year: FinancialYear, uplift: Decimal) -> 
             copy.expected_value = value.quantize(PENNY)
             created.append(reference)
     return created
+
+
+def rolled_reference(session: Session, contract: Contract, following: FinancialYear) -> str:
+    """The next year's reference before this copy's site code: the year moved on, and the
+    site code of the copy that made the contract taken off (DSCG-2027-RX1-K4Q, rolled on
+    the copy Q9B, becomes DSCG-2028-RX1-Q9B)."""
+    reference = contract.reference
+    creation = creation_of(session.connection(), "contract", str(contract.id))
+    if creation is not None and reference.endswith(f"-{site_of(creation[1])}"):
+        reference = reference[: -len(site_of(creation[1])) - 1]
+    rolled = reference.replace(str(following.start_year - 1), str(following.start_year))
+    return rolled if rolled != reference else f"{reference}-{following.start_year}"
+
+
+def _already_rolled(session: Session, base: str) -> bool:
+    """A contract rolled into the year already, here or on another copy (whose site code
+    it carries), or typed with the reference itself."""
+    pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-___"
+    return (
+        session.scalar(
+            select(Contract.id)
+            .where((Contract.reference == base) | Contract.reference.like(pattern, escape="\\"))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def remove_draft_contracts(database: Database, references: list[str]) -> int:

@@ -32,7 +32,8 @@ AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 # Kept in every record's hash but not listed as changes: the entry itself says who and when.
 BOOKKEEPING = frozenset({"id", "version", "created_at", "created_by", "updated_at", "updated_by"})
 SECRET = "secret"
-"""Column info key: the value is audited as a hash only (a password hash, say)."""
+"""Column info key: a value (a password's scrypt hash) the trail keeps, so that sync carries
+it, but no history shows: `app.services.audit` shows "password changed" instead."""
 GENESIS = ""
 CHUNK = 500
 
@@ -137,8 +138,19 @@ def audited_tables() -> dict[str, Table]:
     return dict(sorted(tables.items()))
 
 
-def _secret_columns(table: Table) -> frozenset[str]:
+def secret_columns(table: Table) -> frozenset[str]:
     return frozenset(column.name for column in table.columns if column.info.get(SECRET))
+
+
+_secret_columns = secret_columns
+
+
+LEGACY_DIGEST = "sha256:"
+"""How entries written before secrets travelled stand for one: a digest, never a value."""
+
+
+def is_legacy_digest(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(LEGACY_DIGEST)
 
 
 def read_rows(
@@ -157,8 +169,11 @@ def read_rows(
 def changes_between(
     table: Table, before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> dict[str, list[Any]]:
-    """{field: [old, new]} for each field that differs, bookkeeping left out."""
-    secret = _secret_columns(table)
+    """{field: [old, new]} for each field that differs, bookkeeping left out.
+
+    A secret column's value (a password's hash, never the password) is kept as it is, so
+    that sync can carry it; histories show only that it changed.
+    """
     changes: dict[str, list[Any]] = {}
     for column in table.columns:
         name = column.name
@@ -167,15 +182,8 @@ def changes_between(
         old = None if before is None else before.get(name)
         new = None if after is None else after.get(name)
         if old != new:
-            if name in secret:
-                old = None if old in (None, "") else _digest(old)
-                new = None if new in (None, "") else _digest(new)
             changes[name] = [old, new]
     return changes
-
-
-def _digest(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
 
 
 # -- writing entries, for every session ----------------------------------------------------

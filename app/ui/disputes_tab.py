@@ -243,6 +243,7 @@ class DisputesTab(LogTab):
         marking.setAccessibleName(self.tr("Protective marking"))
         marking.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.make_list(DisputeListModel(COLUMNS, self), self.tr("Disputes"), MARKING)
+        self.table.set_taken_hook(self._list_taken)
 
         self.detail = QTabWidget()
         self.detail.setAccessibleName(self.tr("The selected dispute"))
@@ -261,6 +262,14 @@ class DisputesTab(LogTab):
             above=marking,
         )
         splitter.setSizes([560, 840])
+        for table in (
+            self.stages_table,
+            self.meeting_table,
+            self.panel_table,
+            self.decisions_table,
+            self.actions_table,
+        ):
+            table.set_taken_hook(self._part_taken(table))
 
         self.shortcut(QKeySequence.StandardKey.Save, self.save)
         self.shortcut(QKeySequence.StandardKey.New, self.raise_dispute)
@@ -273,6 +282,26 @@ class DisputesTab(LogTab):
         self.reload()
         if self.proxy.rowCount():
             self.table.selectRow(0)
+
+    # Tables taken away: access to confidential disputes is recorded -----------------------
+
+    def _record_taken(self, action: str, ids: list[uuid.UUID], title: str, where: str) -> None:
+        with self.context.database.session() as session:
+            disputes.record_table_taken(session, ids, action, title, where)
+
+    def _list_taken(self, action: str, rows: list[object], where: str) -> None:
+        """The log's rows copied, exported or printed: each confidential dispute listed."""
+        ids = [row.id for row in rows if isinstance(row, disputes.DisputeRow)]
+        self._record_taken(action, ids, self.table.title(), where)
+
+    def _part_taken(self, table: DataTableView) -> Callable[[str, list[object], str], None]:
+        """A table of the selected dispute's stages, panel, decisions... is that dispute's."""
+
+        def taken(action: str, rows: list[object], where: str) -> None:
+            if rows and self.current_id is not None:
+                self._record_taken(action, [self.current_id], table.title(), where)
+
+        return taken
 
     # Building ------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.formatting import format_date
-from app.services import attention
+from app.services import attention, disputes
 from app.ui.context import UiContext
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
@@ -81,6 +81,7 @@ class HomeTab(QWidget):
         self.table.set_title(self.tr("What needs attention"))
         self.table.set_today(context.today)
         self.table.setAccessibleName(self.tr("Items needing attention"))
+        self.table.set_taken_hook(self._taken)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -111,6 +112,18 @@ class HomeTab(QWidget):
         self.refresh_button.clicked.connect(self.reload)
         self.report_button.clicked.connect(self.write_report)
         self.reload()
+
+    def _taken(self, action: str, rows: list[object], where: str) -> None:
+        """The list copied, exported or printed: the confidential disputes it lists are
+        recorded in the access log, as from the Disputes tab."""
+        ids = [
+            row.id
+            for row in rows
+            if isinstance(row, attention.AttentionItem) and row.record_type == "dispute"
+        ]
+        if ids:
+            with self.context.database.session() as session:
+                disputes.record_table_taken(session, ids, action, self.table.title(), where)
 
     @Slot()
     def reload(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -128,7 +129,34 @@ class SyncController(QObject):
     def _done(self, report: sync.SyncReport) -> None:
         self._task = None
         self.refresh_status()
+        if report.renamed:
+            self.tell_renamed(report.renamed)
+        if report.refused:
+            QMessageBox.warning(
+                self.window,
+                self.tr("Changes to profiles refused"),
+                self.tr(
+                    "Only an administrator may change who may do what. These changes were "
+                    "not taken, and are listed under Sync → Conflicts:"
+                )
+                + "\n\n"
+                + "\n".join(report.refused),
+            )
         self.finished.emit(report)
+
+    def tell_renamed(self, renamed: tuple[str, ...]) -> None:
+        """References two copies made alike: which record was renamed, and to what."""
+        QMessageBox.information(
+            self.window,
+            self.tr("References renamed by sync"),
+            self.tr(
+                "The same reference had been given to two records on different copies. "
+                "The record created first keeps it; the later one now carries the site code "
+                "of the copy that made it, on every copy:"
+            )
+            + "\n\n"
+            + "\n".join(renamed),
+        )
 
     @Slot(object)
     def _failed(self, error: Exception) -> None:

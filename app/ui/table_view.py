@@ -27,6 +27,12 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 4
 """Models return the whole row object (a service's dataclass) for any cell under this role."""
 
 HistoryOpener = Callable[[str], None]
+TakenHook = Callable[[str, list[object], str], None]
+"""Told (action, the row objects taken, where to) before a table's rows leave the window:
+action is one of `TAKEN_ACTIONS`; where to is the file's path, or "clipboard"."""
+COPY, EXPORT, PRINT = "copy", "export", "print"
+TAKEN_ACTIONS = (COPY, EXPORT, PRINT)
+CLIPBOARD = "clipboard"
 
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -92,6 +98,7 @@ class DataTableView(QTableView):
         )
         self.history_action.setEnabled(False)
         self._history_opener: HistoryOpener | None = None
+        self._taken_hook: TakenHook | None = None
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.copy_action.triggered.connect(self.copy)
@@ -176,6 +183,27 @@ class DataTableView(QTableView):
         if callable(opener):
             opener(record_id)
 
+    # -- what leaves the window -------------------------------------------------------------
+
+    def set_taken_hook(self, hook: TakenHook | None) -> None:
+        """Who is told before rows are copied, exported or printed (the owner of the table:
+        the Disputes tab records access to the confidential disputes listed). If the hook
+        raises, nothing leaves the window."""
+        self._taken_hook = hook
+
+    def _taken(self, action: str, rows: list[int], where: str) -> bool:
+        """Tell the hook; False (and a warning) if it refused or failed."""
+        if self._taken_hook is None:
+            return True
+        model = self.model()
+        objects = [] if model is None else [model.index(row, 0).data(ROW_ROLE) for row in rows]
+        try:
+            self._taken_hook(action, [row for row in objects if row is not None], where)
+        except Exception as error:  # any failure stops the rows leaving the window
+            self._warn(self.tr("The table was not taken"), str(error))
+            return False
+        return True
+
     # -- reading what is shown ---------------------------------------------------------------
 
     def _visible_columns(self) -> list[int]:
@@ -189,11 +217,13 @@ class DataTableView(QTableView):
             raw = index.data(Qt.ItemDataRole.DisplayRole)
         return _python_value(raw)
 
-    def current_table(self, selection_only: bool = False) -> Table:
-        """The table as shown: visible columns in view order, rows in sorted/filtered order."""
+    def _shown(
+        self, selection_only: bool
+    ) -> tuple[list[int], list[int], set[tuple[int, int]] | None]:
+        """(rows, columns, selected cells or None) of what would be taken."""
         model = self.model()
         if model is None:
-            return Table(self._title, [], [], self._subtitle, self._marking)
+            return [], [], None
         columns = self._visible_columns()
         rows = [row for row in range(model.rowCount()) if not self.isRowHidden(row)]
         selected: set[tuple[int, int]] | None = None
@@ -201,6 +231,14 @@ class DataTableView(QTableView):
             selected = {(i.row(), i.column()) for i in self.selectionModel().selectedIndexes()}
             rows = [row for row in rows if any((row, c) in selected for c in columns)]
             columns = [c for c in columns if any((row, c) in selected for row in rows)]
+        return rows, columns, selected
+
+    def current_table(self, selection_only: bool = False) -> Table:
+        """The table as shown: visible columns in view order, rows in sorted/filtered order."""
+        model = self.model()
+        if model is None:
+            return Table(self._title, [], [], self._subtitle, self._marking)
+        rows, columns, selected = self._shown(selection_only)
 
         headers = [
             str(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
@@ -231,6 +269,8 @@ class DataTableView(QTableView):
     def copy(self) -> None:
         """The selected cells, or the whole table when nothing is selected, as TSV text."""
         has_selection = self.selectionModel() is not None and self.selectionModel().hasSelection()
+        if not self._taken(COPY, self._shown(has_selection)[0], CLIPBOARD):
+            return
         table = self.current_table(selection_only=has_selection)
         QGuiApplication.clipboard().setText(to_tsv(table.headers, table.rows))
 
@@ -241,15 +281,17 @@ class DataTableView(QTableView):
             [self.tr("Excel workbook (*.xlsx)"), self.tr("CSV file (*.csv)")],
         )
         if path:
-            self._write(path)
+            self._write(path, EXPORT)
 
     @Slot()
     def print_to_pdf(self) -> None:
         path = self._ask_save_path(self.tr("Print table to PDF"), [self.tr("PDF document (*.pdf)")])
         if path:
-            self._write(path)
+            self._write(path, PRINT)
 
-    def _write(self, path: str) -> None:
+    def _write(self, path: str, action: str = EXPORT) -> None:
+        if not self._taken(action, self._shown(False)[0], path):
+            return
         table = self.current_table()
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
