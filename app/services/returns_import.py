@@ -52,6 +52,7 @@ from app.models import (
     Term,
     Vocabulary,
 )
+from app.services import workbook_rows
 from app.services.access import Area, require_write
 from app.services.table_export import unguard_cell
 from app.store.database import Database
@@ -148,9 +149,21 @@ class ReturnFile:
 def read_headers(path: str | Path) -> list[str]:
     """The header row of a return file, as the column-mapping step shows it."""
     source = ReturnFile.at(path)
+    return _headers(source, _sheet_rows(source) if source.is_workbook else None)
+
+
+def _sheet_rows(source: ReturnFile) -> list[workbook_rows.Row]:
+    """A workbook's rows, loaded once for both its header row and its data."""
     try:
-        if source.is_workbook:
-            frame = pd.read_excel(source.path, sheet_name=0, nrows=0, engine="calamine")
+        return workbook_rows.sheet_rows(source.path)
+    except Exception as error:
+        raise InputRejected([Problem(source.label, 1, None, f"cannot read ({error})")]) from error
+
+
+def _headers(source: ReturnFile, rows: list[workbook_rows.Row] | None) -> list[str]:
+    try:
+        if rows is not None:
+            frame = workbook_rows.header_frame(rows)
         else:
             frame = pd.read_csv(source.path, nrows=0)
     except Exception as error:
@@ -158,12 +171,15 @@ def read_headers(path: str | Path) -> list[str]:
     return [str(h) for h in frame.columns]
 
 
-def _read_frame(source: ReturnFile, columns: dict[str, str]) -> pd.DataFrame:
+def _read_frame(
+    source: ReturnFile, columns: dict[str, str], rows: list[workbook_rows.Row] | None
+) -> pd.DataFrame:
     """Read the mapped columns only: codes as text, numbers as the reader finds them."""
     wanted = list(columns.values())
     try:
-        if source.is_workbook:
-            frame = pd.read_excel(source.path, sheet_name=0, engine="calamine", usecols=wanted)
+        if rows is not None:
+            frame = workbook_rows.sheet_frame(rows, wanted)
+            rows.clear()  # the cells' objects go now, not when the check ends
         else:
             frame = _read_csv(source.path, wanted, [columns[k] for k in TEXT_FIELDS])
     except Exception as error:
@@ -470,7 +486,8 @@ def check_returns(
     """Read and check a return file; apply nothing. Raise InputRejected if it cannot be read."""
     step = _stepper(progress)
     source = ReturnFile.at(path)
-    headers = read_headers(source.path)
+    sheet = _sheet_rows(source) if source.is_workbook else None
+    headers = _headers(source, sheet)
     if mapping is None:
         mapping = remembered_mapping(database, headers) or guess_mapping(headers)
     missing = [f for f in FIELDS if f.required and f.key not in mapping]
@@ -486,9 +503,10 @@ def check_returns(
                 for k in absent
             ]
         )
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
+    digest = _file_hash(source.path)
     step("reading", 0.0)
-    frame = _read_frame(source, mapping)
+    frame = _read_frame(source, mapping, sheet)
+    del sheet
     step("checking", 0.3)
     with database.reader() as session:
         lookups = load_lookups(session)
@@ -525,6 +543,15 @@ def check_returns(
             )
     step("checking", 1.0)
     return check
+
+
+def _file_hash(path: Path) -> str:
+    """The file's SHA-256, read a megabyte at a time (not the whole file held at once)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _stepper(progress: Progress | None) -> Callable[[str, float], None]:
