@@ -8,16 +8,19 @@ Python; only problems are turned into `FILE:ROW:COLUMN: message` one by one.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -62,7 +65,9 @@ Progress = Callable[[str, float], bool | None]
 
 WARNING = "warning: "
 CHUNK = 50_000
-IMPORT_CACHE_KIB = 96 * 1024
+# Enough for rows that arrive in index order; a larger cache was no faster and counted
+# against the import's memory.
+IMPORT_CACHE_KIB = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,29 @@ def _release_arrow_memory() -> None:
     import pyarrow
 
     pyarrow.default_memory_pool().release_unused()
+    give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Return freed heap pages to the system between the phases of a large import.
+
+    glibc keeps the memory of freed arrays for reuse, so each phase's temporaries would add
+    to the next phase's peak; `malloc_trim` hands the free pages back (elsewhere a no-op).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return cast(Callable[[int], int], libc.malloc_trim)
+    except (OSError, AttributeError):  # not glibc (musl, say)
+        return None
 
 
 # Column mapping ------------------------------------------------------------------------
@@ -389,7 +417,9 @@ def combine(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
     """One int64 key from several small non-negative integer columns (mixed radix)."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
     for column, size in zip(columns, sizes, strict=True):
-        key = key * int(size) + column.astype(np.int64)
+        # In place: a million-row key is not copied twice per column.
+        key *= int(size)
+        np.add(key, column, out=key, casting="unsafe")  # as column.astype(np.int64) would
     return key
 
 
@@ -514,6 +544,7 @@ def check_returns(
         del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
+    give_back_memory()  # the file as read and the checks' temporaries
     # Row by row, as a person works down the file (stable: rules keep their order).
     findings.errors.sort(key=lambda p: p.row or 0)
     findings.warnings.sort(key=lambda p: p.row or 0)
@@ -996,6 +1027,7 @@ def apply_returns(
             session, check, groups, user, received_on or date.today(), write=True
         )
         _insert_rows(session, rows, check.lookups, groups, ids, step)
+        give_back_memory()
         step("summarising", 0.9)
         update_summaries(session, rows, check.lookups)
         step("summarising", 1.0)
@@ -1203,30 +1235,89 @@ def update_summaries(session: Session, rows: pd.DataFrame, lookups: Lookups) -> 
     A return replaces its provider's whole month, so the new file's totals are the month's.
     """
     point = rows["point_of_delivery"]
-    frame = pd.DataFrame(
-        {
-            "financial_year": rows["financial_year"].to_numpy(),
-            "month": rows["month"].to_numpy(),
-            "provider": rows["provider"].to_numpy(),
-            "commissioner": rows["counted_for"].to_numpy(),
-            "service_line": rows["service_line"].to_numpy(),
-            "point": point.cat.codes.to_numpy(),
-            "reported_plan": np.where(rows["plan_given"].to_numpy(), rows["plan_c"].to_numpy(), 0),
-            "actual_activity": rows["activity_c"].to_numpy(),
-            "actual_cost": rows["cost_p"].to_numpy(),
-            "row_count": np.ones(len(rows), dtype=np.int64),
-        }
+    columns = {
+        "financial_year": rows["financial_year"].to_numpy(),
+        "month": rows["month"].to_numpy(),
+        "provider": rows["provider"].to_numpy(),
+        "commissioner": rows["counted_for"].to_numpy(),
+        "service_line": rows["service_line"].to_numpy(),
+        "point": point.cat.codes.to_numpy(),
+        "reported_plan": np.where(rows["plan_given"].to_numpy(), rows["plan_c"].to_numpy(), 0),
+        "actual_activity": rows["activity_c"].to_numpy(),
+        "actual_cost": rows["cost_p"].to_numpy(),
+        "row_count": np.ones(len(rows), dtype=np.int64),
+    }
+    write_summaries(session, columns, lookups, np.asarray(point.cat.categories, dtype=object))
+
+
+Columns = dict[str, np.ndarray]
+
+
+def grouped_sums(columns: Columns, keys: Sequence[str], values: Sequence[str]) -> Columns:
+    """The sums of `values` for each distinct combination of `keys`, ordered by the keys
+    (as a sorted pandas groupby gives them, integer keys as int32 where they fit). Keys are
+    small integers, so one int64 key holds them all and a single sort groups the rows."""
+    missing = np.zeros(len(columns[keys[0]]), dtype=bool)
+    for name in keys:
+        if columns[name].dtype.kind == "f":
+            missing |= np.isnan(columns[name])
+    if missing.any():  # as groupby leaves out rows with a missing key
+        columns = {name: columns[name][~missing] for name in (*keys, *values)}
+    if len(columns[keys[0]]) == 0:
+        return {name: columns[name][:0] for name in (*keys, *values)}
+    parts, sizes = [], []
+    for name in keys:
+        column = columns[name].astype(np.int64, copy=False)
+        low = int(column.min())
+        parts.append(column - low if low else column)
+        sizes.append(int(column.max()) - low + 1)
+    if float(np.prod([float(size) for size in sizes])) >= 2**62:
+        grouped = pd.DataFrame({name: columns[name] for name in (*keys, *values)})
+        summed = grouped.groupby(list(keys), sort=True)[list(values)].sum().reset_index()
+        return {name: summed[name].to_numpy() for name in (*keys, *values)}
+    key = combine(parts, sizes)
+    del parts
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    del key
+    first = order[starts]
+    result = {name: _narrow(columns[name][first]) for name in keys}
+    for name in values:
+        result[name] = np.add.reduceat(columns[name][order], starts)
+    return result
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Integers as int32 where they fit (the key columns of a summary: half the memory)."""
+    fits = (
+        values.dtype.kind == "i"
+        and values.dtype.itemsize > 4
+        and len(values) > 0
+        and int(values.min()) >= -(2**31)
+        and int(values.max()) < 2**31
     )
-    write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
+    return values.astype(np.int32) if fits else values
 
 
-def write_summaries(
-    session: Session, frame: pd.DataFrame, lookups: Lookups, points: np.ndarray
-) -> None:
-    """Write both summary tables for the provider months in `frame` (numbered identities)."""
-    months = frame[["financial_year", "month", "provider"]].drop_duplicates()
+def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: np.ndarray) -> None:
+    """Write both summary tables for the provider months in `frame` (numbered identities).
+
+    `frame` is emptied: a million-row file's columns go as soon as they are summed.
+    """
+    values = list(SUMMARY_COLUMNS)
+    # Sorted by year and month, as the provider-month index is, so it grows at one end.
+    fine = grouped_sums(frame, FINE_KEYS, values)
+    frame.clear()
+    months = grouped_sums(fine, ("financial_year", "month", "provider"), ["row_count"])
     keys = [
-        (int(y), int(m), lookups.ids[p]) for y, m, p in months.itertuples(index=False, name=None)
+        (int(y), int(m), lookups.ids[p])
+        for y, m, p in zip(
+            months["financial_year"].tolist(),
+            months["month"].tolist(),
+            months["provider"].tolist(),
+            strict=True,
+        )
     ]
     for table in (RAW_ACTIVITY_SUMMARY, RAW_LINE_SUMMARY):
         for start in range(0, len(keys), 300):
@@ -1237,30 +1328,33 @@ def write_summaries(
                     )
                 )
             )
-    values = list(SUMMARY_COLUMNS)
-    # Sorted by year and month, as the provider-month index is, so it grows at one end.
-    fine = frame.groupby(list(FINE_KEYS), sort=True)[values].sum().reset_index()
-    coarse_keys = [k for k in FINE_KEYS if k != "commissioner"]
-    coarse = fine.groupby(coarse_keys, sort=True)[values].sum().reset_index()
     as_hex = session.connection().dialect.name == "sqlite"
-    for table, summary in ((RAW_ACTIVITY_SUMMARY, fine), (RAW_LINE_SUMMARY, coarse)):
-        columns: dict[str, ColumnMaker] = {
-            "financial_year": _take(summary["financial_year"].to_numpy()),
-            "month": _take(summary["month"].to_numpy()),
-            "provider_id": _identities(lookups, summary["provider"].to_numpy(), as_hex),
-        }
-        if "commissioner" in summary:
-            columns["commissioner_id"] = _identities(
-                lookups, summary["commissioner"].to_numpy(), as_hex
-            )
-        columns["service_line_id"] = _identities(
-            lookups, summary["service_line"].to_numpy(), as_hex
-        )
-        point_codes = summary["point"].to_numpy()
-        columns["point_of_delivery"] = _points(points, point_codes)
-        for name in values:
-            columns[name] = _take(summary[name].to_numpy())
-        _bulk_insert(session, table, columns, len(summary))
+    _insert_summary(session, RAW_ACTIVITY_SUMMARY, fine, lookups, points, as_hex)
+    coarse = grouped_sums(fine, [k for k in FINE_KEYS if k != "commissioner"], values)
+    del fine
+    _insert_summary(session, RAW_LINE_SUMMARY, coarse, lookups, points, as_hex)
+
+
+def _insert_summary(
+    session: Session,
+    table: Table,
+    summary: Columns,
+    lookups: Lookups,
+    points: np.ndarray,
+    as_hex: bool,
+) -> None:
+    columns: dict[str, ColumnMaker] = {
+        "financial_year": _take(summary["financial_year"]),
+        "month": _take(summary["month"]),
+        "provider_id": _identities(lookups, summary["provider"], as_hex),
+    }
+    if "commissioner" in summary:
+        columns["commissioner_id"] = _identities(lookups, summary["commissioner"], as_hex)
+    columns["service_line_id"] = _identities(lookups, summary["service_line"], as_hex)
+    columns["point_of_delivery"] = _points(points, summary["point"])
+    for name in SUMMARY_COLUMNS:
+        columns[name] = _take(summary[name])
+    _bulk_insert(session, table, columns, len(summary["row_count"]))
 
 
 def _points(points: np.ndarray, codes: np.ndarray) -> ColumnMaker:
@@ -1305,22 +1399,20 @@ def rebuild_summaries(session: Session) -> int:
     point = raw["point"].astype("category")
     cost = raw["cost"].astype("float64")
     estimated = (raw["activity"] * raw["price"].astype("float64") / 100).round()
-    frame = pd.DataFrame(
-        {
-            "financial_year": raw["year"].map(lambda fy: fy.start_year).to_numpy(),
-            "month": raw["month"].to_numpy(),
-            "provider": raw["provider_id"].map(number).to_numpy(),
-            "commissioner": lookups.successor[raw["commissioner_id"].map(number).to_numpy()],
-            "service_line": raw["service_line_id"].map(number).to_numpy(),
-            "point": point.cat.codes.to_numpy(),
-            "reported_plan": raw["plan"].fillna(0).astype("int64").to_numpy(),
-            "actual_activity": raw["activity"].astype("int64").to_numpy(),
-            "actual_cost": cost.fillna(estimated).fillna(0).astype("int64").to_numpy(),
-            "row_count": np.ones(len(raw), dtype=np.int64),
-        }
-    )
+    frame = {
+        "financial_year": raw["year"].map(lambda fy: fy.start_year).to_numpy(),
+        "month": raw["month"].to_numpy(),
+        "provider": raw["provider_id"].map(number).to_numpy(),
+        "commissioner": lookups.successor[raw["commissioner_id"].map(number).to_numpy()],
+        "service_line": raw["service_line_id"].map(number).to_numpy(),
+        "point": point.cat.codes.to_numpy(),
+        "reported_plan": raw["plan"].fillna(0).astype("int64").to_numpy(),
+        "actual_activity": raw["activity"].astype("int64").to_numpy(),
+        "actual_cost": cost.fillna(estimated).fillna(0).astype("int64").to_numpy(),
+        "row_count": np.ones(len(raw), dtype=np.int64),
+    }
     write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
-    return len(frame)
+    return len(raw)
 
 
 __all__ = [
