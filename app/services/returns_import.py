@@ -608,7 +608,9 @@ def _check_frame(
     row_numbers = np.arange(2, n + 2)
     findings = _Findings(label, row_numbers)
     header = {f.key: f.header for f in FIELDS}
-    out = pd.DataFrame({"row": row_numbers})
+    # Numbers of rows, codes and months as int32: the checked rows stay in memory until
+    # they are written, beside everything the write needs.
+    out = pd.DataFrame({"row": row_numbers.astype(np.int32)})
 
     # Text fields: blanks, then each distinct code looked up once.
     codes: dict[str, pd.Series] = {}
@@ -634,7 +636,7 @@ def _check_frame(
         """Each distinct code looked up once; -1 where unknown (or blank)."""
         category = codes[key]
         found = [known(c) for c in category.cat.categories]
-        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int64)
+        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int32)
         positions = category.cat.codes.to_numpy()
         mapped = table[positions]
         unknown = (mapped == -1) & (positions >= 0)
@@ -666,7 +668,7 @@ def _check_frame(
     out["commissioner"] = commissioner
     out["counted_for"] = np.where(
         commissioner >= 0, lookups.successor[np.maximum(commissioner, 0)], -1
-    )
+    ).astype(np.int32)
     out["service_line"] = lookup(
         "service_line", lookups.service_lines.get, lambda c: f"unknown service line '{c}'"
     )
@@ -693,7 +695,7 @@ def _check_frame(
     with np.errstate(invalid="ignore"):
         bad_month = ~np.isnan(month) & ((month != np.floor(month)) | (month < 1) | (month > 12))
     findings.add(bad_month, header["month"], lambda i: f"month {_plain(month[i])} is outside 1-12")
-    out["month"] = np.where(bad_month | np.isnan(month), 0, month).astype("int64")
+    out["month"] = np.where(bad_month | np.isnan(month), 0, month).astype(np.int32)
 
     scaled: dict[str, np.ndarray] = {}
     for key in ("planned_activity", "actual_activity", "price", "actual_cost"):
@@ -1267,7 +1269,9 @@ def grouped_sums(columns: Columns, keys: Sequence[str], values: Sequence[str]) -
         return {name: columns[name][:0] for name in (*keys, *values)}
     parts, sizes = [], []
     for name in keys:
-        column = columns[name].astype(np.int64, copy=False)
+        column = columns[name]
+        if column.dtype.kind == "f":
+            column = column.astype(np.int64)
         low = int(column.min())
         parts.append(column - low if low else column)
         sizes.append(int(column.max()) - low + 1)
@@ -1309,6 +1313,7 @@ def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: 
     # Sorted by year and month, as the provider-month index is, so it grows at one end.
     fine = grouped_sums(frame, FINE_KEYS, values)
     frame.clear()
+    give_back_memory()
     months = grouped_sums(fine, ("financial_year", "month", "provider"), ["row_count"])
     keys = [
         (int(y), int(m), lookups.ids[p])
@@ -1330,6 +1335,7 @@ def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: 
             )
     as_hex = session.connection().dialect.name == "sqlite"
     _insert_summary(session, RAW_ACTIVITY_SUMMARY, fine, lookups, points, as_hex)
+    give_back_memory()
     coarse = grouped_sums(fine, [k for k in FINE_KEYS if k != "commissioner"], values)
     del fine
     _insert_summary(session, RAW_LINE_SUMMARY, coarse, lookups, points, as_hex)
