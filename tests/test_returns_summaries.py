@@ -60,3 +60,12 @@ def test_keys_too_wide_for_one_integer_fall_back_to_pandas():
     rows["commissioner"] = rows["commissioner"] * 10**12
     got = pd.DataFrame(grouped_sums(rows, FINE_KEYS, VALUES))
     pd.testing.assert_frame_equal(got, by_pandas(rows, list(FINE_KEYS)), check_dtype=False)
+
+
+def test_narrow_whole_numbers_are_summed_without_overflow_as_groupby_sums_them():
+    rows = random_rows(50, seed=5)
+    rows["row_count"] = np.full(50, 2**30, dtype=np.int32)
+    got = pd.DataFrame(grouped_sums(rows, ["financial_year"], VALUES))
+    expected = by_pandas(rows, ["financial_year"])
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert got["row_count"].dtype == np.int64

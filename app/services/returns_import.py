@@ -1296,7 +1296,10 @@ def grouped_sums(columns: Columns, keys: Sequence[str], values: Sequence[str]) -
     first = order[starts]
     result = {name: _narrow(columns[name][first]) for name in keys}
     for name in values:
-        result[name] = np.add.reduceat(columns[name][order], starts)
+        column = columns[name]
+        # Whole numbers are summed in int64 whatever their width, as groupby sums them.
+        wide = np.int64 if column.dtype.kind == "i" else None
+        result[name] = np.add.reduceat(column[order], starts, dtype=wide)
     return result
 
 
