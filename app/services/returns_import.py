@@ -8,16 +8,19 @@ Python; only problems are turned into `FILE:ROW:COLUMN: message` one by one.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -52,6 +55,7 @@ from app.models import (
     Term,
     Vocabulary,
 )
+from app.services import workbook_rows
 from app.services.access import Area, require_write
 from app.services.table_export import unguard_cell
 from app.store.database import Database
@@ -61,7 +65,9 @@ Progress = Callable[[str, float], bool | None]
 
 WARNING = "warning: "
 CHUNK = 50_000
-IMPORT_CACHE_KIB = 96 * 1024
+# Enough for rows that arrive in index order; a larger cache was no faster and counted
+# against the import's memory.
+IMPORT_CACHE_KIB = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -148,9 +154,21 @@ class ReturnFile:
 def read_headers(path: str | Path) -> list[str]:
     """The header row of a return file, as the column-mapping step shows it."""
     source = ReturnFile.at(path)
+    return _headers(source, _sheet_rows(source) if source.is_workbook else None)
+
+
+def _sheet_rows(source: ReturnFile) -> list[workbook_rows.Row]:
+    """A workbook's rows, loaded once for both its header row and its data."""
     try:
-        if source.is_workbook:
-            frame = pd.read_excel(source.path, sheet_name=0, nrows=0, engine="calamine")
+        return workbook_rows.sheet_rows(source.path)
+    except Exception as error:
+        raise InputRejected([Problem(source.label, 1, None, f"cannot read ({error})")]) from error
+
+
+def _headers(source: ReturnFile, rows: list[workbook_rows.Row] | None) -> list[str]:
+    try:
+        if rows is not None:
+            frame = workbook_rows.header_frame(rows)
         else:
             frame = pd.read_csv(source.path, nrows=0)
     except Exception as error:
@@ -158,12 +176,15 @@ def read_headers(path: str | Path) -> list[str]:
     return [str(h) for h in frame.columns]
 
 
-def _read_frame(source: ReturnFile, columns: dict[str, str]) -> pd.DataFrame:
+def _read_frame(
+    source: ReturnFile, columns: dict[str, str], rows: list[workbook_rows.Row] | None
+) -> pd.DataFrame:
     """Read the mapped columns only: codes as text, numbers as the reader finds them."""
     wanted = list(columns.values())
     try:
-        if source.is_workbook:
-            frame = pd.read_excel(source.path, sheet_name=0, engine="calamine", usecols=wanted)
+        if rows is not None:
+            frame = workbook_rows.sheet_frame(rows, wanted)
+            rows.clear()  # the cells' objects go now, not when the check ends
         else:
             frame = _read_csv(source.path, wanted, [columns[k] for k in TEXT_FIELDS])
     except Exception as error:
@@ -190,7 +211,9 @@ def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
             strings_can_be_null=True,
         ),
     )
-    return table.to_pandas()
+    # Each column its own block, and Arrow's buffers freed as they are converted: no copy of
+    # the whole table is made to stack the columns together.
+    return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _release_arrow_memory() -> None:
@@ -198,6 +221,29 @@ def _release_arrow_memory() -> None:
     import pyarrow
 
     pyarrow.default_memory_pool().release_unused()
+    give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Return freed heap pages to the system between the phases of a large import.
+
+    glibc keeps the memory of freed arrays for reuse, so each phase's temporaries would add
+    to the next phase's peak; `malloc_trim` hands the free pages back (elsewhere a no-op).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return cast(Callable[[int], int], libc.malloc_trim)
+    except (OSError, AttributeError):  # not glibc (musl, say)
+        return None
 
 
 # Column mapping ------------------------------------------------------------------------
@@ -373,7 +419,9 @@ def combine(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
     """One int64 key from several small non-negative integer columns (mixed radix)."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
     for column, size in zip(columns, sizes, strict=True):
-        key = key * int(size) + column.astype(np.int64)
+        # In place: a million-row key is not copied twice per column.
+        key *= int(size)
+        np.add(key, column, out=key, casting="unsafe")  # as column.astype(np.int64) would
     return key
 
 
@@ -450,9 +498,15 @@ def _scaled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hundredths as integers, and where a value has more than two decimal places."""
     hundredths = values * 100
     rounded = np.round(hundredths)
+    # In place: four columns of a million values, each pass would otherwise allocate.
     with np.errstate(invalid="ignore"):
-        too_fine = np.abs(hundredths - rounded) > 1e-6 * np.maximum(1, np.abs(hundredths))
-    return np.nan_to_num(rounded).astype("int64"), too_fine & ~np.isnan(values)
+        off = np.subtract(hundredths, rounded)
+        np.abs(off, out=off)
+        tolerance = np.abs(hundredths, out=hundredths)
+        np.maximum(tolerance, 1, out=tolerance)
+        tolerance *= 1e-6
+        too_fine = off > tolerance  # False where blank (NaN)
+    return np.nan_to_num(rounded, copy=False).astype("int64"), too_fine
 
 
 def _plain(value: float) -> str:
@@ -470,7 +524,8 @@ def check_returns(
     """Read and check a return file; apply nothing. Raise InputRejected if it cannot be read."""
     step = _stepper(progress)
     source = ReturnFile.at(path)
-    headers = read_headers(source.path)
+    sheet = _sheet_rows(source) if source.is_workbook else None
+    headers = _headers(source, sheet)
     if mapping is None:
         mapping = remembered_mapping(database, headers) or guess_mapping(headers)
     missing = [f for f in FIELDS if f.required and f.key not in mapping]
@@ -486,9 +541,10 @@ def check_returns(
                 for k in absent
             ]
         )
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
+    digest = _file_hash(source.path)
     step("reading", 0.0)
-    frame = _read_frame(source, mapping)
+    frame = _read_frame(source, mapping, sheet)
+    del sheet
     step("checking", 0.3)
     with database.reader() as session:
         lookups = load_lookups(session)
@@ -496,6 +552,7 @@ def check_returns(
         del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
+    give_back_memory()  # the file as read and the checks' temporaries
     # Row by row, as a person works down the file (stable: rules keep their order).
     findings.errors.sort(key=lambda p: p.row or 0)
     findings.warnings.sort(key=lambda p: p.row or 0)
@@ -527,6 +584,15 @@ def check_returns(
     return check
 
 
+def _file_hash(path: Path) -> str:
+    """The file's SHA-256, read a megabyte at a time (not the whole file held at once)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _stepper(progress: Progress | None) -> Callable[[str, float], None]:
     def step(phase: str, fraction: float) -> None:
         if progress is not None and progress(phase, fraction) is False:
@@ -550,7 +616,9 @@ def _check_frame(
     row_numbers = np.arange(2, n + 2)
     findings = _Findings(label, row_numbers)
     header = {f.key: f.header for f in FIELDS}
-    out = pd.DataFrame({"row": row_numbers})
+    # Numbers of rows, codes and months as int32: the checked rows stay in memory until
+    # they are written, beside everything the write needs.
+    out = pd.DataFrame({"row": row_numbers.astype(np.int32)})
 
     # Text fields: blanks, then each distinct code looked up once.
     codes: dict[str, pd.Series] = {}
@@ -576,7 +644,7 @@ def _check_frame(
         """Each distinct code looked up once; -1 where unknown (or blank)."""
         category = codes[key]
         found = [known(c) for c in category.cat.categories]
-        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int64)
+        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int32)
         positions = category.cat.codes.to_numpy()
         mapped = table[positions]
         unknown = (mapped == -1) & (positions >= 0)
@@ -608,7 +676,7 @@ def _check_frame(
     out["commissioner"] = commissioner
     out["counted_for"] = np.where(
         commissioner >= 0, lookups.successor[np.maximum(commissioner, 0)], -1
-    )
+    ).astype(np.int32)
     out["service_line"] = lookup(
         "service_line", lookups.service_lines.get, lambda c: f"unknown service line '{c}'"
     )
@@ -635,7 +703,7 @@ def _check_frame(
     with np.errstate(invalid="ignore"):
         bad_month = ~np.isnan(month) & ((month != np.floor(month)) | (month < 1) | (month > 12))
     findings.add(bad_month, header["month"], lambda i: f"month {_plain(month[i])} is outside 1-12")
-    out["month"] = np.where(bad_month | np.isnan(month), 0, month).astype("int64")
+    out["month"] = np.where(bad_month | np.isnan(month), 0, month).astype(np.int32)
 
     scaled: dict[str, np.ndarray] = {}
     for key in ("planned_activity", "actual_activity", "price", "actual_cost"):
@@ -969,6 +1037,7 @@ def apply_returns(
             session, check, groups, user, received_on or date.today(), write=True
         )
         _insert_rows(session, rows, check.lookups, groups, ids, step)
+        give_back_memory()
         step("summarising", 0.9)
         update_summaries(session, rows, check.lookups)
         step("summarising", 1.0)
@@ -1176,30 +1245,95 @@ def update_summaries(session: Session, rows: pd.DataFrame, lookups: Lookups) -> 
     A return replaces its provider's whole month, so the new file's totals are the month's.
     """
     point = rows["point_of_delivery"]
-    frame = pd.DataFrame(
-        {
-            "financial_year": rows["financial_year"].to_numpy(),
-            "month": rows["month"].to_numpy(),
-            "provider": rows["provider"].to_numpy(),
-            "commissioner": rows["counted_for"].to_numpy(),
-            "service_line": rows["service_line"].to_numpy(),
-            "point": point.cat.codes.to_numpy(),
-            "reported_plan": np.where(rows["plan_given"].to_numpy(), rows["plan_c"].to_numpy(), 0),
-            "actual_activity": rows["activity_c"].to_numpy(),
-            "actual_cost": rows["cost_p"].to_numpy(),
-            "row_count": np.ones(len(rows), dtype=np.int64),
-        }
+    columns = {
+        "financial_year": rows["financial_year"].to_numpy(),
+        "month": rows["month"].to_numpy(),
+        "provider": rows["provider"].to_numpy(),
+        "commissioner": rows["counted_for"].to_numpy(),
+        "service_line": rows["service_line"].to_numpy(),
+        "point": point.cat.codes.to_numpy(),
+        "reported_plan": np.where(rows["plan_given"].to_numpy(), rows["plan_c"].to_numpy(), 0),
+        "actual_activity": rows["activity_c"].to_numpy(),
+        "actual_cost": rows["cost_p"].to_numpy(),
+        "row_count": np.ones(len(rows), dtype=np.int64),
+    }
+    write_summaries(session, columns, lookups, np.asarray(point.cat.categories, dtype=object))
+
+
+Columns = dict[str, np.ndarray]
+
+
+def grouped_sums(columns: Columns, keys: Sequence[str], values: Sequence[str]) -> Columns:
+    """The sums of `values` for each distinct combination of `keys`, ordered by the keys
+    (as a sorted pandas groupby gives them, integer keys as int32 where they fit). Keys are
+    small integers, so one int64 key holds them all and a single sort groups the rows."""
+    missing = np.zeros(len(columns[keys[0]]), dtype=bool)
+    for name in keys:
+        if columns[name].dtype.kind == "f":
+            missing |= np.isnan(columns[name])
+    if missing.any():  # as groupby leaves out rows with a missing key
+        columns = {name: columns[name][~missing] for name in (*keys, *values)}
+    if len(columns[keys[0]]) == 0:
+        return {name: columns[name][:0] for name in (*keys, *values)}
+    parts, sizes = [], []
+    for name in keys:
+        column = columns[name]
+        if column.dtype.kind == "f":
+            column = column.astype(np.int64)
+        low = int(column.min())
+        parts.append(column - low if low else column)
+        sizes.append(int(column.max()) - low + 1)
+    if float(np.prod([float(size) for size in sizes])) >= 2**62:
+        grouped = pd.DataFrame({name: columns[name] for name in (*keys, *values)})
+        summed = grouped.groupby(list(keys), sort=True)[list(values)].sum().reset_index()
+        return {name: summed[name].to_numpy() for name in (*keys, *values)}
+    key = combine(parts, sizes)
+    del parts
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    del key
+    first = order[starts]
+    result = {name: _narrow(columns[name][first]) for name in keys}
+    for name in values:
+        column = columns[name]
+        # Whole numbers are summed in int64 whatever their width, as groupby sums them.
+        wide = np.int64 if column.dtype.kind == "i" else None
+        result[name] = np.add.reduceat(column[order], starts, dtype=wide)
+    return result
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Integers as int32 where they fit (the key columns of a summary: half the memory)."""
+    fits = (
+        values.dtype.kind == "i"
+        and values.dtype.itemsize > 4
+        and len(values) > 0
+        and int(values.min()) >= -(2**31)
+        and int(values.max()) < 2**31
     )
-    write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
+    return values.astype(np.int32) if fits else values
 
 
-def write_summaries(
-    session: Session, frame: pd.DataFrame, lookups: Lookups, points: np.ndarray
-) -> None:
-    """Write both summary tables for the provider months in `frame` (numbered identities)."""
-    months = frame[["financial_year", "month", "provider"]].drop_duplicates()
+def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: np.ndarray) -> None:
+    """Write both summary tables for the provider months in `frame` (numbered identities).
+
+    `frame` is emptied: a million-row file's columns go as soon as they are summed.
+    """
+    values = list(SUMMARY_COLUMNS)
+    # Sorted by year and month, as the provider-month index is, so it grows at one end.
+    fine = grouped_sums(frame, FINE_KEYS, values)
+    frame.clear()
+    give_back_memory()
+    months = grouped_sums(fine, ("financial_year", "month", "provider"), ["row_count"])
     keys = [
-        (int(y), int(m), lookups.ids[p]) for y, m, p in months.itertuples(index=False, name=None)
+        (int(y), int(m), lookups.ids[p])
+        for y, m, p in zip(
+            months["financial_year"].tolist(),
+            months["month"].tolist(),
+            months["provider"].tolist(),
+            strict=True,
+        )
     ]
     for table in (RAW_ACTIVITY_SUMMARY, RAW_LINE_SUMMARY):
         for start in range(0, len(keys), 300):
@@ -1210,30 +1344,34 @@ def write_summaries(
                     )
                 )
             )
-    values = list(SUMMARY_COLUMNS)
-    # Sorted by year and month, as the provider-month index is, so it grows at one end.
-    fine = frame.groupby(list(FINE_KEYS), sort=True)[values].sum().reset_index()
-    coarse_keys = [k for k in FINE_KEYS if k != "commissioner"]
-    coarse = fine.groupby(coarse_keys, sort=True)[values].sum().reset_index()
     as_hex = session.connection().dialect.name == "sqlite"
-    for table, summary in ((RAW_ACTIVITY_SUMMARY, fine), (RAW_LINE_SUMMARY, coarse)):
-        columns: dict[str, ColumnMaker] = {
-            "financial_year": _take(summary["financial_year"].to_numpy()),
-            "month": _take(summary["month"].to_numpy()),
-            "provider_id": _identities(lookups, summary["provider"].to_numpy(), as_hex),
-        }
-        if "commissioner" in summary:
-            columns["commissioner_id"] = _identities(
-                lookups, summary["commissioner"].to_numpy(), as_hex
-            )
-        columns["service_line_id"] = _identities(
-            lookups, summary["service_line"].to_numpy(), as_hex
-        )
-        point_codes = summary["point"].to_numpy()
-        columns["point_of_delivery"] = _points(points, point_codes)
-        for name in values:
-            columns[name] = _take(summary[name].to_numpy())
-        _bulk_insert(session, table, columns, len(summary))
+    _insert_summary(session, RAW_ACTIVITY_SUMMARY, fine, lookups, points, as_hex)
+    give_back_memory()
+    coarse = grouped_sums(fine, [k for k in FINE_KEYS if k != "commissioner"], values)
+    del fine
+    _insert_summary(session, RAW_LINE_SUMMARY, coarse, lookups, points, as_hex)
+
+
+def _insert_summary(
+    session: Session,
+    table: Table,
+    summary: Columns,
+    lookups: Lookups,
+    points: np.ndarray,
+    as_hex: bool,
+) -> None:
+    columns: dict[str, ColumnMaker] = {
+        "financial_year": _take(summary["financial_year"]),
+        "month": _take(summary["month"]),
+        "provider_id": _identities(lookups, summary["provider"], as_hex),
+    }
+    if "commissioner" in summary:
+        columns["commissioner_id"] = _identities(lookups, summary["commissioner"], as_hex)
+    columns["service_line_id"] = _identities(lookups, summary["service_line"], as_hex)
+    columns["point_of_delivery"] = _points(points, summary["point"])
+    for name in SUMMARY_COLUMNS:
+        columns[name] = _take(summary[name])
+    _bulk_insert(session, table, columns, len(summary["row_count"]))
 
 
 def _points(points: np.ndarray, codes: np.ndarray) -> ColumnMaker:
@@ -1278,22 +1416,20 @@ def rebuild_summaries(session: Session) -> int:
     point = raw["point"].astype("category")
     cost = raw["cost"].astype("float64")
     estimated = (raw["activity"] * raw["price"].astype("float64") / 100).round()
-    frame = pd.DataFrame(
-        {
-            "financial_year": raw["year"].map(lambda fy: fy.start_year).to_numpy(),
-            "month": raw["month"].to_numpy(),
-            "provider": raw["provider_id"].map(number).to_numpy(),
-            "commissioner": lookups.successor[raw["commissioner_id"].map(number).to_numpy()],
-            "service_line": raw["service_line_id"].map(number).to_numpy(),
-            "point": point.cat.codes.to_numpy(),
-            "reported_plan": raw["plan"].fillna(0).astype("int64").to_numpy(),
-            "actual_activity": raw["activity"].astype("int64").to_numpy(),
-            "actual_cost": cost.fillna(estimated).fillna(0).astype("int64").to_numpy(),
-            "row_count": np.ones(len(raw), dtype=np.int64),
-        }
-    )
+    frame = {
+        "financial_year": raw["year"].map(lambda fy: fy.start_year).to_numpy(),
+        "month": raw["month"].to_numpy(),
+        "provider": raw["provider_id"].map(number).to_numpy(),
+        "commissioner": lookups.successor[raw["commissioner_id"].map(number).to_numpy()],
+        "service_line": raw["service_line_id"].map(number).to_numpy(),
+        "point": point.cat.codes.to_numpy(),
+        "reported_plan": raw["plan"].fillna(0).astype("int64").to_numpy(),
+        "actual_activity": raw["activity"].astype("int64").to_numpy(),
+        "actual_cost": cost.fillna(estimated).fillna(0).astype("int64").to_numpy(),
+        "row_count": np.ones(len(raw), dtype=np.int64),
+    }
     write_summaries(session, frame, lookups, np.asarray(point.cat.categories, dtype=object))
-    return len(frame)
+    return len(raw)
 
 
 __all__ = [
