@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.registry import SCALES, Scale
 
 AS_OF = date(2026, 11, 24)
-FORMAT = "4"  # bump when what is generated changes
+FORMAT = "5"  # bump when what is generated changes
 HERE = Path(__file__).resolve().parent
 
 
@@ -69,6 +69,7 @@ def _build_large(scale: Scale) -> None:
     build_demo(large, AS_OF)
     large.close()
     _add_returns(large_database(scale.name), scale)
+    _summarise(large_database(scale.name))
     _write_return_files(large_database(scale.name), scale)
     after_build(large_database(scale.name), scale)
 
@@ -103,19 +104,26 @@ def _codes(connection: sqlite3.Connection) -> tuple[list[str], list[str], list[s
 
 
 def _add_returns(path: Path, scale: Scale) -> None:
-    """Monthly returns at the scale, written straight through SQLite for speed."""
+    """Monthly returns at the scale, written straight through SQLite for speed: the last
+    `scale.years` financial years, the current one (that the monitoring view opens on)
+    included. Each replaces the demo's return for its provider and month, as a later return
+    does."""
     chance = random.Random(10)
     connection = sqlite3.connect(path)
     providers, commissioners, lines, points = _codes(connection)
     providers = providers[: scale.providers]
     commissioners = commissioners[: scale.commissioners]
-    first_year = AS_OF.year - scale.years
+    current = AS_OF.year if AS_OF.month >= 4 else AS_OF.year - 1
+    first_year = current - scale.years + 1
+    last_return = date(AS_OF.year, AS_OF.month, 1)
     per_submission = max(1, scale.rows_per_year // (12 * len(providers)))
     now = "2026-11-24 00:00:00.000000"
     for year in range(first_year, first_year + scale.years):
         submissions, rows = [], []
         for provider in providers:
             for month in range(1, 13):
+                if date(year + (month < 4), month, 1) >= last_return:
+                    continue  # the current year's returns run to last month's
                 submission = uuid.uuid4().hex
                 submissions.append(
                     (
@@ -166,7 +174,29 @@ def _add_returns(path: Path, scale: Scale) -> None:
                 "VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
+    with connection:
+        connection.execute(
+            "UPDATE return_submission SET replaced_by_id = (SELECT bench.id FROM "
+            "return_submission AS bench WHERE bench.file_name LIKE 'bench-%' AND "
+            "bench.provider_id = return_submission.provider_id AND bench.financial_year = "
+            "return_submission.financial_year AND bench.month = return_submission.month) "
+            "WHERE file_name NOT LIKE 'bench-%' AND replaced_by_id IS NULL"
+        )
     connection.close()
+
+
+def _summarise(path: Path) -> None:
+    """The monitoring summaries of every current return, as imports keep them."""
+    from app.services.returns_import import rebuild_summaries
+    from app.store.database import open_database
+
+    database = open_database(path, user="bench")
+    database.rolling_backups = False
+    try:
+        with database.session() as session:
+            rebuild_summaries(session)
+    finally:
+        database.close()
 
 
 HEADERS = [

@@ -38,6 +38,12 @@ from app.store import (  # noqa: F401  (audit and stamping register flush listen
     lock,
     stamping,
 )
+from app.store.integrity import (
+    BackgroundCheck,
+    damaged_message,
+    hold_writes_until_checked,
+    quick_check,
+)
 from app.store.location import storage_warning
 from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
@@ -141,7 +147,9 @@ def _resolve(passphrase: Passphrase | None, confirm: bool = False) -> str | None
     return passphrase(confirm=confirm)
 
 
-def inspect_sqlite_file(path: Path, passphrase: str | None = None) -> str | None:
+def inspect_sqlite_file(
+    path: Path, passphrase: str | None = None, check: bool = True
+) -> str | None:
     """Check an existing file without changing a byte of it; return its schema revision.
 
     An encrypted file is read with `passphrase`; without one it is refused as not a database.
@@ -166,12 +174,9 @@ def inspect_sqlite_file(path: Path, passphrase: str | None = None) -> str | None
         else:
             connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
-            result = connection.execute("PRAGMA quick_check").fetchall()
-            if [row[0] for row in result] != ["ok"]:
-                detail = "; ".join(str(row[0]) for row in result[:3])
-                raise CorruptDatabase(
-                    f"{path} is damaged and was not opened: the integrity check failed ({detail})."
-                )
+            detail = quick_check(connection) if check else None
+            if detail is not None:
+                raise CorruptDatabase(damaged_message(path, detail))
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             if "alembic_version" not in tables:
                 if tables:
@@ -240,6 +245,8 @@ class Database:
     locked: bool = False
     passphrase: str | None = field(default=None, repr=False)
     """Set for an encrypted database: its backups are encrypted with it too."""
+    integrity: BackgroundCheck | None = None
+    """The quick check still running after opening (`check_later`); writes wait for it."""
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -309,6 +316,7 @@ def open_database(
     server_backup_dir: Path | None = None,
     passphrase: Passphrase | None = None,
     encrypt: bool = False,
+    check_later: bool = False,
 ) -> Database:
     """Open (creating, or upgrading after a backup) the database at `target`.
 
@@ -318,6 +326,10 @@ def open_database(
     A shared server is upgraded only when asked (`upgrade_server`, by an administrator, after
     a pg_dump backup into `server_backup_dir`); otherwise a server behind this version is
     refused with a message naming the upgrade command.
+
+    With `check_later` (the application's window), the quick integrity check of an existing
+    file that needs no upgrade runs on a thread after opening (`Database.integrity`), and
+    every write waits for its verdict; a file to be upgraded is checked before, as always.
     """
     url = resolve_url(target)
     if is_server(url):
@@ -342,7 +354,7 @@ def open_database(
         if existing:
             if is_encrypted_file(path) and passphrase is not None:
                 key = _resolve(passphrase)
-            revision = _inspect_or_offer_backup(path, key)
+            revision = _inspect_or_offer_backup(path, key, check=not check_later)
         elif encrypt:
             encryption.sqlcipher()
             key = _resolve(passphrase, confirm=True)
@@ -356,6 +368,11 @@ def open_database(
             f"{path} was written by a newer version of this product (schema {revision}). "
             "Install the newer version to open it; the file has not been changed."
         )
+    check_later = check_later and existing and path is not None
+    if check_later and revision != head_revision():
+        assert path is not None
+        _inspect_or_offer_backup(path, key)  # a file is checked before it is upgraded
+        check_later = False
     if path is not None:
         lock.acquire(path, user)
     try:
@@ -375,6 +392,12 @@ def open_database(
             warning = storage_warning(path)
             if warning:
                 database.warnings.append(warning)
+        if check_later:
+            assert path is not None
+            database.integrity = BackgroundCheck(
+                path, key, explain=lambda error: _offer_backup(error, path, key)
+            )
+            hold_writes_until_checked(engine, database.integrity)
         head = head_revision()
         if revision is None:
             _create(database, head, seed)
@@ -393,25 +416,32 @@ def open_database(
     return database
 
 
-def _inspect_or_offer_backup(path: Path, passphrase: str | None = None) -> str | None:
+def _inspect_or_offer_backup(
+    path: Path, passphrase: str | None = None, check: bool = True
+) -> str | None:
     """The file's revision; if it is damaged, say so and name the latest good backup."""
     try:
-        return inspect_sqlite_file(path, passphrase)
+        return inspect_sqlite_file(path, passphrase, check)
     except CorruptDatabase as error:
-        good = latest_good_backup(path, passphrase)
-        error.database = path
-        error.backup = good.path if good else None
-        if good is None:
-            raise CorruptDatabase(
-                f"{error} No good backup of it was found in {backups_folder(path)}."
-            ) from error
-        raised = CorruptDatabase(
-            f"{error} The latest good backup is {good.path} (taken "
-            f"{good.taken.astimezone():%d/%m/%Y %H:%M}); restore it with "
-            f"`commissioning restore {good.path}`. Nothing has been changed."
+        raise _offer_backup(error, path, passphrase) from error
+
+
+def _offer_backup(error: CorruptDatabase, path: Path, passphrase: str | None) -> CorruptDatabase:
+    """The refusal of a damaged file, naming its latest good backup (or that there is none)."""
+    good = latest_good_backup(path, passphrase)
+    if good is None:
+        refusal = CorruptDatabase(
+            f"{error} No good backup of it was found in {backups_folder(path)}."
         )
-        raised.database, raised.backup = path, good.path
-        raise raised from error
+        refusal.database, refusal.backup = path, None
+        return refusal
+    refusal = CorruptDatabase(
+        f"{error} The latest good backup is {good.path} (taken "
+        f"{good.taken.astimezone():%d/%m/%Y %H:%M}); restore it with "
+        f"`commissioning restore {good.path}`. Nothing has been changed."
+    )
+    refusal.database, refusal.backup = path, good.path
+    return refusal
 
 
 def _create(database: Database, head: str, seed: bool) -> None:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -116,8 +117,16 @@ def ask_passphrase(confirm: bool = False) -> str:
 def prepare_database(
     command: CommandContext, first_run: bool, passphrase: Passphrase | None = None
 ) -> Database:
-    """Open the database; on a first run, fill the new database with demo data."""
-    database = open_database(command.database_target, user=command.user, passphrase=passphrase)
+    """Open the database; on a first run, fill the new database with demo data.
+
+    An existing file's quick integrity check runs while the window opens (writes wait for it);
+    `watch_integrity` reports its verdict."""
+    database = open_database(
+        command.database_target,
+        user=command.user,
+        passphrase=passphrase,
+        check_later=not first_run,
+    )
     if first_run and database.created:
         from app.services.demo import build_demo
 
@@ -158,6 +167,24 @@ def open_or_offer_backup(command: CommandContext, passphrase: Passphrase | None 
             key = passphrase if isinstance(passphrase, str) else passphrase()
         restore_file(command.database_target, error.backup, command.user, key)
         return prepare_database(command, False, key if key is not None else passphrase)
+
+
+def watch_integrity(
+    window: MainWindow, database: Database, on_damaged: Callable[[CorruptDatabase], None]
+) -> Task | None:
+    """Wait, off the GUI thread, for the quick check still running on `database`; call
+    `on_damaged` if it failed. The status bar says the check is running meanwhile."""
+    check = database.integrity
+    if check is None or (check.finished and check.verdict() is None):
+        return None
+    window.statusBar().showMessage("Checking the database…")
+
+    def finished(verdict: object) -> None:
+        window.statusBar().clearMessage()
+        if isinstance(verdict, CorruptDatabase):
+            on_damaged(verdict)
+
+    return start_task(check.verdict, finished, lambda error: finished(None), owner=window)
 
 
 def identify_user(command: CommandContext, database: Database) -> str | None:
@@ -239,9 +266,34 @@ def run(command: CommandContext) -> int:
         if meter is not None:
             meter.watch(window)
         window.show()
+        state["integrity"] = watch_integrity(window, database, damaged)
         for warning in database.warnings:
             QMessageBox.warning(window, "Database in an unsafe folder", warning)
         return True
+
+    def damaged(error: CorruptDatabase) -> None:
+        """The check failed after the window opened: nothing was written; offer the backup."""
+        window = state.pop("window", None)
+        assert isinstance(window, MainWindow)
+        box = damaged_database_box(error)
+        box.exec()
+        accepted = error.backup is not None and box.buttonRole(box.clickedButton()) == (
+            QMessageBox.ButtonRole.AcceptRole
+        )
+        key = window.context.database.passphrase
+        window.context.database.close()
+        try:
+            if accepted:
+                assert error.backup is not None
+                restore_file(command.database_target, error.backup, command.user, key)
+                # The new window opens before the old one closes, so the application stays.
+                show(open_or_offer_backup(command, key if key is not None else ask_passphrase))
+            else:
+                application.exit(error.exit_code)
+        except CommissioningError as failure:
+            refuse(failure)
+        finally:
+            window.close()
 
     def refuse(error: Exception) -> None:
         log.error("the database could not be opened: %s", error)

@@ -45,6 +45,7 @@ from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
+from app.ui.theme import mark_as_warning
 
 PROBLEM_COLUMNS = [
     Column("file", "File"),
@@ -371,7 +372,7 @@ class QualityPage(QWidget):
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
         self.warning_label.setAccessibleName(self.tr("Services with fewer than two standards"))
-        self.warning_label.setStyleSheet("color: #8a1538;")
+        mark_as_warning(self.warning_label)
         self.add_button = QPushButton(self.tr("&Add standard…"))
         self.result_button = QPushButton(self.tr("Record &result…"))
         self.remove_button = QPushButton(self.tr("Re&move standard"))

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Slot
-from PySide6.QtGui import QBrush, QFont, QKeySequence, QUndoCommand
+from PySide6.QtGui import QFont, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -55,6 +55,7 @@ from app.ui.log_widgets import (
 from app.ui.raise_dispute_dialog import RaiseDisputeDialog
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
+from app.ui.theme import warning_brush
 
 COLUMNS = [
     Column("reference", "Reference"),
@@ -116,7 +117,7 @@ FIGURE_COLUMNS = [
 
 
 class DisputeListModel(RecordTableModel):
-    """A dispute whose stage is past its target date shows in bold, in the palette's link colour."""
+    """A dispute whose stage is past its target date shows in bold, in the theme's warning red."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and self.row_at(index.row()).overdue:
@@ -130,7 +131,7 @@ class DisputeListModel(RecordTableModel):
                 "stage",
                 "stage_target",
             ):
-                return QBrush(Qt.GlobalColor.darkRed)
+                return warning_brush()
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self.tr("This stage is past its target date")
         return super().data(index, role)

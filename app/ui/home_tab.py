@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QFont, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +23,7 @@ from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.report_dialog import ReportDialog
 from app.ui.table_view import DataTableView
+from app.ui.theme import warning_brush
 
 COLUMNS = [
     Column("kind", "What", sort_by="kind"),
@@ -30,29 +31,21 @@ COLUMNS = [
     Column("detail", "Detail"),
     Column("due_on", "Date", Kind.DATE),
 ]
-OVERDUE_COLOUR = "#D5281B"
 
 
 class AttentionModel(RecordTableModel):
-    """Overdue lines in red (the palette's own colour for links when the theme is dark)."""
+    """Overdue lines in the theme's warning red."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and role == Qt.ItemDataRole.ForegroundRole:
             if self.row_at(index.row()).overdue:
-                return QBrush(Qt.GlobalColor.red) if _dark() else QBrush(OVERDUE_COLOUR)
+                return warning_brush()
             return None
         if index.isValid() and role == Qt.ItemDataRole.FontRole and index.column() == 0:
             font = QFont()
             font.setBold(True)
             return font
         return super().data(index, role)
-
-
-def _dark() -> bool:
-    from PySide6.QtWidgets import QApplication
-
-    palette = QApplication.palette()
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 class HomeTab(QWidget):

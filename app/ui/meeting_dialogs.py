@@ -41,6 +41,7 @@ from app.services.meetings import (
     vote_outcome,
 )
 from app.ui.dialog_parts import ok_cancel
+from app.ui.theme import mark_as_warning
 
 NamedWidget = TypeVar("NamedWidget", bound=QWidget)
 
@@ -166,7 +167,7 @@ class DecisionDialog(QDialog):
         self.arithmetic.setWordWrap(True)
         self.warning = _named(QLabel(), self.tr("Notice warning"))
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #D5281B; font-weight: bold;")
+        mark_as_warning(self.warning, bold=True)
         unit = self.tr("capitation share") if weighted else self.tr("members")
         form = QFormLayout()
         form.addRow(self.tr("&Item:"), self.item)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from PySide6.QtCore import QAbstractProxyModel, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -50,6 +50,7 @@ from app.ui.narrative import run_guarded
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
+from app.ui.theme import warning_brush
 
 MEETING_COLUMNS = [
     Column("held_on", "Date", Kind.DATE),
@@ -144,13 +145,13 @@ class ActionLine:
 
 
 class WarningModel(RecordTableModel):
-    """Rows with a warning or an overdue action in red."""
+    """Rows with a warning or an overdue action in the theme's warning red."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and role == Qt.ItemDataRole.ForegroundRole:
             row = self.row_at(index.row())
             if getattr(row, "warning", "") or getattr(row, "overdue", False):
-                return QBrush(Qt.GlobalColor.red)
+                return warning_brush()
             return None
         return super().data(index, role)
 

@@ -23,6 +23,7 @@ from app.models.identifiable import (
 )
 from app.ui.context import UiContext
 from app.ui.errors import show_error
+from app.ui.theme import is_dark, warning_colour
 
 TextEditor = QPlainTextEdit | QLineEdit
 AskReason = Callable[[QWidget | None, Refusal], str | None]
@@ -51,8 +52,11 @@ class NarrativeEdit(QPlainTextEdit):
         selection.cursor = cursor  # type: ignore[attr-defined]
         style = QTextCharFormat()
         style.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        style.setUnderlineColor(Qt.GlobalColor.red)
-        style.setBackground(self.palette().highlight().color().lighter(160))
+        style.setUnderlineColor(warning_colour(self.palette()))
+        highlight = self.palette().highlight().color()
+        # A pale tint of the highlight behind dark text; a deep one behind light text.
+        tint = highlight.darker(170) if is_dark(self.palette()) else highlight.lighter(160)
+        style.setBackground(tint)
         selection.format = style  # type: ignore[attr-defined]
         self.setExtraSelections([selection])
         self.textChanged.connect(self._clear_mark, Qt.ConnectionType.SingleShotConnection)
