@@ -194,10 +194,11 @@ def _organisation(session: Session, code: str) -> uuid.UUID:
     return found
 
 
-# The arithmetic below is plain Python over the summary rows (a few thousand for a year), in
-# float64 as pandas did it, each sum correctly rounded (math.fsum, so the order the rows come
-# in does not matter): the figures, rounded to the penny, are the ones pandas gave. Without
-# pandas the view's worker starts at once and never holds the interpreter for long (its
+# The arithmetic is plain Python: the actuals are added up in SQL by the view's dimension and
+# month (a few hundred rows, however many returns) and then exactly, as Decimals; the plan (a
+# few thousand rows at most) in float64 as before, each sum correctly rounded (math.fsum). The
+# figures, to the penny, are those pandas gave (tests/monitoring_reference.py), and without
+# pandas the view's worker starts at once and never holds the interpreter for long (that
 # import alone kept the GUI thread waiting for most of a second).
 
 Record = dict[str, Any]
@@ -215,7 +216,14 @@ def _group_sums(rows: Iterable[Record], key: str, columns: Sequence[str]) -> dic
             if value == value:
                 found.append(value)
 
-    return {group: [math.fsum(found) for found in lists] for group, lists in values.items()}
+    return {group: [_sum(found) for found in lists] for group, lists in values.items()}
+
+
+def _sum(values: list[Any]) -> float:
+    """Decimals (the actuals) added up exactly, floats (the plan) correctly rounded."""
+    if values and isinstance(values[0], Decimal):
+        return float(sum(values, Decimal(0)))
+    return math.fsum(values)
 
 
 def _sorted_keys(keys: Iterable[Any]) -> list[Any]:
@@ -338,12 +346,18 @@ def _actual(
     names: _Names,
     year: FinancialYear,
     by_commissioner: bool,
+    key: str,
 ) -> list[Record]:
-    """Actuals from the summary tables: by provider, line, point, month (and commissioner)."""
+    """Actuals from the summary tables, added up in SQL by `key` (a column of the plan's
+    records, or "month") and month: at most a few hundred rows, however many returns."""
     table = ActivitySummary if by_commissioner else LineSummary
-    keys = [table.provider_id, table.service_line_id, table.point_of_delivery, table.month]
-    if by_commissioner:
-        keys.insert(3, ActivitySummary.commissioner_id)
+    groups = {
+        "provider_id": table.provider_id,
+        "service_line_id": table.service_line_id,
+        "point_of_delivery": table.point_of_delivery,
+        "commissioner_id": ActivitySummary.commissioner_id,
+    }
+    keys = [groups[key], table.month] if key in groups else [table.month]
     query = select(
         *keys,
         func.sum(table.actual_activity),
@@ -362,23 +376,16 @@ def _actual(
         query = query.where(
             ActivitySummary.commissioner_id == _organisation(session, flt.commissioner)
         )
-    query = query.group_by(*keys)
-    columns = ["provider_id", "service_line_id", "point_of_delivery", "month"]
-    if by_commissioner:
-        columns.insert(3, "commissioner_id")
+    columns = [key, "month"] if key in groups else ["month"]
     rows = []
-    for found in session.execute(query).all():
+    for found in session.execute(query.group_by(*keys)).all():
         row: Record = dict(zip(columns, found[:-2], strict=True))
-        # The sums come back through the scaled types as Decimals; floats from here on.
-        row["actual_activity"] = _float(found[-2])
-        row["actual_cost"] = _float(found[-1])
+        # Exact sums (Decimals through the scaled types), added up exactly from here on.
+        row["actual_activity"] = math.nan if found[-2] is None else found[-2]
+        row["actual_cost"] = math.nan if found[-1] is None else found[-1]
         row["index"] = (row["month"] - 4) % 12 + 1
         rows.append(row)
     return rows
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 def _dimension_key(dimension: str) -> str:
@@ -413,8 +420,9 @@ def position_in(
     plan = _plan(session, flt, names)
     if by_commissioner:
         plan = _by_commissioner(session, plan, flt)
-    actual = _actual(session, flt, names, flt.year, by_commissioner)
-    previous = _actual(session, flt, names, flt.year - 1, by_commissioner)
+    key = _dimension_key(dimension)
+    actual = _actual(session, flt, names, flt.year, by_commissioner, key)
+    previous = _actual(session, flt, names, flt.year - 1, by_commissioner, key)
     references = dict(
         session.execute(
             select(Contract.provider_id, Contract.reference).where(
@@ -577,7 +585,7 @@ def _empty_row(reported: int) -> PositionRow:
 def _months(plan: list[Record], actual: list[Record], reported: int) -> list[MonthPoint]:
     plan_by = _group_sums(plan, "month", ("plan_activity", "plan_cost"))
     actual_by = _group_sums(actual, "month", ("actual_activity", "actual_cost"))
-    total_actual = math.fsum([row["actual_cost"] for row in actual]) if actual else 0.0
+    total_actual = _sum([row["actual_cost"] for row in actual]) if actual else 0.0
     rate = total_actual / reported if reported else 0.0
     points = []
     cumulative_plan = cumulative_actual = cumulative_forecast = 0.0
@@ -628,7 +636,7 @@ def monthly_series_in(
     by_commissioner = bool(flt.commissioner)
     for offset in range(years - 1, -1, -1):
         year = flt.year - offset
-        rows = _actual(session, flt, names, year, by_commissioner)
+        rows = _actual(session, flt, names, year, by_commissioner, "month")
         if not rows:
             continue
         by_month = _group_sums(rows, "month", (measure,))
