@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QPlainTextEdit
 
 from app.settings import Settings
 from app.ui.context import UiContext
-from app.ui.contracts_tab import ContractsTab, PositionListRow
+from app.ui.contracts_tab import ContractsTab
+from app.ui.monitoring_model import PositionListRow
 from app.ui.record_model import RecordTableModel
 from tests.test_returns_import import plan_rows, write_csv
 

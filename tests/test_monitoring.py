@@ -16,6 +16,7 @@ from app.models import (
     ReturnRow,
     ReturnSubmission,
 )
+from app.services import monitoring
 from app.services.monitoring import (
     Dimension,
     MonitoringFilter,
@@ -197,3 +198,110 @@ def test_the_returns_tracker_shows_arrived_late_missing_and_replaced(demo_databa
     assert [m.state for m in row.months[7:]] == [ReturnState.NOT_DUE] * 5  # Nov onwards
     late_view = returns_tracker(demo_database, YEAR, date(2027, 1, 20))
     assert next(r for r in late_view if r.contract == "DSCG-2026-RX1").missing == 2  # Nov, Dec
+
+
+# The arithmetic without pandas ------------------------------------------------------------
+
+
+def _add_generated_summaries(database: Database, rows: int, seed: int) -> None:
+    """Summary rows for random providers, PCTs, lines, points and months of two years, as an
+    import would have left them (amounts in pence and hundredths)."""
+    import random
+
+    from app.models import Organisation, ServiceLine, Term, Vocabulary
+    from app.services.returns_import import RAW_ACTIVITY_SUMMARY, RAW_LINE_SUMMARY
+
+    chance = random.Random(seed)
+    with database.session() as session:
+        providers = list(session.scalars(select(Contract.provider_id).distinct()))
+        commissioners = list(
+            session.scalars(
+                select(Organisation.id)
+                .join(Term, Organisation.type_id == Term.id)
+                .where(Term.category == "commissioner")
+            )
+        )
+        lines = list(session.scalars(select(ServiceLine.id)))
+        points = list(
+            session.scalars(
+                select(Term.code).where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
+            )
+        )
+        columns = RAW_LINE_SUMMARY.c
+        taken = set(
+            session.execute(
+                select(columns.financial_year, columns.month, columns.provider_id,
+                       columns.service_line_id, columns.point_of_delivery)
+            ).all()
+        )  # fmt: skip
+        fine, coarse = [], {}
+        for _ in range(rows):
+            key = {
+                "financial_year": chance.choice([2025, 2026]),
+                "month": chance.randint(1, 12),
+                "provider_id": chance.choice(providers),
+                "service_line_id": chance.choice(lines),
+                "point_of_delivery": chance.choice(points),
+            }
+            if tuple(key.values()) in taken:  # the demo's own returns: left as they are
+                continue
+            activity = chance.randint(0, 90_000)
+            cost = activity * chance.randint(1, 6_000_000) // 100 + chance.randint(0, 99)
+            fine.append({**key, "commissioner_id": chance.choice(commissioners),
+                         "reported_plan": 0, "actual_activity": activity, "actual_cost": cost,
+                         "row_count": 1})  # fmt: skip
+            # One line summary row per key: the fine rows of a key add up into it.
+            empty = {"reported_plan": 0, "actual_activity": 0, "actual_cost": 0, "row_count": 0}
+            whole = coarse.setdefault(tuple(key.values()), {**key, **empty})
+            whole["actual_activity"] += activity
+            whole["actual_cost"] += cost
+            whole["row_count"] += 1
+        session.execute(RAW_ACTIVITY_SUMMARY.insert(), fine)
+        session.execute(RAW_LINE_SUMMARY.insert(), list(coarse.values()))
+
+
+@pytest.mark.parametrize("generated", [0, 3000])
+def test_the_figures_equal_those_pandas_gave(demo_database: Database, generated: int) -> None:
+    """Every figure, for every dimension and a spread of filters, equals the one the pandas
+    arithmetic (kept in tests/monitoring_reference.py) gave: on the demo data, and with
+    thousands of generated summary rows on top."""
+    import math
+
+    from tests import monitoring_reference as reference
+
+    if generated:
+        _add_generated_summaries(demo_database, generated, seed=generated)
+    filters = [
+        MonitoringFilter(YEAR),
+        MonitoringFilter(YEAR, contract="DSCG-2026-RX7"),
+        MonitoringFilter(YEAR, commissioner="5A3"),
+        MonitoringFilter(YEAR, point_of_delivery="EL"),
+        MonitoringFilter(YEAR, contract="DSCG-2026-RX1", commissioner="5A3"),
+    ]
+    with demo_database.reader() as session:
+        for flt in filters:
+            for dimension in Dimension.ALL:
+                figures = monitoring.position_in(session, flt, dimension)
+                assert figures == reference.position_in(session, flt, dimension), (flt, dimension)
+            chart = monitoring.monthly_series_in(session, flt)
+            expected = reference.monthly_series_in(session, flt)
+            # Unrounded sums: equal to the last place or two (pandas adds in its own order).
+            assert all(
+                math.isclose(a, b, rel_tol=1e-12)
+                for a, b in zip(chart.values, expected.values, strict=True)
+            )
+            assert (chart.labels, chart.signals) == (expected.labels, expected.signals)
+
+
+def test_working_out_a_position_loads_no_pandas() -> None:
+    """pandas is not needed for the figures, so a worker never waits for its import (which
+    holds up the GUI thread too)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.services import monitoring\n"
+        "assert 'pandas' not in sys.modules and 'numpy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

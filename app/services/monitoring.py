@@ -10,12 +10,13 @@ and the meeting reports all call them.
 from __future__ import annotations
 
 import json
+import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,9 +46,6 @@ from app.paths import resources_dir
 from app.services.access import Area, require_write
 from app.services.spc import XmrChart, xmr
 from app.store.database import Database
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 PENNY = Decimal("0.01")
 
@@ -196,10 +194,45 @@ def _organisation(session: Session, code: str) -> uuid.UUID:
     return found
 
 
-def _shares(session: Session, year: FinancialYear) -> pd.DataFrame:
-    """Each commissioner's capitation share in each month (merged PCTs under successors)."""
-    import pandas as pd  # loaded when a view is worked out, not at start
+# The arithmetic is plain Python: the actuals are added up in SQL by the view's dimension and
+# month (a few hundred rows, however many returns) and then exactly, as Decimals; the plan (a
+# few thousand rows at most) in float64 as before, each sum correctly rounded (math.fsum). The
+# figures, to the penny, are those pandas gave (tests/monitoring_reference.py), and without
+# pandas the view's worker starts at once and never holds the interpreter for long (that
+# import alone kept the GUI thread waiting for most of a second).
 
+Record = dict[str, Any]
+
+
+def _group_sums(rows: Iterable[Record], key: str, columns: Sequence[str]) -> dict[Any, list[float]]:
+    """Each group's sums of `columns` (NaN left out); the groups in order of appearance."""
+    values: dict[Any, list[list[float]]] = {}
+    for row in rows:
+        group = values.get(row[key])
+        if group is None:
+            group = values[row[key]] = [[] for _ in columns]
+        for column, found in zip(columns, group, strict=True):
+            value = row[column]
+            if value == value:
+                found.append(value)
+
+    return {group: [_sum(found) for found in lists] for group, lists in values.items()}
+
+
+def _sum(values: list[Any]) -> float:
+    """Decimals (the actuals) added up exactly, floats (the plan) correctly rounded."""
+    if values and isinstance(values[0], Decimal):
+        return float(sum(values, Decimal(0)))
+    return math.fsum(values)
+
+
+def _sorted_keys(keys: Iterable[Any]) -> list[Any]:
+    return sorted(keys)
+
+
+def _shares(session: Session, year: FinancialYear) -> list[Record]:
+    """Each commissioner's capitation share in each month (merged PCTs under successors),
+    by commissioner then month."""
     successors = _successors(session)
     memberships = session.execute(
         select(
@@ -214,15 +247,18 @@ def _shares(session: Session, year: FinancialYear) -> pd.DataFrame:
         day = year.month_start(month)
         for member, start, end, share in memberships:
             if start <= day and (end is None or day <= end):
-                records.append((successors.get(member, member), month, float(share)))
-    frame = pd.DataFrame(records, columns=["commissioner_id", "month", "share"])
-    return frame.groupby(["commissioner_id", "month"], as_index=False)["share"].sum()
+                records.append(
+                    {"group": (successors.get(member, member), month), "share": float(share)}
+                )
+    sums = _group_sums(records, "group", ("share",))
+    return [
+        {"commissioner_id": commissioner, "month": month, "share": sums[(commissioner, month)][0]}
+        for commissioner, month in _sorted_keys(sums)
+    ]
 
 
-def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFrame:
-    """The plan by contract line and month (and commissioner, when asked), in float units."""
-    import pandas as pd  # loaded when a view is worked out, not at start
-
+def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> list[Record]:
+    """The plan by contract line and month, as floats."""
     query = (
         select(
             Contract.reference,
@@ -253,30 +289,55 @@ def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> pd.DataFram
         )
     if flt.point_of_delivery:
         query = query.where(ContractLine.point_of_delivery == flt.point_of_delivery)
-    columns = ["reference", "provider_id", "service_line_id", "point_of_delivery", "price",
-               "margin", "month", "plan_activity", "minimum", "maximum"]  # fmt: skip
-    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
-    frame["price"] = frame["price"].astype("float64")
-    frame["margin"] = frame["margin"].astype("float64")
-    frame["plan_activity"] = frame["plan_activity"].astype("float64")
-    frame["plan_cost"] = frame["plan_activity"] * frame["price"]
-    for bound in ("minimum", "maximum"):
-        activity = frame[bound].astype("float64").fillna(frame["plan_activity"])
-        frame[f"plan_{bound}_cost"] = activity * frame["price"]
-    return frame.drop(columns=["minimum", "maximum"])
+    rows = []
+    for found in session.execute(query).all():
+        reference, provider, line, point = found[:4]
+        month = found.month
+        price, activity = float(found.price), float(found.activity)
+        low = activity if found.minimum is None else float(found.minimum)
+        high = activity if found.maximum is None else float(found.maximum)
+        rows.append(
+            {
+                "reference": reference,
+                "provider_id": provider,
+                "service_line_id": line,
+                "point_of_delivery": point,
+                "margin": float(found.margin),
+                "month": month,
+                "index": (month - 4) % 12 + 1,
+                "plan_activity": activity,
+                "plan_cost": activity * price,
+                "plan_minimum_cost": low * price,
+                "plan_maximum_cost": high * price,
+            }
+        )
+    return rows
 
 
-def _by_commissioner(session: Session, plan: pd.DataFrame, flt: MonitoringFilter) -> pd.DataFrame:
+def _by_commissioner(session: Session, plan: list[Record], flt: MonitoringFilter) -> list[Record]:
     """Each PCT's part of the plan: its capitation share of each line's plan."""
     shares = _shares(session, flt.year)
     if flt.commissioner:
         wanted = _organisation(session, flt.commissioner)
-        shares = shares[shares["commissioner_id"] == wanted]
-    merged = plan.merge(shares, on="month")
-    merged["plan_activity"] *= merged["share"]
-    for column in ("plan_cost", "plan_minimum_cost", "plan_maximum_cost"):
-        merged[column] *= merged["share"]
-    return merged.drop(columns=["share"])
+        shares = [s for s in shares if s["commissioner_id"] == wanted]
+    by_month: dict[int, list[Record]] = {}
+    for share in shares:
+        by_month.setdefault(share["month"], []).append(share)
+    merged = []
+    for row in plan:  # each plan row, then its month's shares in order (a merge on month)
+        for share in by_month.get(row["month"], ()):
+            part = share["share"]
+            merged.append(
+                {
+                    **row,
+                    "commissioner_id": share["commissioner_id"],
+                    "plan_activity": row["plan_activity"] * part,
+                    "plan_cost": row["plan_cost"] * part,
+                    "plan_minimum_cost": row["plan_minimum_cost"] * part,
+                    "plan_maximum_cost": row["plan_maximum_cost"] * part,
+                }
+            )
+    return merged
 
 
 def _actual(
@@ -285,19 +346,22 @@ def _actual(
     names: _Names,
     year: FinancialYear,
     by_commissioner: bool,
-) -> pd.DataFrame:
-    """Actuals from the summary tables: by provider, line, point, month (and commissioner)."""
-    import pandas as pd  # loaded when a view is worked out, not at start
-
+    key: str,
+) -> list[Record]:
+    """Actuals from the summary tables, added up in SQL by `key` (a column of the plan's
+    records, or "month") and month: at most a few hundred rows, however many returns."""
     table = ActivitySummary if by_commissioner else LineSummary
-    keys = [table.provider_id, table.service_line_id, table.point_of_delivery, table.month]
-    if by_commissioner:
-        keys.insert(3, ActivitySummary.commissioner_id)
+    groups = {
+        "provider_id": table.provider_id,
+        "service_line_id": table.service_line_id,
+        "point_of_delivery": table.point_of_delivery,
+        "commissioner_id": ActivitySummary.commissioner_id,
+    }
+    keys = [groups[key], table.month] if key in groups else [table.month]
     query = select(
         *keys,
         func.sum(table.actual_activity),
         func.sum(table.actual_cost),
-        func.sum(table.row_count),
     ).where(table.financial_year == year)
     if flt.contract:
         provider = session.scalar(
@@ -312,16 +376,16 @@ def _actual(
         query = query.where(
             ActivitySummary.commissioner_id == _organisation(session, flt.commissioner)
         )
-    query = query.group_by(*keys)
-    columns = ["provider_id", "service_line_id", "point_of_delivery", "month",
-               "actual_activity", "actual_cost", "rows"]  # fmt: skip
-    if by_commissioner:
-        columns.insert(3, "commissioner_id")
-    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
-    # The sums come back through the scaled types as Decimals; floats from here on.
-    frame["actual_activity"] = frame["actual_activity"].astype("float64")
-    frame["actual_cost"] = frame["actual_cost"].astype("float64")
-    return frame
+    columns = [key, "month"] if key in groups else ["month"]
+    rows = []
+    for found in session.execute(query.group_by(*keys)).all():
+        row: Record = dict(zip(columns, found[:-2], strict=True))
+        # Exact sums (Decimals through the scaled types), added up exactly from here on.
+        row["actual_activity"] = math.nan if found[-2] is None else found[-2]
+        row["actual_cost"] = math.nan if found[-1] is None else found[-1]
+        row["index"] = (row["month"] - 4) % 12 + 1
+        rows.append(row)
+    return rows
 
 
 def _dimension_key(dimension: str) -> str:
@@ -331,6 +395,7 @@ def _dimension_key(dimension: str) -> str:
         Dimension.COMMISSIONER: "commissioner_id",
         Dimension.POINT_OF_DELIVERY: "point_of_delivery",
         Dimension.MONTH: "month",
+        "total": "all",
     }[dimension]
 
 
@@ -355,8 +420,9 @@ def position_in(
     plan = _plan(session, flt, names)
     if by_commissioner:
         plan = _by_commissioner(session, plan, flt)
-    actual = _actual(session, flt, names, flt.year, by_commissioner)
-    previous = _actual(session, flt, names, flt.year - 1, by_commissioner)
+    key = _dimension_key(dimension)
+    actual = _actual(session, flt, names, flt.year, by_commissioner, key)
+    previous = _actual(session, flt, names, flt.year - 1, by_commissioner, key)
     references = dict(
         session.execute(
             select(Contract.provider_id, Contract.reference).where(
@@ -364,23 +430,15 @@ def position_in(
             )
         ).all()
     )
+    reported = max(
+        (row["index"] for row in actual if row["actual_activity"] == row["actual_activity"]),
+        default=0,
+    )
+    rows = _rows(plan, actual, previous, reported, dimension, names, references)
     for frame in (plan, actual, previous):
-        frame["index"] = (frame["month"] - 4) % 12 + 1 if len(frame) else []
-    reported = (
-        int(actual.loc[actual["actual_activity"].notna(), "index"].max() or 0) if len(actual) else 0
-    )
-    key = _dimension_key(dimension)
-    rows = _rows(plan, actual, previous, key, reported, dimension, names, references)
-    total = _rows(
-        plan.assign(all="total"),
-        actual.assign(all="total"),
-        previous.assign(all="total"),
-        "all",
-        reported,
-        "total",
-        names,
-        references,
-    )
+        for row in frame:
+            row["all"] = "total"
+    total = _rows(plan, actual, previous, reported, "total", names, references)
     total_row = total[0] if total else _empty_row(reported)
     return Position(flt, dimension, rows, total_row, _months(plan, actual, reported), reported)
 
@@ -403,47 +461,54 @@ def _label(dimension: str, value: Any, names: _Names, references: dict) -> tuple
     return "total", "Total"
 
 
+def _margins(plan: list[Record], key: str) -> dict[Any, float]:
+    """Each group's margin: the average of its lines' margins weighted by planned cost."""
+    groups: dict[Any, list[Record]] = {}
+    for row in plan:
+        groups.setdefault(row[key], []).append(row)
+    margins = {}
+    for group, rows in groups.items():
+        costs = [row["plan_cost"] for row in rows]
+        margin = [row["margin"] for row in rows]
+        weight = math.fsum(costs)
+        if weight > 0:
+            weighted = [m * c for m, c in zip(margin, costs, strict=True)]
+            margins[group] = math.fsum(weighted) / weight
+        else:
+            margins[group] = math.fsum(margin) / len(margin)
+    return margins
+
+
 def _rows(
-    plan: pd.DataFrame,
-    actual: pd.DataFrame,
-    previous: pd.DataFrame,
-    key: str,
+    plan: list[Record],
+    actual: list[Record],
+    previous: list[Record],
     reported: int,
     dimension: str,
     names: _Names,
     references: dict,
 ) -> list[PositionRow]:
-    import numpy as np
-    import pandas as pd  # loaded when a view is worked out, not at start
-
-    in_ytd = plan["index"] <= reported
-    plan_full = plan.groupby(key)[["plan_activity", "plan_cost"]].sum()
-    plan_ytd = (
-        plan[in_ytd]
-        .groupby(key)[["plan_activity", "plan_cost", "plan_minimum_cost", "plan_maximum_cost"]]
-        .sum()
+    key = _dimension_key(dimension)
+    plan_full = _group_sums(plan, key, ("plan_activity", "plan_cost"))
+    plan_ytd = _group_sums(
+        (row for row in plan if row["index"] <= reported),
+        key,
+        ("plan_activity", "plan_cost", "plan_minimum_cost", "plan_maximum_cost"),
     )
-    margins = plan.groupby(key).apply(
-        lambda g: float(np.average(g["margin"], weights=g["plan_cost"]))
-        if g["plan_cost"].sum() > 0
-        else float(g["margin"].mean()),
-        include_groups=False,
-    ) if len(plan) else pd.Series(dtype="float64")  # fmt: skip
-    actual_sum = actual.groupby(key)[["actual_activity", "actual_cost"]].sum()
-    previous_total = previous.groupby(key)["actual_cost"].sum()
-    previous_ytd = previous[previous["index"] <= reported].groupby(key)["actual_cost"].sum()
-    keys = list(dict.fromkeys([*plan_full.index, *actual_sum.index]))
+    margins = _margins(plan, key)
+    actual_sum = _group_sums(actual, key, ("actual_activity", "actual_cost"))
+    previous_total = _group_sums(previous, key, ("actual_cost",))
+    previous_ytd = _group_sums(
+        (row for row in previous if row["index"] <= reported), key, ("actual_cost",)
+    )
+    keys = list(dict.fromkeys([*_sorted_keys(plan_full), *_sorted_keys(actual_sum)]))
+    none = [0.0, 0.0, 0.0, 0.0]
     rows = []
     for value in keys:
-        p_act = float(plan_full["plan_activity"].get(value, 0.0))
-        p_cost = float(plan_full["plan_cost"].get(value, 0.0))
-        y_act = float(plan_ytd["plan_activity"].get(value, 0.0))
-        y_cost = float(plan_ytd["plan_cost"].get(value, 0.0))
-        y_low = float(plan_ytd["plan_minimum_cost"].get(value, 0.0))
-        y_high = float(plan_ytd["plan_maximum_cost"].get(value, 0.0))
-        a_act = float(actual_sum["actual_activity"].get(value, 0.0))
-        a_cost = float(actual_sum["actual_cost"].get(value, 0.0))
-        margin = float(margins.get(value, 0.03)) if len(margins) else 0.03
+        p_act, p_cost = plan_full.get(value, none)[:2]
+        y_act, y_cost, y_low, y_high = plan_ytd.get(value, none)
+        a_act, a_cost = actual_sum.get(value, none)[:2]
+        margin = margins.get(value, 0.03)
         if dimension == Dimension.MONTH:
             f_act, f_cost, seasonal = (
                 (a_act, a_cost, None) if a_cost or a_act else (p_act, p_cost, None)
@@ -452,7 +517,8 @@ def _rows(
             f_act = a_act / reported * 12 if reported else p_act
             f_cost = a_cost / reported * 12 if reported else p_cost
             seasonal = None
-            before, whole = previous_ytd.get(value, 0.0), previous_total.get(value, 0.0)
+            before = previous_ytd.get(value, none)[0]
+            whole = previous_total.get(value, none)[0]
             if reported and before > 0:
                 seasonal = a_cost * whole / before
         variance = a_cost - y_cost
@@ -516,20 +582,19 @@ def _empty_row(reported: int) -> PositionRow:
     )
 
 
-def _months(plan: pd.DataFrame, actual: pd.DataFrame, reported: int) -> list[MonthPoint]:
-    plan_by = plan.groupby("month")[["plan_activity", "plan_cost"]].sum()
-    actual_by = actual.groupby("month")[["actual_activity", "actual_cost"]].sum()
-    total_actual = float(actual["actual_cost"].sum()) if len(actual) else 0.0
+def _months(plan: list[Record], actual: list[Record], reported: int) -> list[MonthPoint]:
+    plan_by = _group_sums(plan, "month", ("plan_activity", "plan_cost"))
+    actual_by = _group_sums(actual, "month", ("actual_activity", "actual_cost"))
+    total_actual = _sum([row["actual_cost"] for row in actual]) if actual else 0.0
     rate = total_actual / reported if reported else 0.0
     points = []
     cumulative_plan = cumulative_actual = cumulative_forecast = 0.0
     for index in range(1, 13):
         month = FinancialYear.calendar_month(index)
-        p_act = float(plan_by["plan_activity"].get(month, 0.0))
-        p_cost = float(plan_by["plan_cost"].get(month, 0.0))
+        p_act, p_cost = plan_by.get(month, [0.0, 0.0])
         has_actual = index <= reported
-        a_act = float(actual_by["actual_activity"].get(month, 0.0)) if has_actual else None
-        a_cost = float(actual_by["actual_cost"].get(month, 0.0)) if has_actual else None
+        a_act = actual_by.get(month, [0.0, 0.0])[0] if has_actual else None
+        a_cost = actual_by.get(month, [0.0, 0.0])[1] if has_actual else None
         cumulative_plan += p_cost
         if a_cost is not None:
             cumulative_actual += a_cost
@@ -571,14 +636,14 @@ def monthly_series_in(
     by_commissioner = bool(flt.commissioner)
     for offset in range(years - 1, -1, -1):
         year = flt.year - offset
-        frame = _actual(session, flt, names, year, by_commissioner)
-        if frame.empty:
+        rows = _actual(session, flt, names, year, by_commissioner, "month")
+        if not rows:
             continue
-        by_month = frame.groupby("month")[measure].sum()
+        by_month = _group_sums(rows, "month", (measure,))
         for index in range(1, 13):
             month = FinancialYear.calendar_month(index)
-            if month in by_month.index:
-                values.append(float(by_month[month]))
+            if month in by_month:
+                values.append(by_month[month][0])
                 # "Apr 24": the calendar month, short enough for three years on one axis.
                 calendar_year = year.starts_on.year + (1 if index > 9 else 0)
                 labels.append(f"{MONTH_NAMES[index - 1]} {calendar_year % 100:02d}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,16 +36,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import CommissioningError, InputRejected
-from app.formatting import format_signed_percent
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
 from app.models.financial_year import MONTH_NAMES
 from app.services import contracts, monitoring, returns_tracker, year_end
 from app.services.returns_tracker import MONTH_FIELDS
 from app.services.spc import XmrChart
+from app.store.database import Database
 from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
 from app.ui.contract_pages import BringInButton, BudgetPage, NoticesPage, QualityPage, YearEndPage
 from app.ui.errors import show_error
+from app.ui.monitoring_model import (
+    PositionTableModel,
+    PreparedRows,
+    prepare_rows,
+)
 from app.ui.narrative import run_confirming
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
@@ -64,21 +70,6 @@ CONTRACT_COLUMNS = [
     Column("agreed_on", "Agreed", Kind.DATE),
     Column("expected_value", "Expected value", Kind.MONEY),
     Column("lines", "Lines", Kind.NUMBER),
-]
-POSITION_COLUMNS = [
-    Column("label", "Name"),
-    Column("plan_cost", "Plan (year)", Kind.MONEY),
-    Column("plan_cost_ytd", "Plan to date", Kind.MONEY),
-    Column("actual_cost_ytd", "Actual to date", Kind.MONEY),
-    Column("variance_cost", "Variance", Kind.MONEY),
-    Column("variance_text", "Variance %"),
-    Column("margin_text", "Margin", tooltip="The agreed margin around the plan"),
-    Column("status", "Status"),
-    Column("plan_activity_ytd", "Planned activity to date", Kind.NUMBER),
-    Column("actual_activity_ytd", "Actual activity to date", Kind.NUMBER),
-    Column("forecast_cost", "Forecast (straight line)", Kind.MONEY),
-    Column("seasonal_forecast_cost", "Forecast (seasonal)", Kind.MONEY),
-    Column("forecast_variance_cost", "Forecast variance", Kind.MONEY),
 ]
 PROBLEM_COLUMNS = [
     Column("file", "File"),
@@ -121,24 +112,6 @@ class ContractListRow:
     agreed_on: Any
     expected_value: Decimal
     lines: int
-
-
-@dataclass(frozen=True)
-class PositionListRow:
-    """A position row with the percentages written for people."""
-
-    row: monitoring.PositionRow
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, name)
-
-    @property
-    def variance_text(self) -> str:
-        return format_signed_percent(self.row.variance_percent)
-
-    @property
-    def margin_text(self) -> str:
-        return f"±{self.row.margin * 100:.1f}%"
 
 
 class _Progress(QObject):
@@ -210,6 +183,70 @@ class ContractsPage(QWidget):
         self.table.resizeColumnsToContents()
 
 
+_Figures = tuple[monitoring.Position, XmrChart | None, PreparedRows]
+
+
+def _work_out(database: Database, flt: monitoring.MonitoringFilter, dimension: str) -> _Figures:
+    """The position, its chart and the table's cells (run on the worker)."""
+    result = monitoring.position(database, flt, dimension)
+    try:
+        chart = monitoring.monthly_series(database, flt)
+    except ValueError:
+        chart = None
+    # The cells are written here too: the GUI thread only swaps the rows in.
+    return result, chart, prepare_rows(result.rows)
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """What the monitoring filters offer, as (text, code), and the year to open on."""
+
+    years: list[FinancialYear]
+    year: FinancialYear | None
+    contracts: list[tuple[str, str]]
+    lines: list[tuple[str, str]]
+    commissioners: list[tuple[str, str]]
+    points: list[tuple[str, str]]
+
+
+def _read_choices(database: Database, today: date) -> _Choices:
+    """The filters' choices (run on the worker, with the first figures)."""
+    with database.reader() as session:
+        years = sorted(
+            set(
+                session.scalars(
+                    select(Contract.financial_year).where(Contract.deleted_at.is_(None))
+                )
+            )
+        )
+        names = monitoring._names(session)
+        commissioners = session.execute(
+            select(Organisation.code, Organisation.name)
+            .join(Term, Organisation.type_id == Term.id)
+            .where(Term.category == "commissioner", Organisation.successor_id.is_(None))
+            .order_by(Organisation.code)
+        ).all()
+        points = session.execute(
+            select(Term.code, Term.name)
+            .where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
+            .order_by(Term.position)
+        ).all()
+    current = FinancialYear.containing(today)
+    year = current if current in years else (years[-1] if years else None)
+    listed = contracts.list_contracts(database, year, today) if year is not None else []
+    return _Choices(
+        years=years,
+        year=year,
+        contracts=[(f"{row.reference} {row.provider_name}", row.reference) for row in listed],
+        lines=[
+            (f"{code} {names.lines[names.line_by_code[code]][1]}", code)
+            for code in sorted(names.line_by_code, key=_code_order)
+        ],
+        commissioners=[(f"{code} {name}", code) for code, name in commissioners],
+        points=[(f"{code} {name}", code) for code, name in points],
+    )
+
+
 class MonitoringPage(QWidget):
     """Plan against actual against forecast, filtered, with charts, drill-down and risk share."""
 
@@ -225,13 +262,10 @@ class MonitoringPage(QWidget):
         self.position: monitoring.Position | None = None
         self.chart_data: XmrChart | None = None
 
+        # The filters' choices come from the worker with the first figures (`_open`): nothing
+        # here reads the database on the GUI thread.
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year"))
-        for year in _years(context):
-            self.year_choice.addItem(str(year), year)
-        current = FinancialYear.containing(context.today())
-        index = self.year_choice.findText(str(current))
-        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
         self.contract_choice = QComboBox()
         self.contract_choice.setAccessibleName(self.tr("Contract"))
         self.line_choice = QComboBox()
@@ -256,9 +290,8 @@ class MonitoringPage(QWidget):
         self.chart_choice.addItem(self.tr("Plan and actual by month"), "months")
         self.chart_choice.addItem(self.tr("Cumulative position"), "cumulative")
         self.chart_choice.addItem(self.tr("XmR chart of actual cost"), "xmr")
-        self._fill_filters()
 
-        self.model = RecordTableModel(POSITION_COLUMNS, self)
+        self.model = PositionTableModel(self)
         self.table = DataTableView()
         self.table.setModel(self.model)
         self.table.set_title(self.tr("Contract monitoring"))
@@ -336,32 +369,51 @@ class MonitoringPage(QWidget):
         self.drill_button.clicked.connect(self.drill_down)
         self.risk_button.clicked.connect(self.explain_risk_sharing)
         self.over_button.clicked.connect(self.investigate)
-        self.reload()
+        self._open()
 
-    def _fill_filters(self) -> None:
-        with self.context.database.reader() as session:
-            names = monitoring._names(session)
-            commissioners = session.execute(
-                select(Organisation.code, Organisation.name)
-                .join(Term, Organisation.type_id == Term.id)
-                .where(Term.category == "commissioner", Organisation.successor_id.is_(None))
-                .order_by(Organisation.code)
-            ).all()
-            points = session.execute(
-                select(Term.code, Term.name)
-                .where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
-                .order_by(Term.position)
-            ).all()
-        self.line_choice.addItem(self.tr("All lines"), None)
-        for code in sorted(names.line_by_code, key=_code_order):
-            self.line_choice.addItem(f"{code} {names.lines[names.line_by_code[code]][1]}", code)
-        self.commissioner_choice.addItem(self.tr("All commissioners"), None)
-        for code, name in commissioners:
-            self.commissioner_choice.addItem(f"{code} {name}", code)
-        self.point_choice.addItem(self.tr("All points"), None)
-        for code, name in points:
-            self.point_choice.addItem(f"{code} {name}", code)
-        self._fill_contracts()
+    def _open(self) -> None:
+        """Read the filters' choices and the first figures on the worker."""
+        database, today = self.context.database, self.context.today()
+        dimension = self.dimension_choice.currentData()
+
+        def work() -> tuple[_Choices, _Figures | None]:
+            choices = _read_choices(database, today)
+            if choices.year is None:
+                return choices, None
+            return choices, _work_out(
+                database, monitoring.MonitoringFilter(choices.year), dimension
+            )
+
+        self.total_label.setText(self.tr("Working out the position…"))
+        self._task = start_task(work, self._opened, self._failed)
+
+    @Slot(object)
+    def _opened(self, result: tuple[_Choices, _Figures | None]) -> None:
+        choices, figures = result
+        combos = (self.year_choice, self.contract_choice, self.line_choice,
+                  self.commissioner_choice, self.point_choice)  # fmt: skip
+        for combo in combos:
+            combo.blockSignals(True)
+        for year in choices.years:
+            self.year_choice.addItem(str(year), year)
+        if choices.year is not None:
+            self.year_choice.setCurrentIndex(self.year_choice.findText(str(choices.year)))
+        for combo, everything, items in (
+            (self.contract_choice, self.tr("All contracts"), choices.contracts),
+            (self.line_choice, self.tr("All lines"), choices.lines),
+            (self.commissioner_choice, self.tr("All commissioners"), choices.commissioners),
+            (self.point_choice, self.tr("All points"), choices.points),
+        ):
+            combo.addItem(everything, None)
+            for text, code in items:
+                combo.addItem(text, code)
+        for combo in combos:
+            combo.blockSignals(False)
+        if figures is None:
+            self._task = None
+            self.total_label.setText("")
+            return
+        self._loaded(figures)
 
     @Slot()
     def _fill_contracts(self) -> None:
@@ -386,35 +438,28 @@ class MonitoringPage(QWidget):
     @Slot()
     def reload(self) -> None:
         """Work out the position off the GUI thread; a change meanwhile asks again after."""
-        if self.year_choice.currentData() is None:
-            return
         if self._task is not None:
             self._pending = True
+            return
+        if self.year_choice.currentData() is None:
             return
         flt = self.current_filter()
         dimension = self.dimension_choice.currentData()
         database = self.context.database
-
-        def work() -> tuple[monitoring.Position, XmrChart | None]:
-            result = monitoring.position(database, flt, dimension)
-            try:
-                chart = monitoring.monthly_series(database, flt)
-            except ValueError:
-                chart = None
-            return result, chart
-
         self.total_label.setText(self.tr("Working out the position…"))
-        self._task = start_task(work, self._loaded, self._failed)
+        self._task = start_task(
+            lambda: _work_out(database, flt, dimension), self._loaded, self._failed
+        )
 
     @Slot(object)
-    def _loaded(self, result: tuple[monitoring.Position, XmrChart | None]) -> None:
+    def _loaded(self, result: _Figures) -> None:
         self._task = None
         if self._pending:
             self._pending = False
             self.reload()
             return
-        self.position, self.chart_data = result
-        self.model.set_rows([PositionListRow(row) for row in self.position.rows])
+        self.position, self.chart_data, prepared = result
+        self.model.set_prepared(prepared)
         self.table.resizeColumnsToContents()
         total = self.position.total
         self.total_label.setText(
@@ -955,6 +1000,7 @@ class TrackerPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.context = context
+        self._task: Task | None = None
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year of the tracker"))
         for year in _years(context):
@@ -1005,6 +1051,25 @@ class TrackerPage(QWidget):
         rows = returns_tracker.returns_tracker(
             self.context.database, year, self.context.today(), self.due_days.value()
         )
+        self._show(rows)
+
+    def fill_in_background(self) -> None:
+        """Fill the page from the worker (the tab fills it so in passing: on a large database
+        reading the year's returns takes a tenth of a second)."""
+        year = self.year_choice.currentData()
+        if year is None:
+            return
+        database, today, days = self.context.database, self.context.today(), self.due_days.value()
+        self._task = start_task(
+            lambda: returns_tracker.returns_tracker(database, year, today, days),
+            self._show,
+            lambda error: show_error(error, self.context.log_file, self.tr("Returns tracker")),
+            owner=self,
+        )
+
+    @Slot(object)
+    def _show(self, rows: list[Any]) -> None:
+        self._task = None
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
 
@@ -1022,38 +1087,33 @@ class ContractsTab(QWidget):
         self.pages = QTabWidget()
         self.pages.setAccessibleName(self.tr("Contracts pages"))
         self.undo_stack = QUndoStack(self)
-        # The monitoring page shows first (its figures come from a worker); the others fill
-        # one at a time once the window is up, or at once when someone opens them first, so
-        # the window never waits for all of them together.
-        self.contracts = ContractsPage(context, load=False)
+        # The monitoring page shows first (its choices and figures come from a worker). The
+        # other pages are made, then filled, one per turn of the event loop once its first
+        # figures are in (or at once when someone opens or asks for one first): none of them
+        # keeps the window waiting, and they do not compete with the first figures.
         self.monitoring = MonitoringPage(context)
-        self.returns = ReturnsImportPage(context)
-        self.tracker = TrackerPage(context, load=False)
-        self.quality = QualityPage(context, self.undo_stack, load=False)
-        self.notices = NoticesPage(context, self.undo_stack, load=False)
-        self.budget = BudgetPage(context, self.undo_stack, load=False)
-        self.year_end = YearEndPage(context, self.undo_stack, load=False)
-        self._unloaded: list[QWidget] = [
-            self.contracts,
-            self.tracker,
-            self.quality,
-            self.notices,
-            self.budget,
-            self.year_end,
-        ]
         self.pages.addTab(self.monitoring, self.tr("&Monitoring"))
-        self.pages.addTab(self.contracts, self.tr("C&ontracts"))
-        self.pages.addTab(self.returns, self.tr("&Returns import"))
-        self.pages.addTab(self.tracker, self.tr("Returns &tracker"))
-        self.pages.addTab(self.quality, self.tr("&Quality"))
-        self.pages.addTab(self.notices, self.tr("&Notices"))
-        self.pages.addTab(self.budget, self.tr("Pooled &budget"))
-        self.pages.addTab(self.year_end, self.tr("&Year end"))
+        self._made: dict[str, QWidget] = {}
+        self._holders: dict[str, QWidget] = {}
+        for name, title in (
+            ("contracts", self.tr("C&ontracts")),
+            ("returns", self.tr("&Returns import")),
+            ("tracker", self.tr("Returns &tracker")),
+            ("quality", self.tr("&Quality")),
+            ("notices", self.tr("&Notices")),
+            ("budget", self.tr("Pooled &budget")),
+            ("year_end", self.tr("&Year end")),
+        ):
+            holder = QWidget()
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            self._holders[name] = holder
+            self.pages.addTab(holder, title)
+        self._unloaded: list[QWidget] = []
+        self._started = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
-        self.returns.finished.connect(lambda _report: self.monitoring.reload())
-        self.returns.finished.connect(lambda _report: self.tracker.reload())
         refresh = QAction(self.tr("Refresh"), self)
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -1072,16 +1132,98 @@ class ContractsTab(QWidget):
             action.setShortcut(shortcut)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
-        self.contracts.bring_in.imported.connect(self._brought_in)
-        self.year_end.rolled.connect(lambda _created: self.contracts.reload())
-        self.pages.currentChanged.connect(lambda _index: self._load(self.pages.currentWidget()))
-        QTimer.singleShot(0, self._load_next)
+        self.pages.currentChanged.connect(self._page_opened)
+        self.monitoring.loaded.connect(self._first_figures_in)
 
-    def _load(self, page: QWidget) -> None:
+    # The pages, made when first wanted.
+
+    @property
+    def contracts(self) -> ContractsPage:
+        return self._page("contracts")  # type: ignore[return-value]
+
+    @property
+    def returns(self) -> ReturnsImportPage:
+        return self._page("returns")  # type: ignore[return-value]
+
+    @property
+    def tracker(self) -> TrackerPage:
+        return self._page("tracker")  # type: ignore[return-value]
+
+    @property
+    def quality(self) -> QualityPage:
+        return self._page("quality")  # type: ignore[return-value]
+
+    @property
+    def notices(self) -> NoticesPage:
+        return self._page("notices")  # type: ignore[return-value]
+
+    @property
+    def budget(self) -> BudgetPage:
+        return self._page("budget")  # type: ignore[return-value]
+
+    @property
+    def year_end(self) -> YearEndPage:
+        return self._page("year_end")  # type: ignore[return-value]
+
+    def _page(self, name: str, fill: bool = True) -> QWidget:
+        """The page `name`, made (and, unless told not to, filled) now if it was not yet."""
+        page = self._made.get(name)
+        if page is None:
+            page = self._make(name)
+            self._made[name] = page
+            holder_layout = self._holders[name].layout()
+            assert holder_layout is not None
+            holder_layout.addWidget(page)
+            if name != "returns":  # the import page has nothing to fill
+                self._unloaded.append(page)
+        if fill:
+            self._load(page)
+        return page
+
+    def _make(self, name: str) -> QWidget:
+        context, stack = self.context, self.undo_stack
+        if name == "contracts":
+            contracts_page = ContractsPage(context, load=False)
+            contracts_page.bring_in.imported.connect(self._brought_in)
+            return contracts_page
+        if name == "returns":
+            returns_page = ReturnsImportPage(context)
+            returns_page.finished.connect(lambda _report: self.monitoring.reload())
+            returns_page.finished.connect(lambda _report: self._reload_if_made("tracker"))
+            return returns_page
+        if name == "tracker":
+            return TrackerPage(context, load=False)
+        if name == "quality":
+            return QualityPage(context, stack, load=False)
+        if name == "notices":
+            return NoticesPage(context, stack, load=False)
+        if name == "budget":
+            return BudgetPage(context, stack, load=False)
+        year_end_page = YearEndPage(context, stack, load=False)
+        year_end_page.rolled.connect(lambda _created: self._reload_if_made("contracts"))
+        return year_end_page
+
+    def _reload_if_made(self, name: str) -> None:
+        page = self._made.get(name)
+        if page is not None and page not in self._unloaded:
+            page.reload()  # type: ignore[attr-defined]
+
+    @Slot(int)
+    def _page_opened(self, index: int) -> None:
+        holder = self.pages.widget(index)
+        for name, candidate in self._holders.items():
+            if candidate is holder:
+                self._load(self._page(name))
+
+    def _load(self, page: QWidget, in_passing: bool = False) -> None:
         if page in self._unloaded:
             self._unloaded.remove(page)
             try:
-                fill = getattr(page, "load", None) or getattr(page, "reload")  # noqa: B009
+                fill = (
+                    (in_passing and getattr(page, "fill_in_background", None))
+                    or getattr(page, "load", None)
+                    or getattr(page, "reload")  # noqa: B009
+                )
                 fill()
             except (SQLAlchemyError, CommissioningError):
                 # Filled in passing, not asked for: a failure (the database closed under a
@@ -1090,24 +1232,37 @@ class ContractsTab(QWidget):
                 self._unloaded.append(page)
 
     @Slot()
-    def _load_next(self) -> None:
-        """Fill the next page not yet filled, then give the event loop a turn; a window that
-        is not (or no longer) shown waits until it is."""
-        if self._unloaded and self.window().isVisible():
-            self._load(self._unloaded[0])
+    def _first_figures_in(self) -> None:
+        if not self._started:
+            self._started = True
             QTimer.singleShot(0, self._load_next)
+
+    @Slot()
+    def _load_next(self) -> None:
+        """Make the next page not yet made, or fill the next not yet filled, then give the
+        event loop a turn; a window that is not (or no longer) shown waits until it is."""
+        if not self.window().isVisible():
+            return
+        waiting = [name for name in self._holders if name not in self._made]
+        if waiting:
+            self._page(waiting[0], fill=False)
+        elif self._unloaded:
+            self._load(self._unloaded[0], in_passing=True)
+        else:
+            return
+        QTimer.singleShot(0, self._load_next)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._unloaded:
+        if self.monitoring.position is not None:
             QTimer.singleShot(0, self._load_next)
 
     @Slot(str)
     def _brought_in(self, kind: str) -> None:
         if kind in ("contracts", "quality"):
-            self.quality.reload()
+            self._reload_if_made("quality")
         if kind == "commissioners":
-            self.budget.reload()
+            self._reload_if_made("budget")
         if kind == "contracts":
             self.monitoring.reload()
 
