@@ -64,6 +64,9 @@ HEAVY_AT_START = (
     "lxml",
     "pypdf",
     "pypdfium2",
+    # Loaded only to create or upgrade a database (or to check one against the models).
+    "alembic",
+    "mako",
 )
 
 
