@@ -273,3 +273,42 @@ os._exit(0)  # not waiting for the Contracts tab's worker, which may still be co
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_window_is_made_without_configuring_every_mapper(demo_database) -> None:
+    """Before its first paint the start reads only tables (who may use it, whether it is the
+    demo, the sync line): configuring the ORM's mappers waits for the first real query."""
+    import subprocess
+    import sys
+
+    if demo_database.path is None:
+        pytest.skip("a fresh process opens the demo database by its file")
+    demo_database.close()  # its lock would refuse the other process
+    script = f"""
+import os
+from datetime import date
+from pathlib import Path
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from app.models import UserProfile
+from app.services.demo_marker import is_demo
+from app.services.users import list_users
+from app.settings import Settings
+from app.store.database import open_database
+from app.ui.context import UiContext
+from app.ui.main_window import MainWindow
+application = QApplication([])
+database = open_database({str(demo_database.path)!r}, user="tester")
+with database.reader() as session:
+    list_users(session)
+context = UiContext(database, Settings(), Path(os.devnull), date(2026, 11, 24), is_demo(database))
+assert context.is_demo
+window = MainWindow(context)
+print(UserProfile.__mapper__.configured, flush=True)
+os._exit(0)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
