@@ -89,7 +89,9 @@ def window(qtbot, demo_database: Database, tmp_path: Path) -> MainWindow:
 
 def test_history_is_one_click_from_a_tab_table(qtbot, window: MainWindow) -> None:
     home = window.current_page()
-    qtbot.waitUntil(lambda: home.is_loaded)  # Home's list is gathered after the first paint
+    qtbot.waitUntil(
+        lambda: home.is_loaded, timeout=60_000
+    )  # Home's list is gathered after the first paint
     table = home.findChild(DataTableView)
     assert table is not None
     table.setFocus()

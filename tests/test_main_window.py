@@ -140,7 +140,7 @@ def test_home_says_it_is_loading_until_its_list_arrives_after_the_first_paint(
     assert isinstance(home, HomeTab)
     assert not home.is_loaded and home.model.rowCount() == 0
     assert home.summary.text() == "Loading what needs attention…"
-    with qtbot.waitSignal(home.loaded, timeout=30_000):
+    with qtbot.waitSignal(home.loaded, timeout=60_000):
         main.show()  # the list is gathered on a worker once the window has been painted
     assert home.model.rowCount() > 0
     assert "need attention on 24 Nov 2026" in home.summary.text()

@@ -49,7 +49,7 @@ def test_home_is_the_first_tab(window: MainWindow) -> None:
 def test_home_lists_what_needs_attention(qtbot, qtmodeltester, context: UiContext) -> None:
     home = HomeTab(context)
     qtbot.addWidget(home)
-    qtbot.waitUntil(lambda: home.is_loaded)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     qtmodeltester.check(home.model)
     assert home.count_of(Kind.ACTIONS) >= 1
     assert home.count_of(Kind.DESIGNATIONS) >= 1
@@ -60,7 +60,7 @@ def test_an_action_line_opens_its_meeting_with_the_action_selected(
     qtbot, window: MainWindow
 ) -> None:
     home = window.tabs.widget(0)
-    qtbot.waitUntil(lambda: home.is_loaded)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     number = next(n for n, row in enumerate(home.model.rows()) if row.kind == Kind.ACTIONS)
     action = home.model.row_at(number)
     home.table.setCurrentIndex(home.proxy.mapFromSource(home.model.index(number, 0)))
@@ -74,7 +74,7 @@ def test_an_action_line_opens_its_meeting_with_the_action_selected(
 
 def test_a_designation_line_selects_the_service_in_its_tab(qtbot, window: MainWindow) -> None:
     home = window.tabs.widget(0)
-    qtbot.waitUntil(lambda: home.is_loaded)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     number = next(n for n, r in enumerate(home.model.rows()) if r.kind == Kind.DESIGNATIONS)
     item = home.model.row_at(number)
     window.open_record(item.area, item.record_type, item.id)
