@@ -88,7 +88,11 @@ def window(qtbot, demo_database: Database, tmp_path: Path) -> MainWindow:
 
 
 def test_history_is_one_click_from_a_tab_table(qtbot, window: MainWindow) -> None:
-    table = window.tabs.currentWidget().findChild(DataTableView)
+    home = window.current_page()
+    qtbot.waitUntil(
+        lambda: home.is_loaded, timeout=60_000
+    )  # Home's list is gathered after the first paint
+    table = home.findChild(DataTableView)
     assert table is not None
     table.setFocus()
     table.setCurrentIndex(table.model().index(0, 1))

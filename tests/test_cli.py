@@ -86,6 +86,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"commissioning {__version__}"
 
 
+def test_starting_the_application_reads_the_global_options_without_every_command() -> None:
+    script = (
+        "import sys\n"
+        "from app.cli import parse_arguments\n"
+        "arguments = parse_arguments(['--db', 'x.sqlite', '--as-of', '2026-11-24'])\n"
+        "assert arguments.db == 'x.sqlite' and str(arguments.as_of) == '2026-11-24'\n"
+        "assert not hasattr(arguments, 'handler')  # no command: the window starts\n"
+        "assert 'app.cli.definitions' not in sys.modules\n"
+        "assert parse_arguments(['nds', 'list', '--db', 'x.sqlite']).db == 'x.sqlite'\n"
+        "assert 'app.cli.definitions' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
 def test_an_unknown_edition_is_rejected_with_exit_3(
     capsys: pytest.CaptureFixture[str], seeded_file: Path
 ) -> None:

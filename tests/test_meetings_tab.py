@@ -49,6 +49,7 @@ def test_home_is_the_first_tab(window: MainWindow) -> None:
 def test_home_lists_what_needs_attention(qtbot, qtmodeltester, context: UiContext) -> None:
     home = HomeTab(context)
     qtbot.addWidget(home)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     qtmodeltester.check(home.model)
     assert home.count_of(Kind.ACTIONS) >= 1
     assert home.count_of(Kind.DESIGNATIONS) >= 1
@@ -59,11 +60,12 @@ def test_an_action_line_opens_its_meeting_with_the_action_selected(
     qtbot, window: MainWindow
 ) -> None:
     home = window.tabs.widget(0)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     number = next(n for n, row in enumerate(home.model.rows()) if row.kind == Kind.ACTIONS)
     action = home.model.row_at(number)
     home.table.setCurrentIndex(home.proxy.mapFromSource(home.model.index(number, 0)))
     home.open_selected()
-    tab = window.tabs.currentWidget()
+    tab = window.current_page()
     assert isinstance(tab, MeetingsTab)
     assert tab.pages.currentIndex() == 4
     selected = tab._selected(tab.action_table, tab.action_model)
@@ -72,10 +74,11 @@ def test_an_action_line_opens_its_meeting_with_the_action_selected(
 
 def test_a_designation_line_selects_the_service_in_its_tab(qtbot, window: MainWindow) -> None:
     home = window.tabs.widget(0)
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)
     number = next(n for n, r in enumerate(home.model.rows()) if r.kind == Kind.DESIGNATIONS)
     item = home.model.row_at(number)
     window.open_record(item.area, item.record_type, item.id)
-    tab = window.tabs.currentWidget()
+    tab = window.current_page()
     assert tab.area == "definitions"
     index = tab.table.currentIndex()
     assert tab.model.row_at(tab.proxy.mapToSource(index).row()).id == item.id

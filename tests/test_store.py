@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from app.errors import CorruptDatabase, NewerDatabase, NotADatabase
 from app.models import Base, Organisation, ServiceDefinition, Term, Vocabulary
 from app.store.database import (
+    HEAD_REVISION,
     alembic_config,
     compared_with_models,
     head_revision,
@@ -73,6 +74,52 @@ def test_every_record_counts_its_versions_and_knows_who_changed_it(database) -> 
 def test_the_migrations_have_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
+
+
+def test_the_head_revision_known_without_alembic_is_the_newest_migration() -> None:
+    # Add a migration, set HEAD_REVISION in app/store/database.py to its revision.
+    script = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == HEAD_REVISION == script.get_current_head()
+
+
+def _modules_loaded_opening(path: Path) -> set[str]:
+    """The top-level packages loaded by opening the database at `path` in a fresh process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from app.store.database import open_database\n"
+        f"open_database({str(path)!r}).close()\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.strip().split(","))
+
+
+def test_opening_a_database_at_the_current_revision_does_not_load_alembic(
+    template_database: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "current.sqlite"
+    shutil.copyfile(template_database, path)
+    assert "alembic" not in _modules_loaded_opening(path)
+
+
+def test_opening_an_older_database_loads_alembic_to_upgrade_it(tmp_path: Path) -> None:
+    # The fixture of the schema released before the current one (tests/fixtures/databases).
+    older = Path(__file__).parent / "fixtures" / "databases" / "schema_logs_3.sqlite"
+    path = tmp_path / older.name
+    shutil.copyfile(older, path)
+    assert "alembic" in _modules_loaded_opening(path)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            HEAD_REVISION,
+        )
+    connection.close()
+    assert list((tmp_path / "backups").glob("*before-upgrade*"))
 
 
 def test_models_and_migrations_agree(database) -> None:

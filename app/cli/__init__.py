@@ -96,9 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line read. Starting the application (global options and no command) is
+    read by the global options alone: every area's parser would import its services, which
+    the window does not need before it is up. Anything else goes to the full parser."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    globals_only = argparse.ArgumentParser(
+        prog="commissioning", parents=[_global_options()], add_help=False
+    )
+    known, rest = globals_only.parse_known_args(given)
+    if not rest and not any(word.startswith("-h") or word == "--help" for word in given):
+        return known
+    return build_parser().parse_args(given)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = parser.parse_args(argv)
+    arguments = parse_arguments(argv)
     settings = Settings.load()
     context = CommandContext(
         database_target=choose_database(getattr(arguments, "db", None), settings),

@@ -185,7 +185,7 @@ class SyncReport:
 
 def database_identity(connection: Connection) -> str:
     identity = connection.execute(
-        select(DatabaseFact.value).where(DatabaseFact.key == "database_id")
+        select(FACTS.c.value).where(FACTS.c.key == "database_id")
     ).scalar()
     if identity is None:
         raise InputRejected("this database has no identity; open it with the application once")
@@ -193,7 +193,9 @@ def database_identity(connection: Connection) -> str:
 
 
 def _fact(connection: Connection, key: str) -> str | None:
-    value = connection.execute(select(DatabaseFact.value).where(DatabaseFact.key == key)).scalar()
+    # The table's columns, not the mapped class's: the window reads its sync line with this
+    # before it is first painted, and an ORM query would configure every mapper first.
+    value = connection.execute(select(FACTS.c.value).where(FACTS.c.key == key)).scalar()
     return None if value is None else str(value)
 
 
@@ -1172,11 +1174,12 @@ def _shown(value: Any) -> str:
 
 
 def _open_conflicts(session: Session) -> int:
+    conflicts = SyncConflict.__table__
     return int(
         session.scalar(
             select(func.count())
-            .select_from(SyncConflict)
-            .where(SyncConflict.status == ConflictStatus.OPEN)
+            .select_from(conflicts)
+            .where(conflicts.c.status == ConflictStatus.OPEN)
         )
         or 0
     )

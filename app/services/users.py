@@ -171,12 +171,35 @@ def add_user(
 
 
 def list_users(session: Session) -> list[UserRow]:
-    profiles = session.scalars(
-        select(UserProfile)
-        .where(UserProfile.deleted_at.is_(None))
-        .order_by(func.lower(UserProfile.name))
+    # Read from the table, not through the mapped class: the start asks "who are you?" with
+    # this before the window is up, and the first ORM query configures every mapper.
+    table = UserProfile.__table__
+    rows = session.execute(
+        select(
+            table.c.id,
+            table.c.name,
+            table.c.full_name,
+            table.c.organisation,
+            table.c.role,
+            table.c.password_hash,
+            table.c.active,
+        )
+        .where(table.c.deleted_at.is_(None))
+        .order_by(func.lower(table.c.name))
     )
-    return [_row(profile) for profile in profiles]
+    return [
+        UserRow(
+            id=row.id,
+            name=row.name,
+            full_name=row.full_name,
+            organisation=row.organisation,
+            role=row.role,
+            role_title=Role.TITLES.get(row.role, row.role),
+            has_password=bool(row.password_hash),
+            active=row.active,
+        )
+        for row in rows
+    ]
 
 
 def set_role(session: Session, name: str, role: str) -> UserRow:

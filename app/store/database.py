@@ -11,13 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
@@ -47,12 +43,23 @@ from app.store.integrity import (
 from app.store.location import storage_warning
 from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = encryption.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
 
 
+# Alembic is loaded only to create, upgrade or check a database: opening one that is at this
+# revision (every start but the first after an update) compares with this constant instead of
+# reading the migrations folder. A test keeps it equal to the newest migration.
+HEAD_REVISION = "access_1"
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -73,12 +80,14 @@ def compared_with_models(
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The revision of the newest migration: the schema this version of the product uses."""
+    return HEAD_REVISION
 
 
 def known_revisions() -> set[str]:
+    """Every revision in the migrations folder (loads Alembic)."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return {revision.revision for revision in script.walk_revisions()}
 
@@ -363,7 +372,7 @@ def open_database(
         path.parent.mkdir(parents=True, exist_ok=True)
     elif encrypt:
         raise InputRejected("Only a database file can be encrypted; a server has its own means.")
-    if revision is not None and revision not in known_revisions():
+    if revision is not None and revision != head_revision() and revision not in known_revisions():
         raise NewerDatabase(
             f"{path} was written by a newer version of this product (schema {revision}). "
             "Install the newer version to open it; the file has not been changed."
@@ -379,7 +388,11 @@ def open_database(
         engine = create_store_engine(url, key)
         if path is None:
             revision = _server_revision(engine)
-            if revision is not None and revision not in known_revisions():
+            if (
+                revision is not None
+                and revision != head_revision()
+                and revision not in known_revisions()
+            ):
                 engine.dispose()
                 raise NewerDatabase(
                     f"The database at {url.render_as_string(hide_password=True)} uses a newer "
@@ -470,7 +483,7 @@ def _open_server(
             f"Cannot open the database on the server {shown}: {reason}.{hint}"
         ) from error
     head = head_revision()
-    if revision is not None and revision not in known_revisions():
+    if revision is not None and revision != head_revision() and revision not in known_revisions():
         engine.dispose()
         raise NewerDatabase(
             f"The database on {shown} has been upgraded to a newer schema ({revision}) than "
@@ -546,6 +559,8 @@ def dump_server(url: URL, folder: Path, reason: str) -> Path:
 
 
 def _server_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -562,6 +577,8 @@ def _migrate(engine: Engine, revision: str, then: AfterMigration | None = None) 
     atomic. On SQLite, foreign keys are off while tables are rebuilt (a batch migration drops
     and recreates a table that others refer to), and checked in full before the commit.
     """
+    from alembic import command
+
     config = alembic_config()
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -329,6 +329,9 @@ def run(command: CommandContext) -> int:
             QMessageBox.critical(None, "Cannot open the database", str(error))
             return error.exit_code
     code = application.exec()
+    # Work still running on the pool (a tab filling itself) finishes before its database is
+    # closed and the interpreter shuts down under it.
+    QThreadPool.globalInstance().waitForDone()
     window = state.get("window")
     if isinstance(window, MainWindow):
         window.context.database.close()

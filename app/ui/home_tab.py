@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 from app.formatting import format_date
 from app.services import attention, disputes
 from app.ui.context import UiContext
+from app.ui.errors import show_error
 from app.ui.filter_proxy import RecordFilterProxy
 from app.ui.record_model import Column, Index, Kind, RecordTableModel
-from app.ui.report_dialog import ReportDialog
 from app.ui.table_view import DataTableView
+from app.ui.tasks import Task, start_task
 from app.ui.theme import warning_brush
 
 COLUMNS = [
@@ -54,10 +55,18 @@ class HomeTab(QWidget):
     area = "home"
     # (area of the tab that shows the record, record type, record id)
     open_requested = Signal(str, str, object)
+    loaded = Signal()  # the list has been filled (again)
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: UiContext, parent: QWidget | None = None, load: bool = True
+    ) -> None:
+        """`load=False` leaves the list saying it is loading until `reload()` is called (the
+        main window calls it once it has been painted)."""
         super().__init__(parent)
         self.context = context
+        self._task: Task | None = None
+        self._pending = False
+        self.is_loaded = False
         self.setObjectName("homeTab")
         self.setAccessibleName(self.tr("What needs attention"))
 
@@ -111,7 +120,9 @@ class HomeTab(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.refresh_button.clicked.connect(self.reload)
         self.report_button.clicked.connect(self.write_report)
-        self.reload()
+        self.summary.setText(self.tr("Loading what needs attention…"))
+        if load:
+            self.reload()
 
     def _taken(self, action: str, rows: list[object], where: str) -> None:
         """The list copied, exported or printed: the confidential disputes it lists are
@@ -127,9 +138,32 @@ class HomeTab(QWidget):
 
     @Slot()
     def reload(self) -> None:
+        """Gather the list off the GUI thread (it reads every area); a reload asked for
+        meanwhile runs once this one is back."""
+        if self._task is not None:
+            self._pending = True
+            return
         today = self.context.today()
-        with self.context.database.reader() as session:
-            items = attention.needing_attention(session, today)
+        database = self.context.database
+
+        def work() -> list[attention.AttentionItem]:
+            with database.reader() as session:
+                return attention.needing_attention(session, today)
+
+        if not self.is_loaded:
+            self.summary.setText(self.tr("Loading what needs attention…"))
+        self.refresh_button.setEnabled(False)
+        self._task = start_task(work, self._show, self._failed)
+
+    @Slot(object)
+    def _show(self, items: list[attention.AttentionItem]) -> None:
+        self._task = None
+        self.refresh_button.setEnabled(True)
+        if self._pending:
+            self._pending = False
+            self.reload()
+            return
+        today = self.context.today()
         self.model.set_rows(items)
         self.table.resizeColumnsToContents()
         for column, widest in ((0, 300), (1, 460), (2, 420)):
@@ -142,9 +176,21 @@ class HomeTab(QWidget):
             if items
             else self.tr("Nothing needs attention on {0}.").format(format_date(today))
         )
+        self.is_loaded = True
+        self.loaded.emit()
+
+    @Slot(object)
+    def _failed(self, error: Exception) -> None:
+        self._task = None
+        self._pending = False
+        self.refresh_button.setEnabled(True)
+        self.summary.setText(self.tr("The list could not be loaded; press Refresh to try again."))
+        show_error(error, self.context.log_file, self.tr("What needs attention"))
 
     @Slot()
     def write_report(self) -> None:
+        from app.ui.report_dialog import ReportDialog
+
         ReportDialog(self.context, "attention", self).exec()
 
     def selected_item(self) -> attention.AttentionItem | None:

@@ -6,9 +6,10 @@ import base64
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractProxyModel, QByteArray, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -23,37 +24,68 @@ from PySide6.QtWidgets import (
 
 from app import APP_TITLE, __version__
 from app.errors import CommissioningError
-from app.services import maintenance, sync
-from app.services.demo_marker import is_demo
+from app.services import sync
 from app.store.backup import backup_name
-from app.store.database import open_database
-from app.store.rolling import list_backups
-from app.ui.case_studies_tab import CaseStudiesTab
 from app.ui.context import UiContext
-from app.ui.contracts_tab import ContractsTab
-from app.ui.definitions_tab import DefinitionsTab
-from app.ui.disputes_tab import DisputesTab
 from app.ui.errors import show_error
-from app.ui.help import GlossaryDialog, GuideDialog
-from app.ui.history_dialog import HistoryDialog
 from app.ui.home_tab import HomeTab
-from app.ui.meetings_tab import MeetingsTab
-from app.ui.report_dialog import ReportDialog
-from app.ui.restore_dialog import RestoreDialog
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.lazy_tab import LazyTab
 from app.ui.sync_dialogs import ConflictsDialog, SyncController, default_bundle_name
 from app.ui.table_view import DataTableView
+
+if TYPE_CHECKING:
+    from app.ui.history_dialog import HistoryDialog
+
+
+# The pages of the areas other than Home are imported when they are first wanted: each brings
+# its services and models, which the first paint of the window does not need.
+def _home(context: UiContext) -> QWidget:
+    # Its list is gathered once the window has been painted (MainWindow._after_first_paint).
+    return HomeTab(context, load=False)
+
+
+def _definitions(context: UiContext) -> QWidget:
+    from app.ui.definitions_tab import DefinitionsTab
+
+    return DefinitionsTab(context)
+
+
+def _contracts(context: UiContext) -> QWidget:
+    from app.ui.contracts_tab import ContractsTab
+
+    return ContractsTab(context)
+
+
+def _case_studies(context: UiContext) -> QWidget:
+    from app.ui.case_studies_tab import CaseStudiesTab
+
+    return CaseStudiesTab(context)
+
+
+def _disputes(context: UiContext) -> QWidget:
+    from app.ui.disputes_tab import DisputesTab
+
+    return DisputesTab(context)
+
+
+def _meetings(context: UiContext) -> QWidget:
+    from app.ui.meetings_tab import MeetingsTab
+
+    return MeetingsTab(context)
+
 
 # Each area of work: its tab, its title, and its user guide (resources/help/<area>.md).
 TabFactory = Callable[[UiContext], QWidget]
 AREAS: list[tuple[str, str, TabFactory]] = [
-    ("home", "Home", HomeTab),
-    ("definitions", "National Definitions Set", DefinitionsTab),
-    ("contracts", "Contracts", ContractsTab),
-    ("case-studies", "Case studies", CaseStudiesTab),
-    ("disputes", "Disputes", DisputesTab),
-    ("meetings", "Meetings", MeetingsTab),
+    ("home", "Home", _home),
+    ("definitions", "National Definitions Set", _definitions),
+    ("contracts", "Contracts", _contracts),
+    ("case-studies", "Case studies", _case_studies),
+    ("disputes", "Disputes", _disputes),
+    ("meetings", "Meetings", _meetings),
 ]
+# Built with the window; every other tab is built when it is first shown or wanted.
+FIRST_AREA = "home"
 GUIDES = [("getting-started", "Getting started")] + [(a, t) for a, t, _ in AREAS]
 
 
@@ -80,7 +112,9 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("areaTabs")
         self.tabs.setAccessibleName(self.tr("Areas of work"))
         self.tabs.setDocumentMode(True)
+        self._first_painted = False
         self._add_tabs()
+        self.tabs.currentChanged.connect(self.page_at)
         self.setCentralWidget(self.tabs)
 
         self.sync = SyncController(context, self)
@@ -93,12 +127,60 @@ class MainWindow(QMainWindow):
 
     def _add_tabs(self) -> None:
         for area, title, factory in AREAS:
-            tab = factory(self.context)
-            tab.setObjectName(f"{area}Tab")
-            self.tabs.addTab(tab, self.tr(title))
-            opener = getattr(tab, "open_requested", None)
-            if opener is not None:
-                opener.connect(self.open_record)
+            if area == FIRST_AREA:
+                tab = factory(self.context)
+                tab.setObjectName(f"{area}Tab")
+                self.tabs.addTab(tab, self.tr(title))
+                self._page_built(tab)
+                continue
+            holder = LazyTab(area, self.tr(title), partial(factory, self.context))
+            holder.built.connect(self._page_built)
+            self.tabs.addTab(holder, self.tr(title))
+
+    @Slot(QWidget)
+    def _page_built(self, page: QWidget) -> None:
+        opener = getattr(page, "open_requested", None)
+        if opener is not None:
+            opener.connect(self.open_record)
+
+    @Slot(int)
+    def page_at(self, index: int) -> QWidget | None:
+        """The page of the tab at `index`, built now if it had not been yet."""
+        widget = self.tabs.widget(index)
+        return widget.page() if isinstance(widget, LazyTab) else widget
+
+    def current_page(self) -> QWidget | None:
+        return self.page_at(self.tabs.currentIndex())
+
+    def built_pages(self) -> list[QWidget]:
+        """The pages built so far (the others will be filled afresh when built)."""
+        pages = []
+        for number in range(self.tabs.count()):
+            widget = self.tabs.widget(number)
+            page = widget.built_page if isinstance(widget, LazyTab) else widget
+            if page is not None:
+                pages.append(page)
+        return pages
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._first_painted:
+            self._first_painted = True
+            # Two turns of the event loop later: what the first paint queued (the rest of the
+            # window painted, a quit already asked for) goes before the deferred work.
+            QTimer.singleShot(0, self._first_paint_done)
+
+    @Slot()
+    def _first_paint_done(self) -> None:
+        QTimer.singleShot(0, self._after_first_paint)
+
+    @Slot()
+    def _after_first_paint(self) -> None:
+        """Work that would delay the first sight of the window: Home's list, gathered on a
+        worker while the window stays usable."""
+        home = self.tab_for(FIRST_AREA)
+        if isinstance(home, HomeTab) and not home.is_loaded:
+            home.reload()
 
     # Menus -------------------------------------------------------------------------------
 
@@ -226,8 +308,8 @@ class MainWindow(QMainWindow):
             "Synced: sent {0} changes, received {1}; {2} conflicts to resolve."
         ).format(report.sent, report.received, report.open_conflicts)
         self.statusBar().showMessage(message, 15_000)
-        for number in range(self.tabs.count()):
-            reload = getattr(self.tabs.widget(number), "reload", None)
+        for page in self.built_pages():
+            reload = getattr(page, "reload", None)
             if reload is not None:
                 reload()
         if report.open_conflicts:
@@ -312,7 +394,7 @@ class MainWindow(QMainWindow):
             focused = focused.parentWidget()
         if focused is not None:
             return focused
-        page = self.tabs.currentWidget()
+        page = self.current_page()
         return page.findChild(DataTableView) if page is not None else None
 
     def _table_copy(self) -> None:
@@ -332,12 +414,16 @@ class MainWindow(QMainWindow):
 
     # Opening a record from another tab -------------------------------------------------
 
-    def tab_for(self, area: str) -> QWidget | None:
+    def _index_of(self, area: str) -> int:
         for number in range(self.tabs.count()):
-            tab = self.tabs.widget(number)
-            if getattr(tab, "area", None) == area:
-                return tab
-        return None
+            if getattr(self.tabs.widget(number), "area", None) == area:
+                return number
+        return -1
+
+    def tab_for(self, area: str) -> QWidget | None:
+        """The page of an area (built now if need be), or None if there is no such tab."""
+        number = self._index_of(area)
+        return self.page_at(number) if number >= 0 else None
 
     @Slot(str, str, object)
     def open_record(self, area: str, record_type: str, record_id: object) -> None:
@@ -348,7 +434,7 @@ class MainWindow(QMainWindow):
                 self.tr("This version has no tab for {0} yet.").format(area), 8000
             )
             return
-        self.tabs.setCurrentWidget(tab)
+        self.tabs.setCurrentIndex(self._index_of(area))
         show = getattr(tab, "show_record", None)
         if show is not None:
             show(record_type, record_id)
@@ -366,6 +452,8 @@ class MainWindow(QMainWindow):
 
     def show_history(self, record_id: str) -> HistoryDialog | None:
         """The History dialog of a record (what every table's History… action opens)."""
+        from app.ui.history_dialog import HistoryDialog
+
         try:
             dialog = HistoryDialog(self.context.database, record_id, self)
         except CommissioningError as error:
@@ -389,6 +477,8 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
+        from app.services import maintenance
+
         try:
             maintenance.backup_database(database, _with_suffix(path, ".sqlite"))
         except (OSError, CommissioningError) as error:
@@ -398,10 +488,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def write_report(self) -> None:
+        from app.ui.report_dialog import ReportDialog
+
         ReportDialog(self.context, parent=self).exec()
 
     def restore_from_backup(self) -> None:
         """Choose a backup, confirm, back up the current state, restore, show the result."""
+        from app.services import maintenance
+        from app.store.rolling import list_backups
+        from app.ui.restore_dialog import RestoreDialog
+
         database = self.context.database
         if database.path is None:
             QMessageBox.information(
@@ -427,6 +523,10 @@ class MainWindow(QMainWindow):
     def restore(self, backup: Path) -> Path | None:
         """Restore `backup` into the open database and reload every tab; returns the copy of
         the state before, or None if the restore was refused."""
+        from app.services import maintenance
+        from app.services.demo_marker import is_demo
+        from app.store.database import open_database
+
         database = self.context.database
         assert database.path is not None
         try:
@@ -447,6 +547,7 @@ class MainWindow(QMainWindow):
                 page.deleteLater()
         self._add_tabs()
         self.tabs.setCurrentIndex(current)
+        self._after_first_paint()
         self.statusBar().showMessage(
             self.tr("Restored {0}; the state before is kept at {1}").format(backup.name, safety),
             10000,
@@ -455,15 +556,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def edit_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.context.settings, self, self.context.database)
         if dialog.exec():
             self.statusBar().showMessage(self.tr("Settings saved"), 5000)
 
     def show_guide(self, area: str, title: str) -> None:
+        from app.ui.help import GuideDialog
+
         GuideDialog(area, self.tr("{0} guide").format(title), self).exec()
 
     @Slot()
     def show_glossary(self) -> None:
+        from app.ui.help import GlossaryDialog
+
         GlossaryDialog(self).exec()
 
     @Slot()
@@ -493,7 +600,7 @@ class MainWindow(QMainWindow):
         for number in range(self.tabs.count()):
             tab = self.tabs.widget(number)
             if tab is not None and tab.objectName() == settings.window_tab:
-                self.tabs.setCurrentIndex(number)
+                self.tabs.setCurrentIndex(number)  # which builds it
 
     def save_layout(self) -> None:
         settings = self.context.settings

@@ -1,0 +1,50 @@
+"""A tab's place in the main window until it is first wanted: its real page is made then."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+
+class LazyTab(QWidget):
+    """Holds the page of one area of work; the page is built the first time it is asked for
+    (the tab is shown, a record is opened in it, a test walks it), so that starting the
+    application does not wait for tabs nobody has looked at yet."""
+
+    built = Signal(QWidget)
+
+    def __init__(
+        self, area: str, title: str, factory: Callable[[], QWidget], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.area = area
+        self.setObjectName(f"{area}Tab")
+        self.setAccessibleName(title)
+        self._factory = factory
+        self._page: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    @property
+    def is_built(self) -> bool:
+        return self._page is not None
+
+    @property
+    def built_page(self) -> QWidget | None:
+        """The page if it has been built, else None (without building it)."""
+        return self._page
+
+    def page(self) -> QWidget:
+        """The area's page, built now if this is the first time it is wanted."""
+        if self._page is None:
+            page = self._factory()
+            self._page = page
+            self.setAccessibleName(page.accessibleName() or self.accessibleName())
+            layout = self.layout()
+            assert layout is not None
+            layout.addWidget(page)
+            page.show()  # now, not on the event loop's next turn: it may be used at once
+            self.built.emit(page)
+        return self._page
