@@ -530,6 +530,7 @@ def test_the_home_tab_list_records_the_confidential_disputes_it_lists(
     _as(story.database, "sam")
     tab = HomeTab(UiContext(story.database, Settings(), tmp_path / "log", AS_OF))
     qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: tab.is_loaded, timeout=60_000)  # gathered on a worker
     items = [tab.proxy.index(row, 0).data(ROW_ROLE) for row in range(tab.proxy.rowCount())]
     listed = {str(item.id) for item in items if item.record_type == "dispute"}
     assert listed  # the demo has dispute stages past their target

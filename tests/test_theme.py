@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
 
 from app.settings import Settings
 from app.ui.context import UiContext
+from app.ui.home_tab import HomeTab
 from app.ui.main_window import MainWindow
 from app.ui.theme import AA_CONTRAST, contrast, is_dark, warning_colour
 
@@ -102,6 +103,9 @@ def test_in_a_dark_theme_every_coloured_cell_and_label_stays_readable(
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    home = window.findChild(HomeTab)
+    assert home is not None
+    qtbot.waitUntil(lambda: home.is_loaded, timeout=60_000)  # gathered on a worker
     for number in range(window.tabs.count()):
         window.tabs.setCurrentIndex(number)
         qtbot.wait(50)
