@@ -16,7 +16,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -324,3 +324,22 @@ def message_boxes_never_block() -> list[tuple[str, str]]:
     (tests that care replace them again with monkeypatch)."""
     _SHOWN.clear()
     return _SHOWN
+
+
+@pytest.fixture
+def laptops(database: Database, tmp_path: Path) -> Iterator[Callable[[str], Database]]:
+    """New laptops, each a copy of the team's database (`database`: the server) by joining;
+    `laptops(name)` makes one, closed after the test."""
+    from app.services import sync
+
+    made: list[Database] = []
+
+    def laptop(name: str) -> Database:
+        copy = open_database(tmp_path / f"{name}.sqlite", user=name)
+        sync.join(copy, database)
+        made.append(copy)
+        return copy
+
+    yield laptop
+    for copy in made:
+        copy.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,22 +18,6 @@ from app.store.audit import verify_audit_trail
 from app.store.database import Database, open_database
 
 Laptops = Callable[[str], Database]
-
-
-@pytest.fixture
-def laptops(database: Database, tmp_path: Path) -> Iterator[Laptops]:
-    """New laptops, each a copy of the team's database (`database`: the server) by joining."""
-    made: list[Database] = []
-
-    def laptop(name: str) -> Database:
-        copy = open_database(tmp_path / f"{name}.sqlite", user=name)
-        sync.join(copy, database)
-        made.append(copy)
-        return copy
-
-    yield laptop
-    for copy in made:
-        copy.close()
 
 
 def _study_id(database: Database) -> uuid.UUID:

@@ -9,7 +9,7 @@ password): a viewer who edits their laptop's file cannot make themselves an admi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,22 +27,6 @@ from app.store.database import Database, open_database
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple fortnight lamp"
 Laptops = Callable[[str], Database]
-
-
-@pytest.fixture
-def laptops(database: Database, tmp_path: Path) -> Iterator[Laptops]:
-    """Laptops joined to the team's database (`database`, the server) before any profile."""
-    made: list[Database] = []
-
-    def laptop(name: str) -> Database:
-        copy = open_database(tmp_path / f"{name}.sqlite", user=name)
-        sync.join(copy, database)
-        made.append(copy)
-        return copy
-
-    yield laptop
-    for copy in made:
-        copy.close()
 
 
 def _as(database: Database, user: str) -> Database:
