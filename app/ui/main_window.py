@@ -377,6 +377,7 @@ class MainWindow(QMainWindow):
             ),
             15_000,
         )
+        self.sync.tell_settled(report.renamed, report.refused)
         if report.conflicts:
             self.show_conflicts()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,9 +130,15 @@ class SyncController(QObject):
     def _done(self, report: sync.SyncReport) -> None:
         self._task = None
         self.refresh_status()
-        if report.renamed:
-            self.tell_renamed(report.renamed)
-        if report.refused:
+        self.tell_settled(report.renamed, report.refused)
+        self.finished.emit(report)
+
+    def tell_settled(self, renamed: Sequence[str], refused: Sequence[str]) -> None:
+        """What a sync or an imported bundle settled on its own: references renamed and
+        changes to profiles refused, each named (nothing is said when there are none)."""
+        if renamed:
+            self.tell_renamed(renamed)
+        if refused:
             QMessageBox.warning(
                 self.window,
                 self.tr("Changes to profiles refused"),
@@ -140,11 +147,10 @@ class SyncController(QObject):
                     "not taken, and are listed under Sync → Conflicts:"
                 )
                 + "\n\n"
-                + "\n".join(report.refused),
+                + "\n".join(refused),
             )
-        self.finished.emit(report)
 
-    def tell_renamed(self, renamed: tuple[str, ...]) -> None:
+    def tell_renamed(self, renamed: Sequence[str]) -> None:
         """References two copies made alike: which record was renamed, and to what."""
         QMessageBox.information(
             self.window,
