@@ -59,3 +59,25 @@ def test_postgresql_search_ranks_highlights_and_filters(postgres: Database) -> N
     assert [h.title for h in audits] == ["Audit of outreach clinics"]
     assert "[Lithotripsy]" in audits[0].snippet_text
     assert seeded and seeded[0].kind == "case study"
+
+
+def test_postgresql_search_finds_a_reference_as_it_was_written(postgres: Database) -> None:
+    """References carry hyphens and a site code (DSP-2026-004-V3D): PostgreSQL's parser
+    splits them into odd pieces, so the query is parsed by the same parser."""
+    with postgres.session() as session:
+        wanted = case_studies.save_case_study(
+            session,
+            CaseStudyInput(title="Learning from DSP-2026-004-V3D", topic="Audit"),
+        )
+        case_studies.save_case_study(
+            session, CaseStudyInput(title="Learning from DSP-2026-005-K2P", topic="Audit")
+        )
+    with postgres.session() as session:
+        exact = log_search.search(session, "DSP-2026-004-V3D")
+        with_words = log_search.search(session, "learning DSP-2026-004-V3D")
+        typing = log_search.search(session, "DSP-2026-004-V3D learn")
+        other = log_search.search(session, "DSP-2026-005-K2P")
+    assert [h.id for h in exact] == [wanted]
+    assert [h.id for h in with_words] == [wanted]
+    assert [h.id for h in typing] == [wanted]
+    assert [h.id for h in other] != [wanted] and len(other) == 1

@@ -310,12 +310,22 @@ class PostgresFullTextIndex:
     def search(
         self, session: Session, words: list[str], filters: SearchFilters, limit: int
     ) -> list[SearchHit]:
-        cleaned = [re.sub(r"[^\w]", "", w) for w in words]
-        cleaned = [w for w in cleaned if w]
-        if not cleaned:
+        # Plain words go to to_tsquery, the last as a prefix for results while typing. A word
+        # with punctuation inside (a reference such as DSP-2026-004-V3D) is parsed by the
+        # same parser as the documents, as a phrase, so it matches as it was written.
+        plain = [w for w in words if re.fullmatch(r"\w+", w)]
+        punctuated = [w for w in words if not re.fullmatch(r"\w+", w) and re.search(r"\w", w)]
+        if not plain and not punctuated:
             return []
-        query = " & ".join([*cleaned[:-1], cleaned[-1] + ":*"])
-        params: dict[str, Any] = {"query": query, "limit": limit}
+        params: dict[str, Any] = {"limit": limit}
+        parts = []
+        if plain:
+            last = "" if plain[-1] != words[-1] else ":*"
+            params["query"] = " & ".join([*plain[:-1], plain[-1] + last])
+            parts.append("to_tsquery('english', :query)")
+        for number, word in enumerate(punctuated):
+            params[f"phrase{number}"] = word
+            parts.append(f"phraseto_tsquery('english', :phrase{number})")
         where = _filter_sql(filters, params)
         options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=1, MaxWords=24"
         rows = session.connection().execute(
@@ -323,7 +333,7 @@ class PostgresFullTextIndex:
                 "SELECT kind, record_id, title, topic, year, status, "
                 "ts_headline('english', body, q, :options) AS body_snip, "
                 "ts_rank_cd(document, q) AS score "
-                "FROM log_search, to_tsquery('english', :query) AS q "
+                f"FROM log_search, (SELECT {' && '.join(parts)} AS q) AS typed "
                 f"WHERE document @@ q{where} ORDER BY score DESC LIMIT :limit"
             ),
             {**params, "options": options},
@@ -459,7 +469,7 @@ def years(session: Session, kind: str = "") -> list[int]:
     ]
 
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD = re.compile(r"\w+(?:['’\-]\w+)*")  # a reference such as DSP-2026-004-V3D is one word
 
 
 def search(
