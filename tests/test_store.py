@@ -77,7 +77,7 @@ def test_the_migrations_have_one_head() -> None:
 
 
 def test_the_head_revision_known_without_alembic_is_the_newest_migration() -> None:
-    # Add a migration, set HEAD_REVISION in app/store/database.py to its revision.
+    # Add a migration, set HEAD_REVISION in app/store/peek.py to its revision.
     script = ScriptDirectory.from_config(alembic_config())
     assert head_revision() == HEAD_REVISION == script.get_current_head()
 

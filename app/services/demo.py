@@ -51,7 +51,7 @@ from app.services.access import Area, require_write
 from app.services.demo_contracts import add_contracts_demo
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
-from app.services.demo_marker import DEMO_KEY
+from app.store.peek import DEMO_KEY
 from app.services.demo_marker import is_demo as is_demo  # where it was
 from app.services.demo_meetings import add_meetings_demo
 from app.services.reference_data import FIRST_EDITION

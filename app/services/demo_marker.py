@@ -7,9 +7,7 @@ from sqlalchemy import select
 
 from app.models import DatabaseFact
 from app.store.database import Database
-
-# The fact the demo leaves in the database it fills.
-DEMO_KEY = "demo"
+from app.store.peek import DEMO_KEY
 
 
 def is_demo(database: Database) -> bool:

@@ -41,6 +41,7 @@ from app.store.integrity import (
     quick_check,
 )
 from app.store.location import storage_warning
+from app.store.peek import HEAD_REVISION
 from app.store.rolling import backups_folder, latest_good_backup, take_backup
 
 if TYPE_CHECKING:
@@ -49,12 +50,6 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = encryption.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
-
-
-# Alembic is loaded only to create, upgrade or check a database: opening one that is at this
-# revision (every start but the first after an update) compares with this constant instead of
-# reading the migrations folder. A test keeps it equal to the newest migration.
-HEAD_REVISION = "access_1"
 
 
 def alembic_config() -> Config:

@@ -1,0 +1,84 @@
+"""What the window needs to know of a database file before its first paint, read with sqlite3.
+
+Importing SQLAlchemy and declaring the mapped classes take longer than the rest of the start
+together, so the start reads these few facts with the standard library and opens the database
+properly only after the window is up. Anything unusual (a file to create or upgrade, an
+encrypted, damaged or locked file, a server, a person who must sign in) is not decided here:
+`glance` then returns None and the start takes the full road with its dialogs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.store import lock
+
+# Alembic is loaded only to create, upgrade or check a database: opening one that is at this
+# revision (every start but the first after an update) compares with this constant instead of
+# reading the migrations folder. A test keeps it equal to the newest migration.
+HEAD_REVISION = "access_1"
+
+# The fact the demo leaves in the database it fills.
+DEMO_KEY = "demo"
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True)
+class Glance:
+    """An existing, unencrypted database file at this version's schema, not in use elsewhere,
+    whose remembered user may open it without a password."""
+
+    path: Path
+    user: str
+    is_demo: bool
+
+
+def sqlite_file(target: str | os.PathLike[str]) -> Path | None:
+    """The file a target names when it is a bare path (as `resolve_url` reads it), else None."""
+    text = os.fspath(target)
+    if "://" in text:
+        return None
+    return Path(text).expanduser().resolve()
+
+
+def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | None:
+    """The facts of the first paint, or None when opening needs more than a plain open."""
+    path = sqlite_file(target)
+    if path is None or not remembered_user:
+        return None
+    try:
+        with path.open("rb") as stream:
+            if stream.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                return None  # empty, encrypted or not a database: the full road says which
+    except OSError:
+        return None
+    holder = lock.read_holder(path)
+    if holder is not None and not lock.is_stale(holder):
+        if (holder.host, holder.pid) != (socket.gethostname(), os.getpid()):
+            return None  # in use elsewhere: the full road says by whom
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        if revision is None or revision[0] != HEAD_REVISION:
+            return None
+        profile = connection.execute(
+            "SELECT name FROM user_profile WHERE deleted_at IS NULL AND active "
+            "AND coalesce(password_hash, '') = '' AND lower(name) = lower(?)",
+            (remembered_user,),
+        ).fetchone()
+        if profile is None:
+            return None
+        demo = connection.execute("SELECT 1 FROM database_fact WHERE key = ?", (DEMO_KEY,))
+        return Glance(path=path, user=str(profile[0]), is_demo=demo.fetchone() is not None)
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
