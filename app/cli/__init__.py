@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         passphrase_file=getattr(arguments, "passphrase_file", None),
         writes=getattr(arguments, "writes", None),
     )
-    handler: Handler = getattr(arguments, "handler", import_module("app.cli.maintenance").gui)
+    handler: Handler = getattr(arguments, "handler", import_module("app.cli.window").gui)
     try:
         return handler(arguments, context)
     except CommissioningError as error:

@@ -10,12 +10,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from app.errors import InputRejected, UsageError
 from app.settings import Settings
-from app.store.database import Database, open_database
+
+# The store (SQLAlchemy) is imported when a command first opens the database: starting the
+# application reads this module before its window is painted, and opens the database after.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.store.database import Database
 
 DATABASE_FILE = "commissioning.sqlite"
 
@@ -86,6 +91,8 @@ class CommandContext:
         upgrade_server: bool = False,
     ) -> Database:
         """Open the database as the acting user: passphrase, password and role checked."""
+        from app.store.database import open_database
+
         database = open_database(
             self.database_target,
             user=self.user,

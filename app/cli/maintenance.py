@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from app.cli.context import CommandContext
 from app.cli.registry import CommandAdder
+from app.cli.window import gui
 from app.errors import CorruptDatabase, InputRejected
 from app.services import maintenance
 from app.services.access import Area
@@ -137,24 +137,3 @@ def preview_check(arguments: argparse.Namespace, context: CommandContext) -> int
         + (f"; blank: {', '.join(map(str, blank))}" if blank else "")
     )
     return 1 if blank or not pages else 0
-
-
-def gui(arguments: argparse.Namespace, context: CommandContext) -> int:
-    if not _display_available():
-        print(
-            "No display is available, so the application cannot open its window. "
-            "Use the commands (commissioning --help) or run it on a desktop.",
-            file=sys.stderr,
-        )
-        return 1
-    from app.ui.application import run
-
-    return run(context)
-
-
-def _display_available() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
-        return True
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

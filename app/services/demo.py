@@ -51,11 +51,11 @@ from app.services.access import Area, require_write
 from app.services.demo_contracts import add_contracts_demo
 from app.services.demo_definitions import add_definitions_demo
 from app.services.demo_logs import add_logs_demo
-from app.store.peek import DEMO_KEY
 from app.services.demo_marker import is_demo as is_demo  # where it was
 from app.services.demo_meetings import add_meetings_demo
 from app.services.reference_data import FIRST_EDITION
 from app.store.database import Database
+from app.store.peek import DEMO_KEY
 
 SEED = 2026
 DEMO_SITE_CODE = "DM"

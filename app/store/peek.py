@@ -58,9 +58,9 @@ def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | Non
     except OSError:
         return None
     holder = lock.read_holder(path)
-    if holder is not None and not lock.is_stale(holder):
-        if (holder.host, holder.pid) != (socket.gethostname(), os.getpid()):
-            return None  # in use elsewhere: the full road says by whom
+    mine = holder is not None and (holder.host, holder.pid) == (socket.gethostname(), os.getpid())
+    if not lock.is_stale(holder) and not mine:
+        return None  # in use elsewhere: the full road says by whom
     try:
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:

@@ -1,4 +1,12 @@
-"""Starting the application: the Qt application, the database (a demo on first run), the window."""
+"""Starting the application: the Qt application, the database (a demo on first run), the window.
+
+The usual start (an existing file at this version's schema, a remembered user without a
+password, nobody else using it) paints the window first, from facts read with `sqlite3`
+(`app.store.peek`), and opens the database on a worker after the paint: SQLAlchemy and the
+models, the longest part of the start, load then. Every other start (a first run, an upgrade,
+an encrypted, damaged or locked file, a server, a sign-in) takes the full road, which opens
+the database first and asks or refuses in its dialogs as before.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -21,27 +30,20 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, APP_TITLE, __version__
-from app.cli.context import CommandContext
 from app.errors import CommissioningError, CorruptDatabase, UsageError
 from app.logs import configure_logging
-from app.models.people import Role
 from app.paths import resources_dir
-from app.services.demo_marker import is_demo
-from app.services.maintenance import restore_file
-from app.services.users import add_user, check_password, list_users
-from app.store.database import (
-    Database,
-    Passphrase,
-    is_encrypted_file,
-    open_database,
-    resolve_url,
-    sqlite_path,
-)
+from app.store.peek import Glance, glance
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
 from app.ui.main_window import MainWindow
 from app.ui.tasks import Task, start_task
-from app.ui.who_dialog import WhoAreYouDialog
+
+# The store, the services and the models (SQLAlchemy) are imported where they are used: the
+# usual start paints the window before it needs them.
+if TYPE_CHECKING:
+    from app.cli.context import CommandContext
+    from app.store.database import Database, Passphrase
 
 log = logging.getLogger("app.ui")
 
@@ -95,6 +97,8 @@ class StartupMeter(QObject):
 
 def needs_first_run(target: str) -> bool:
     """A SQLite file that does not exist yet is created with demo data on the first start."""
+    from app.store.database import resolve_url, sqlite_path
+
     path = sqlite_path(resolve_url(target))
     return path is not None and (not path.exists() or path.stat().st_size == 0)
 
@@ -121,6 +125,8 @@ def prepare_database(
 
     An existing file's quick integrity check runs while the window opens (writes wait for it);
     `watch_integrity` reports its verdict."""
+    from app.store.database import open_database
+
     database = open_database(
         command.database_target,
         user=command.user,
@@ -153,6 +159,9 @@ def damaged_database_box(error: CorruptDatabase) -> QMessageBox:
 def open_or_offer_backup(command: CommandContext, passphrase: Passphrase | None = None) -> Database:
     """Open the database; if it is damaged, offer its latest good backup and, only if the
     person accepts, restore it and open again."""
+    from app.services.maintenance import restore_file
+    from app.store.database import is_encrypted_file
+
     try:
         return prepare_database(command, False, passphrase)
     except CorruptDatabase as error:
@@ -192,6 +201,10 @@ def identify_user(command: CommandContext, database: Database) -> str | None:
 
     Returns the profile's name, or None if the person chose to quit.
     """
+    from app.models.people import Role
+    from app.services.users import add_user, check_password, list_users
+    from app.ui.who_dialog import WhoAreYouDialog
+
     with database.reader() as session:
         profiles = list_users(session)
     remembered = command.settings.user_name
@@ -218,6 +231,8 @@ def identify_user(command: CommandContext, database: Database) -> str | None:
 
 
 def create_window(command: CommandContext, database: Database, log_file: Path) -> MainWindow:
+    from app.services.demo_marker import is_demo
+
     context = UiContext(
         database=database,
         settings=command.settings,
@@ -251,7 +266,6 @@ def run(command: CommandContext) -> int:
     meter = StartupMeter(application) if os.environ.get(MEASURE_STARTUP) == "1" else None
     log_file = configure_logging(command.log_dir)
     install_error_handler(log_file)
-    first_run = needs_first_run(command.database_target)
     state: dict[str, object] = {}
 
     def show(database: Database) -> bool:
@@ -266,13 +280,18 @@ def run(command: CommandContext) -> int:
         if meter is not None:
             meter.watch(window)
         window.show()
+        opened(window, database)
+        return True
+
+    def opened(window: MainWindow, database: Database) -> None:
         state["integrity"] = watch_integrity(window, database, damaged)
         for warning in database.warnings:
             QMessageBox.warning(window, "Database in an unsafe folder", warning)
-        return True
 
     def damaged(error: CorruptDatabase) -> None:
         """The check failed after the window opened: nothing was written; offer the backup."""
+        from app.services.maintenance import restore_file
+
         window = state.pop("window", None)
         assert isinstance(window, MainWindow)
         box = damaged_database_box(error)
@@ -300,26 +319,26 @@ def run(command: CommandContext) -> int:
         show_error(error, log_file, "Cannot open the database")
         application.exit(1)
 
-    if first_run:
-        progress = QProgressDialog("Preparing a demo database for your first start…", "", 0, 0)
-        progress.setWindowTitle(APP_TITLE)
-        progress.setAccessibleName("Preparing the demo database")
-        progress.setCancelButton(None)
-        progress.setMinimumDuration(0)
-        progress.show()
+    def full_road() -> int | None:
+        """Open first, with every question and refusal; None once the window is shown."""
+        if needs_first_run(command.database_target):
+            progress = QProgressDialog("Preparing a demo database for your first start…", "", 0, 0)
+            progress.setWindowTitle(APP_TITLE)
+            progress.setAccessibleName("Preparing the demo database")
+            progress.setCancelButton(None)
+            progress.setMinimumDuration(0)
+            progress.show()
 
-        def finished(database: object) -> None:
-            progress.close()
-            assert isinstance(database, Database)
-            show(database)
+            def finished(database: object) -> None:
+                progress.close()
+                show(database)  # type: ignore[arg-type]
 
-        def failed(error: Exception) -> None:
-            progress.close()
-            refuse(error)
+            def failed(error: Exception) -> None:
+                progress.close()
+                refuse(error)
 
-        task: Task = start_task(lambda: prepare_database(command, True), finished, failed)
-        state["task"] = task
-    else:
+            state["task"] = start_task(lambda: prepare_database(command, True), finished, failed)
+            return None
         try:
             if not show(open_or_offer_backup(command, ask_passphrase)):
                 return 0
@@ -328,11 +347,71 @@ def run(command: CommandContext) -> int:
         except CommissioningError as error:
             QMessageBox.critical(None, "Cannot open the database", str(error))
             return error.exit_code
+        return None
+
+    def fast_road(seen: Glance) -> None:
+        """Paint the window from what `seen` says; open the database once it is painted."""
+        context = UiContext(
+            None,
+            command.settings,
+            log_file,
+            command.as_of,
+            seen.is_demo,
+            display_name=str(seen.path),
+            user=seen.user,
+            file=seen.path,
+        )
+        window = MainWindow(context)
+        state["window"] = window
+        if meter is not None:
+            meter.watch(window)
+        window.show()
+        window.first_painted.connect(lambda: open_after_paint(window, seen))
+
+    def open_after_paint(window: MainWindow, seen: Glance) -> None:
+        """Open the database on a worker (SQLAlchemy and the models load there), the window
+        painted and answering meanwhile."""
+
+        def work() -> Database:
+            database = prepare_database(command, False)
+            database.user = seen.user
+            # Kept so that it is closed should the application quit before `ready`.
+            state["opening"] = database
+            return database
+
+        def ready(database: object) -> None:
+            state.pop("opening", None)
+            database = cast("Database", database)
+            window.context.database_opened(database)
+            opened(window, database)
+
+        def failed(error: Exception) -> None:
+            # Something changed since the glance (another copy took the file, it is damaged):
+            # the full road asks or refuses as it always has, then this window goes.
+            log.info("opening after the paint failed, taking the full road: %s", error)
+            state.pop("window", None)
+            code = full_road()
+            if code is not None:
+                application.exit(code)
+            window.close()
+
+        state["task"] = start_task(work, ready, failed, owner=window)
+
+    seen = glance(command.database_target, command.settings.user_name)
+    if seen is not None:
+        fast_road(seen)
+    else:
+        code = full_road()
+        if code is not None:
+            return code
     code = application.exec()
-    # Work still running on the pool (a tab filling itself) finishes before its database is
-    # closed and the interpreter shuts down under it.
+    # Work still running on the pool (a tab filling itself, the database opening) finishes
+    # before its database is closed and the interpreter shuts down under it.
     QThreadPool.globalInstance().waitForDone()
     window = state.get("window")
-    if isinstance(window, MainWindow):
+    if isinstance(window, MainWindow) and window.context.ready:
         window.context.database.close()
+    opening = state.get("opening")
+    if opening is not None:
+        cast("Database", opening).close()
     return code

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from shiboken6 import isValid
+
+from app.ui.context import UiContext
 
 
 class LazyTab(QWidget):
     """Holds the page of one area of work; the page is built the first time it is asked for
     (the tab is shown, a record is opened in it, a test walks it), so that starting the
-    application does not wait for tabs nobody has looked at yet."""
+    application does not wait for tabs nobody has looked at yet.
+
+    Given the context, a page wanted before the database is open says it is waiting and is
+    built as soon as the database is open."""
 
     built = Signal(QWidget)
 
     def __init__(
-        self, area: str, title: str, factory: Callable[[], QWidget], parent: QWidget | None = None
+        self,
+        area: str,
+        title: str,
+        factory: Callable[[], QWidget],
+        parent: QWidget | None = None,
+        context: UiContext | None = None,
     ) -> None:
         super().__init__(parent)
         self.area = area
@@ -24,8 +35,15 @@ class LazyTab(QWidget):
         self.setAccessibleName(title)
         self._factory = factory
         self._page: QWidget | None = None
+        self._context = context
+        self._waiting: QLabel | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+
+    @property
+    def is_waiting(self) -> bool:
+        """Wanted before the database was open: built as soon as it is."""
+        return self._waiting is not None
 
     @property
     def is_built(self) -> bool:
@@ -37,7 +55,18 @@ class LazyTab(QWidget):
         return self._page
 
     def page(self) -> QWidget:
-        """The area's page, built now if this is the first time it is wanted."""
+        """The area's page, built now if this is the first time it is wanted (this holder,
+        saying it is waiting, while the database is not open yet)."""
+        if self._page is None and self._context is not None and not self._context.ready:
+            if self._waiting is None:
+                self._waiting = QLabel(self.tr("Opening the database…"))
+                self._waiting.setObjectName("waitingForDatabase")
+                self._waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                layout = self.layout()
+                assert layout is not None
+                layout.addWidget(self._waiting)
+                self._context.when_ready(self._database_opened)
+            return self
         if self._page is None:
             page = self._factory()
             self._page = page
@@ -48,3 +77,12 @@ class LazyTab(QWidget):
             page.show()  # now, not on the event loop's next turn: it may be used at once
             self.built.emit(page)
         return self._page
+
+    def _database_opened(self) -> None:
+        if not isValid(self):  # the window went before the database opened
+            return
+        if self._waiting is not None:
+            self._waiting.hide()
+            self._waiting.deleteLater()
+            self._waiting = None
+        self.page()

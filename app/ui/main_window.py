@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractProxyModel, QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QAbstractProxyModel, QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,22 +24,23 @@ from PySide6.QtWidgets import (
 
 from app import APP_TITLE, __version__
 from app.errors import CommissioningError
-from app.services import sync
 from app.store.backup import backup_name
 from app.ui.context import UiContext
 from app.ui.errors import show_error
-from app.ui.home_tab import HomeTab
 from app.ui.lazy_tab import LazyTab
 from app.ui.sync_dialogs import ConflictsDialog, SyncController, default_bundle_name
 from app.ui.table_view import DataTableView
 
 if TYPE_CHECKING:
+    from app.services import sync
     from app.ui.history_dialog import HistoryDialog
 
 
-# The pages of the areas other than Home are imported when they are first wanted: each brings
-# its services and models, which the first paint of the window does not need.
+# The pages of the areas are imported when they are first wanted: each brings its services
+# and models (SQLAlchemy), which the first paint of the window does not wait for.
 def _home(context: UiContext) -> QWidget:
+    from app.ui.home_tab import HomeTab
+
     # Its list is gathered once the window has been painted (MainWindow._after_first_paint).
     return HomeTab(context, load=False)
 
@@ -101,11 +102,14 @@ def _decode(text: str) -> QByteArray:
 
 
 class MainWindow(QMainWindow):
+    # Two turns of the event loop after the window's first paint.
+    first_painted = Signal()
+
     def __init__(self, context: UiContext) -> None:
         super().__init__()
         self.context = context
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"{APP_TITLE} — {context.database.display_name}")
+        self.setWindowTitle(f"{APP_TITLE} — {context.display_name}")
         self.setAccessibleName(self.tr("Specialised Commissioning main window"))
 
         self.tabs = QTabWidget()
@@ -119,21 +123,29 @@ class MainWindow(QMainWindow):
 
         self.sync = SyncController(context, self)
         self.conflicts_dialog: ConflictsDialog | None = None
+        # What needs the database: disabled while the start is still opening it.
+        self.database_actions: list[QAction] = []
         self._build_menus()
         self._build_status_bar()
         self._build_sync()
         self.resize(1280, 800)
         self._restore_layout()
+        if not context.ready:
+            for action in self.database_actions:
+                action.setEnabled(False)
+            context.when_ready(self._database_opened)
 
     def _add_tabs(self) -> None:
         for area, title, factory in AREAS:
-            if area == FIRST_AREA:
+            if area == FIRST_AREA and self.context.ready:
                 tab = factory(self.context)
                 tab.setObjectName(f"{area}Tab")
                 self.tabs.addTab(tab, self.tr(title))
                 self._page_built(tab)
                 continue
-            holder = LazyTab(area, self.tr(title), partial(factory, self.context))
+            holder = LazyTab(
+                area, self.tr(title), partial(factory, self.context), context=self.context
+            )
             holder.built.connect(self._page_built)
             self.tabs.addTab(holder, self.tr(title))
 
@@ -177,32 +189,61 @@ class MainWindow(QMainWindow):
     @Slot()
     def _after_first_paint(self) -> None:
         """Work that would delay the first sight of the window: Home's list, gathered on a
-        worker while the window stays usable."""
+        worker while the window stays usable (once the database is open)."""
+        self.first_painted.emit()
+        self.context.when_ready(self._load_home)
+
+    def _load_home(self) -> None:
         home = self.tab_for(FIRST_AREA)
-        if isinstance(home, HomeTab) and not home.is_loaded:
-            home.reload()
+        if home is not None and not getattr(home, "is_loaded", True):
+            home.reload()  # type: ignore[attr-defined]
+
+    def _database_opened(self) -> None:
+        """The start has opened the database after the first paint: what waited goes ahead
+        (the pages wanted meanwhile build themselves)."""
+        for action in self.database_actions:
+            action.setEnabled(True)
+        self.tab_for(FIRST_AREA)
+        self._show_storage_warning()
 
     # Menus -------------------------------------------------------------------------------
 
     def _action(
-        self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | str | None = None,
+        needs_database: bool = False,
     ) -> QAction:
         action = QAction(self.tr(text), self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
+        if needs_database:
+            self.database_actions.append(action)
         return action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         bar.setAccessibleName(self.tr("Menu bar"))
         file_menu = bar.addMenu(self.tr("&File"))
-        file_menu.addAction(self._action("&Back up database…", self.back_up, "Ctrl+Shift+B"))
-        file_menu.addAction(self._action("&Report (PDF)…", self.write_report, "Ctrl+R"))
         file_menu.addAction(
-            self._action("&Restore from a backup…", self.restore_from_backup, "Ctrl+Shift+R")
+            self._action("&Back up database…", self.back_up, "Ctrl+Shift+B", needs_database=True)
         )
-        file_menu.addAction(self._action("&Settings…", self.edit_settings, "Ctrl+,"))
+        file_menu.addAction(
+            self._action("&Report (PDF)…", self.write_report, "Ctrl+R", needs_database=True)
+        )
+        file_menu.addAction(
+            self._action(
+                "&Restore from a backup…",
+                self.restore_from_backup,
+                "Ctrl+Shift+R",
+                needs_database=True,
+            )
+        )
+        file_menu.addAction(
+            self._action("&Settings…", self.edit_settings, "Ctrl+,", needs_database=True)
+        )
         file_menu.addSeparator()
         file_menu.addAction(
             self._action("&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
@@ -218,16 +259,24 @@ class MainWindow(QMainWindow):
 
         if self.sync.available:
             sync_menu = bar.addMenu(self.tr("S&ync"))
-            self.sync_action = self._action("&Sync with the team's server", self.sync_now, "F9")
+            self.sync_action = self._action(
+                "&Sync with the team's server", self.sync_now, "F9", needs_database=True
+            )
             self.sync_action.setToolTip(
                 self.tr("Send this laptop's changes and bring back everyone else's (F9)")
             )
             sync_menu.addAction(self.sync_action)
-            sync_menu.addAction(self._action("&Conflicts…", self.show_conflicts))
-            sync_menu.addSeparator()
-            sync_menu.addAction(self._action("&Export changes to a file…", self.export_changes))
-            sync_menu.addAction(self._action("&Import changes from a file…", self.import_changes))
-            sync_menu.addAction(self._action("Team s&erver…", self.choose_server))
+            for text, slot in (
+                ("&Conflicts…", self.show_conflicts),
+                (None, None),
+                ("&Export changes to a file…", self.export_changes),
+                ("&Import changes from a file…", self.import_changes),
+                ("Team s&erver…", self.choose_server),
+            ):
+                if text is None or slot is None:
+                    sync_menu.addSeparator()
+                else:
+                    sync_menu.addAction(self._action(text, slot, needs_database=True))
 
         view_menu = bar.addMenu(self.tr("&View"))
         for number in range(self.tabs.count()):
@@ -255,12 +304,12 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         status.setAccessibleName(self.tr("Status bar"))
-        database = self.tr("Database: {0}").format(self.context.database.display_name)
+        database = self.tr("Database: {0}").format(self.context.display_name)
         if self.context.is_demo:
             database += self.tr(" (demo data: invented figures)")
         self.database_label = QLabel(database)
         self.database_label.setAccessibleName(self.tr("Open database"))
-        self.user_label = QLabel(self.tr("User: {0}").format(self.context.database.user))
+        self.user_label = QLabel(self.tr("User: {0}").format(self.context.user))
         self.user_label.setAccessibleName(self.tr("Current user"))
         status.addWidget(self.database_label, 1)
         self.storage_label = QLabel()
@@ -291,6 +340,9 @@ class MainWindow(QMainWindow):
         self.sync_timer = QTimer(self)
         self.sync_timer.setInterval(15_000)
         self.sync_timer.timeout.connect(self.sync.refresh_status)
+        self.context.when_ready(self._start_sync_status)
+
+    def _start_sync_status(self) -> None:
         self.sync_timer.start()
         self.sync.refresh_status()
 
@@ -339,6 +391,8 @@ class MainWindow(QMainWindow):
             text=self.sync.server_address(ask=False),
         )
         if accepted and address.strip():
+            from app.services import sync
+
             sync.remember_server(self.context.database, address.strip())
             self.sync.refresh_status()
 
@@ -351,6 +405,8 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
+        from app.services import sync
+
         try:
             count = sync.export_bundle(database, path)
         except (OSError, CommissioningError) as error:
@@ -365,6 +421,8 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
+        from app.services import sync
+
         try:
             report = sync.import_bundle(self.context.database, path)
         except (OSError, CommissioningError) as error:
@@ -382,7 +440,7 @@ class MainWindow(QMainWindow):
             self.show_conflicts()
 
     def _show_storage_warning(self) -> None:
-        warnings = self.context.database.warnings
+        warnings = self.context.database.warnings if self.context.ready else []
         self.storage_label.setText(self.tr("⚠ Unsafe folder") if warnings else "")
         self.storage_label.setToolTip("\n".join(warnings))
         self.storage_label.setVisible(bool(warnings))
@@ -585,7 +643,7 @@ class MainWindow(QMainWindow):
             ).format(
                 APP_TITLE,
                 __version__,
-                self.context.database.display_name,
+                self.context.display_name,
                 self.context.log_file,
             ),
         )

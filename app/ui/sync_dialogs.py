@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (
@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
 
 from app.errors import CommissioningError
 from app.formatting import format_date
-from app.services import sync
-from app.store.database import open_database
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 from app.ui.record_model import Column, Kind, RecordTableModel
 from app.ui.table_view import DataTableView
 from app.ui.tasks import Task, start_task
+
+# The sync service (SQLAlchemy and the models) is imported when first used: the window is
+# made, and painted, before the database is open.
+if TYPE_CHECKING:
+    from app.services import sync
 
 CONFLICT_COLUMNS = [
     Column("number", "No.", Kind.NUMBER),
@@ -86,9 +89,11 @@ class SyncController(QObject):
     @property
     def available(self) -> bool:
         """Only a laptop's own database syncs; a server database is the shared copy itself."""
-        return self.context.database.path is not None
+        return self.context.file is not None
 
     def status(self) -> sync.SyncStatus:
+        from app.services import sync
+
         with self.context.database.reader() as session:
             return sync.sync_status(session)
 
@@ -115,6 +120,9 @@ class SyncController(QObject):
         progress = self.progress
 
         def work() -> sync.SyncReport:
+            from app.services import sync
+            from app.store.database import open_database
+
             server = open_database(address, user=user, seed=False)
             try:
                 return sync.sync_with_server(
@@ -220,6 +228,8 @@ class ConflictsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
+        from app.services import sync
+
         with self.context.database.reader() as session:
             self.model.set_rows(sync.conflicts(session))
         self.table.resizeColumnsToContents()
@@ -238,6 +248,8 @@ class ConflictsDialog(QDialog):
         conflict = self.selected()
         if conflict is None:
             return
+        from app.services import sync
+
         try:
             with self.context.database.session() as session:
                 sync.resolve_conflict(session, str(conflict.number), choice, merged)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTime, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
@@ -19,7 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import InputRejected
-from app.services.table_export import Table, export_table, to_tsv
+
+# The export service is imported when a table is first copied or written: `app.services`
+# brings SQLAlchemy and the models, which the window's first paint does not wait for.
+if TYPE_CHECKING:
+    from app.services.table_export import Table
 
 RAW_ROLE = Qt.ItemDataRole.UserRole + 1
 """Models return the raw Python value (Decimal, date, ...) for a cell under this role."""
@@ -235,6 +240,8 @@ class DataTableView(QTableView):
 
     def current_table(self, selection_only: bool = False) -> Table:
         """The table as shown: visible columns in view order, rows in sorted/filtered order."""
+        from app.services.table_export import Table
+
         model = self.model()
         if model is None:
             return Table(self._title, [], [], self._subtitle, self._marking)
@@ -271,6 +278,8 @@ class DataTableView(QTableView):
         has_selection = self.selectionModel() is not None and self.selectionModel().hasSelection()
         if not self._taken(COPY, self._shown(has_selection)[0], CLIPBOARD):
             return
+        from app.services.table_export import to_tsv
+
         table = self.current_table(selection_only=has_selection)
         QGuiApplication.clipboard().setText(to_tsv(table.headers, table.rows))
 
@@ -292,6 +301,8 @@ class DataTableView(QTableView):
     def _write(self, path: str, action: str = EXPORT) -> None:
         if not self._taken(action, self._shown(False)[0], path):
             return
+        from app.services.table_export import export_table
+
         table = self.current_table()
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
