@@ -28,6 +28,11 @@ DEMO_KEY = "demo"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+class Unreadable(Exception):
+    """SQLite could not read the file (damaged): it is checked in full before it is opened,
+    so that the damage is said, with the backup on offer, before anything reads it."""
+
+
 @dataclass(frozen=True)
 class Glance:
     """An existing, unencrypted database file at this version's schema, not in use elsewhere,
@@ -47,7 +52,9 @@ def sqlite_file(target: str | os.PathLike[str]) -> Path | None:
 
 
 def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | None:
-    """The facts of the first paint, or None when opening needs more than a plain open."""
+    """The facts of the first paint, or None when opening needs more than a plain open.
+
+    Raises Unreadable when SQLite finds the file damaged."""
     path = sqlite_file(target)
     if path is None or not remembered_user:
         return None
@@ -78,6 +85,10 @@ def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | Non
             return None
         demo = connection.execute("SELECT 1 FROM database_fact WHERE key = ?", (DEMO_KEY,))
         return Glance(path=path, user=str(profile[0]), is_demo=demo.fetchone() is not None)
+    except sqlite3.OperationalError:
+        return None  # a missing table (not ours, or not created yet), a busy file
+    except sqlite3.DatabaseError as error:
+        raise Unreadable(str(error)) from error
     except sqlite3.Error:
         return None
     finally:

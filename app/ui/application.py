@@ -33,7 +33,7 @@ from app import APP_NAME, APP_TITLE, __version__
 from app.errors import CommissioningError, CorruptDatabase, UsageError
 from app.logs import configure_logging
 from app.paths import resources_dir
-from app.store.peek import Glance, glance
+from app.store.peek import Glance, Unreadable, glance
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
 from app.ui.main_window import MainWindow
@@ -119,19 +119,23 @@ def ask_passphrase(confirm: bool = False) -> str:
 
 
 def prepare_database(
-    command: CommandContext, first_run: bool, passphrase: Passphrase | None = None
+    command: CommandContext,
+    first_run: bool,
+    passphrase: Passphrase | None = None,
+    check_first: bool = False,
 ) -> Database:
     """Open the database; on a first run, fill the new database with demo data.
 
     An existing file's quick integrity check runs while the window opens (writes wait for it);
-    `watch_integrity` reports its verdict."""
+    `watch_integrity` reports its verdict. With `check_first` (a file SQLite could not read
+    at the start) it runs before."""
     from app.store.database import open_database
 
     database = open_database(
         command.database_target,
         user=command.user,
         passphrase=passphrase,
-        check_later=not first_run,
+        check_later=not first_run and not check_first,
     )
     if first_run and database.created:
         from app.services.demo import build_demo
@@ -156,14 +160,16 @@ def damaged_database_box(error: CorruptDatabase) -> QMessageBox:
     return box
 
 
-def open_or_offer_backup(command: CommandContext, passphrase: Passphrase | None = None) -> Database:
+def open_or_offer_backup(
+    command: CommandContext, passphrase: Passphrase | None = None, check_first: bool = False
+) -> Database:
     """Open the database; if it is damaged, offer its latest good backup and, only if the
     person accepts, restore it and open again."""
     from app.services.maintenance import restore_file
     from app.store.database import is_encrypted_file
 
     try:
-        return prepare_database(command, False, passphrase)
+        return prepare_database(command, False, passphrase, check_first)
     except CorruptDatabase as error:
         box = damaged_database_box(error)
         box.exec()
@@ -319,7 +325,7 @@ def run(command: CommandContext) -> int:
         show_error(error, log_file, "Cannot open the database")
         application.exit(1)
 
-    def full_road() -> int | None:
+    def full_road(check_first: bool = False) -> int | None:
         """Open first, with every question and refusal; None once the window is shown."""
         if needs_first_run(command.database_target):
             progress = QProgressDialog("Preparing a demo database for your first start…", "", 0, 0)
@@ -340,7 +346,7 @@ def run(command: CommandContext) -> int:
             state["task"] = start_task(lambda: prepare_database(command, True), finished, failed)
             return None
         try:
-            if not show(open_or_offer_backup(command, ask_passphrase)):
+            if not show(open_or_offer_backup(command, ask_passphrase, check_first)):
                 return 0
         except CorruptDatabase as error:  # already said, with the backup on offer
             return error.exit_code
@@ -390,18 +396,22 @@ def run(command: CommandContext) -> int:
             # the full road asks or refuses as it always has, then this window goes.
             log.info("opening after the paint failed, taking the full road: %s", error)
             state.pop("window", None)
-            code = full_road()
+            code = full_road(check_first=True)
             if code is not None:
                 application.exit(code)
             window.close()
 
         state["task"] = start_task(work, ready, failed, owner=window)
 
-    seen = glance(command.database_target, command.settings.user_name)
+    try:
+        seen = glance(command.database_target, command.settings.user_name)
+        check_first = False
+    except Unreadable:
+        seen, check_first = None, True
     if seen is not None:
         fast_road(seen)
     else:
-        code = full_road()
+        code = full_road(check_first)
         if code is not None:
             return code
     code = application.exec()

@@ -65,6 +65,7 @@ class LazyTab(QWidget):
                 layout = self.layout()
                 assert layout is not None
                 layout.addWidget(self._waiting)
+                self._waiting.show()
                 self._context.when_ready(self._database_opened)
             return self
         if self._page is None:
