@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -92,7 +93,7 @@ def test_the_window_is_painted_before_sqlalchemy_is_imported(
         text=True,
         check=True,
         timeout=120,
-        env={**__import__("os").environ, **environment},
+        env={**os.environ, **environment},
     )
     assert "painted [False] exit 0" in result.stdout, result.stdout + result.stderr
 
@@ -123,9 +124,8 @@ def test_a_tab_opened_before_the_database_is_ready_fills_once_it_is(
     from app.ui.home_tab import HomeTab
 
     window = _waiting_window(qtbot, file, settings, tmp_path)
-    number = next(
-        i for i in range(window.tabs.count()) if window.tabs.widget(i).objectName() == "definitionsTab"
-    )
+    names = [window.tabs.widget(i).objectName() for i in range(window.tabs.count())]
+    number = names.index("definitionsTab")
     window.tabs.setCurrentIndex(number)
     holder = window.tabs.widget(number)
     assert isinstance(holder, LazyTab) and holder.is_waiting and not holder.is_built
