@@ -260,3 +260,34 @@ def test_damage_found_after_the_paint_offers_the_backup_in_its_dialog(
     assert windows and windows[0] is False  # painted before the database was open
     assert code != 0
     assert any("damaged" in text and "latest good backup" in text for text in said), said
+
+
+def test_the_usual_start_opens_the_database_after_the_paint(
+    qtbot, file: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import lock
+    from app.ui.home_tab import HomeTab
+
+    seen: dict[str, object] = {}
+    original = MainWindow.paintEvent
+
+    def painted(window: MainWindow, event: object) -> None:
+        if "at paint" not in seen:
+            backup = _action(window, "&Back up database…")
+            seen["at paint"] = (window.context.ready, backup.isEnabled())
+            window.context.when_ready(lambda: opened(window))
+        original(window, event)  # type: ignore[arg-type]
+
+    def opened(window: MainWindow) -> None:
+        seen["when open"] = _action(window, "&Back up database…").isEnabled()
+        seen["home"] = window.tab_for("home")
+        seen["user"] = window.context.database.user
+        window.close()  # the last window: the application quits
+
+    monkeypatch.setattr(MainWindow, "paintEvent", painted)
+    code, said = _run(file, settings, monkeypatch)
+    assert code == 0 and said == []
+    assert seen["at paint"] == (False, False)
+    assert seen["when open"] is True
+    assert isinstance(seen["home"], HomeTab) and seen["user"] == "sam"
+    assert lock.read_holder(file) is None  # closed, and its lock released, at exit
