@@ -275,11 +275,13 @@ def test_the_usual_start_opens_the_database_after_the_paint(
         if "at paint" not in seen:
             backup = _action(window, "&Back up database…")
             seen["at paint"] = (window.context.ready, backup.isEnabled())
+            seen["sync line at paint"] = window.sync_label.text()
             window.context.when_ready(lambda: opened(window))
         original(window, event)  # type: ignore[arg-type]
 
     def opened(window: MainWindow) -> None:
         seen["when open"] = _action(window, "&Back up database…").isEnabled()
+        seen["sync line when open"] = window.sync_label.text()
         seen["home"] = window.tab_for("home")
         seen["user"] = window.context.database.user
         window.close()  # the last window: the application quits
@@ -289,5 +291,29 @@ def test_the_usual_start_opens_the_database_after_the_paint(
     assert code == 0 and said == []
     assert seen["at paint"] == (False, False)
     assert seen["when open"] is True
+    # The sync line was read with sqlite3 before the paint, and the service agrees.
+    assert "waiting" in str(seen["sync line at paint"])
+    assert seen["sync line at paint"] == seen["sync line when open"]
     assert isinstance(seen["home"], HomeTab) and seen["user"] == "sam"
     assert lock.read_holder(file) is None  # closed, and its lock released, at exit
+
+
+def test_the_sync_line_read_before_the_database_opens_matches_the_service(file: Path) -> None:
+    from app.services.sync import sync_status
+
+    database = open_database(file, user="sam")
+    with database.session() as session:  # changes that wait to be sent
+        add_user(session, "kim", "viewer")
+    try:
+        with database.reader() as session:
+            status = sync_status(session)
+    finally:
+        database.close()
+    seen = glance(file, "sam")
+    assert seen is not None and seen.sync is not None
+    assert status.waiting > 0
+    assert (seen.sync.last_sync, seen.sync.waiting, seen.sync.open_conflicts) == (
+        status.last_sync,
+        status.waiting,
+        status.open_conflicts,
+    )

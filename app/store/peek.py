@@ -13,6 +13,7 @@ import os
 import socket
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from app.store import lock
@@ -34,6 +35,15 @@ class Unreadable(Exception):
 
 
 @dataclass(frozen=True)
+class SyncLine:
+    """The status bar's sync figures, as `app.services.sync.sync_status` works them out."""
+
+    last_sync: datetime | None
+    waiting: int
+    open_conflicts: int
+
+
+@dataclass(frozen=True)
 class Glance:
     """An existing, unencrypted database file at this version's schema, not in use elsewhere,
     whose remembered user may open it without a password."""
@@ -41,6 +51,7 @@ class Glance:
     path: Path
     user: str
     is_demo: bool
+    sync: SyncLine | None = None
 
 
 def sqlite_file(target: str | os.PathLike[str]) -> Path | None:
@@ -84,7 +95,12 @@ def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | Non
         if profile is None:
             return None
         demo = connection.execute("SELECT 1 FROM database_fact WHERE key = ?", (DEMO_KEY,))
-        return Glance(path=path, user=str(profile[0]), is_demo=demo.fetchone() is not None)
+        return Glance(
+            path=path,
+            user=str(profile[0]),
+            is_demo=demo.fetchone() is not None,
+            sync=_sync_line(connection),
+        )
     except sqlite3.OperationalError:
         return None  # a missing table (not ours, or not created yet), a busy file
     except sqlite3.DatabaseError as error:
@@ -93,3 +109,31 @@ def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | Non
         return None
     finally:
         connection.close()
+
+
+def _sync_line(connection: sqlite3.Connection) -> SyncLine | None:
+    """The same figures as `sync_status` (a test compares them), in plain SQL."""
+    facts = dict(
+        connection.execute(
+            "SELECT key, value FROM database_fact WHERE key IN "
+            "('database_id', 'sync_last_at', 'sync_pushed_sequence', 'sync_seed_sequence')"
+        ).fetchall()
+    )
+    if "database_id" not in facts:
+        return None
+    pushed = facts.get("sync_pushed_sequence") or facts.get("sync_seed_sequence")
+    if pushed is None:
+        pushed = connection.execute("SELECT count(*) FROM audit_entry").fetchone()[0]
+    waiting = connection.execute(
+        "SELECT count(*) FROM audit_entry WHERE database_id = ? AND sequence > ?",
+        (facts["database_id"], int(pushed)),
+    ).fetchone()[0]
+    conflicts = connection.execute(
+        "SELECT count(*) FROM sync_conflict WHERE status = 'open'"
+    ).fetchone()[0]
+    last = facts.get("sync_last_at")
+    return SyncLine(
+        last_sync=datetime.fromisoformat(last) if last else None,
+        waiting=int(waiting or 0),
+        open_conflicts=int(conflicts or 0),
+    )

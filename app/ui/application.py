@@ -37,6 +37,7 @@ from app.store.peek import Glance, Unreadable, glance
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
 from app.ui.main_window import MainWindow
+from app.ui.sync_dialogs import status_text
 from app.ui.tasks import Task, start_task
 
 # The store, the services and the models (SQLAlchemy) are imported where they are used: the
@@ -368,6 +369,8 @@ def run(command: CommandContext) -> int:
             file=seen.path,
         )
         window = MainWindow(context)
+        if seen.sync is not None and window.sync.available:
+            window.sync_label.setText(status_text(seen.sync))  # until the database is open
         state["window"] = window
         if meter is not None:
             meter.watch(window)

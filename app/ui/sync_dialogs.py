@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import CommissioningError
 from app.formatting import format_date
+from app.store.peek import SyncLine
 from app.ui.context import UiContext
 from app.ui.errors import show_error
 from app.ui.record_model import Column, Kind, RecordTableModel
@@ -47,7 +48,7 @@ CONFLICT_COLUMNS = [
 ]
 
 
-def status_text(status: sync.SyncStatus) -> str:
+def status_text(status: sync.SyncStatus | SyncLine) -> str:
     """The status bar's words: when the last sync was, what waits, what needs a choice."""
     if status.last_sync is None:
         last = "Never synced"
