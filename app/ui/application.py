@@ -375,7 +375,9 @@ def run(command: CommandContext) -> int:
         if meter is not None:
             meter.watch(window)
         window.show()
-        window.first_painted.connect(lambda: open_after_paint(window, seen))
+        window.first_painted.connect(
+            lambda: open_after_paint(window, seen), Qt.ConnectionType.SingleShotConnection
+        )
 
     def open_after_paint(window: MainWindow, seen: Glance) -> None:
         """Open the database on a worker (SQLAlchemy and the models load there), the window

@@ -102,7 +102,7 @@ def _decode(text: str) -> QByteArray:
 
 
 class MainWindow(QMainWindow):
-    # Two turns of the event loop after the window's first paint.
+    # Once, two turns of the event loop after the window's first paint.
     first_painted = Signal()
 
     def __init__(self, context: UiContext) -> None:
@@ -606,7 +606,7 @@ class MainWindow(QMainWindow):
                 page.deleteLater()
         self._add_tabs()
         self.tabs.setCurrentIndex(current)
-        self._after_first_paint()
+        self.context.when_ready(self._load_home)
         self.statusBar().showMessage(
             self.tr("Restored {0}; the state before is kept at {1}").format(backup.name, safety),
             10000,
