@@ -13,6 +13,10 @@ from shiboken6 import isValid
 
 log = logging.getLogger("app.ui.tasks")
 
+BackgroundFill = tuple[Callable[[], Any], Callable[[Any], None]]
+"""How a page fills off the GUI thread: what a worker reads (its rows, their columns' widths),
+and the slot that only sets them in the widgets."""
+
 
 class TaskSignals(QObject):
     """Signals are queued to the receiver's thread, so slots run on the GUI thread."""
