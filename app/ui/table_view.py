@@ -56,9 +56,9 @@ class CellMeasure:
     font: QFont
     padding: int
 
-    # Measuring every cell would hold the interpreter for long on a large table: the widest
-    # text is among the longest few of a column.
-    LONGEST = 12
+    # Each different text of a column is measured, the longest first, up to as many as
+    # `resizeColumnsToContents` looks at (`setResizeContentsPrecision` below).
+    LONGEST = 300
 
     def widths(self, rows: Iterable[Sequence[str]], columns: int) -> list[int]:
         """The width each of `columns` needs for the texts of `rows` (0 for an empty column)."""
@@ -189,6 +189,7 @@ class DataTableView(QTableView):
 
     def cell_measure(self) -> CellMeasure:
         """The font and cell padding, for a worker to work out `fit_columns`' widths."""
+        self.ensurePolished()  # the font and style it will be painted with
         margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
         # As QStyledItemDelegate and QTableView::sizeHintForColumn add them: the text margin
         # on each side, and the grid line.
