@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -99,6 +99,7 @@ TRACKER_COLUMNS = [
     Column("late", "Late", Kind.NUMBER),
     Column("missing", "Missing", Kind.NUMBER),
 ]
+OPEN_AT_THE_LATEST_MS = 250
 PLAN_COLOUR = QColor("#005eb8")
 ACTUAL_COLOUR = QColor("#009639")
 FORECAST_COLOUR = QColor("#ed8b00")
@@ -419,11 +420,29 @@ class MonitoringPage(QWidget):
         self.drill_button.clicked.connect(self.drill_down)
         self.risk_button.clicked.connect(self.explain_risk_sharing)
         self.over_button.clicked.connect(self.investigate)
-        # A turn of the event loop later: the worker's start does not hold up the first paint.
-        QTimer.singleShot(0, self, self._open)
+        # The worker starts once the page has been painted: its Python (on a cold start,
+        # SQLAlchemy setting up its mappers) would otherwise compete with the first paint for
+        # the interpreter. A page not shown, or not painted soon, starts it anyway.
+        self._open_asked = False
+        self.table.viewport().installEventFilter(self)
+        QTimer.singleShot(0, self, self._open_unless_shown)
+        QTimer.singleShot(OPEN_AT_THE_LATEST_MS, self, self._open)
+
+    def _open_unless_shown(self) -> None:
+        if not self.isVisible():
+            self._open()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._open_asked:
+            QTimer.singleShot(0, self, self._open)  # once this paint is done
+        return super().eventFilter(watched, event)
 
     def _open(self) -> None:
-        """Read the filters' choices and the first figures on the worker."""
+        """Read the filters' choices and the first figures on the worker (once)."""
+        if self._open_asked:
+            return
+        self._open_asked = True
+        self.table.viewport().removeEventFilter(self)
         database, today = self.context.database, self.context.today()
         dimension, measure = self.dimension_choice.currentData(), self.table.cell_measure()
 
