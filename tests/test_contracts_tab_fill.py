@@ -158,3 +158,34 @@ def test_a_page_wanted_while_its_rows_are_on_their_way_fills_at_once_and_keeps_i
     # The rows read in passing came after, and were dropped.
     assert page.contract_choice.currentData() == "DSCG-2026-RX7"
     assert page.model.rows() == quality.list_standards(demo_database, YEAR, "DSCG-2026-RX7")
+
+
+def test_the_monitoring_worker_starts_once_the_page_has_been_painted(
+    qtbot, demo_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    from app.ui import contracts_tab
+
+    painted: list[bool] = []
+    started_after_paint: list[bool] = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append(True)
+            return False
+
+    real_start = contracts_tab.start_task
+
+    def start_task(*arguments: Any, **keywords: Any) -> Any:
+        started_after_paint.append(bool(painted))
+        return real_start(*arguments, **keywords)
+
+    monkeypatch.setattr(contracts_tab, "start_task", start_task)
+    tab = _tab(qtbot, demo_database, tmp_path)
+    spy = PaintSpy()
+    tab.monitoring.table.viewport().installEventFilter(spy)
+    tab.show()
+    qtbot.waitUntil(lambda: tab.monitoring.position is not None, timeout=20_000)
+    assert started_after_paint[0] is True
