@@ -298,7 +298,8 @@ class _LatencyProbe:
 
 
 def _monitoring(scale: Scale) -> dict[str, float]:
-    """Open the Contracts tab on the large database, then change two filters; the seconds
+    """Open the Contracts tab on the large database, then change three filters (a contract,
+    then showing by service line, then by commissioner); the seconds
     until the monitoring view shows each result, and the longest block of the GUI thread."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -347,10 +348,18 @@ def _monitoring(scale: Scale) -> dict[str, float]:
             page.dimension_choice.findData("service_line")
         ),
     )
+    # Grouping by commissioner reads `activity_summary`, the largest of the summaries.
+    by_commissioner = wait_for(
+        page.loaded,
+        lambda: page.dimension_choice.setCurrentIndex(
+            page.dimension_choice.findData("commissioner")
+        ),
+    )
     application.processEvents()
     probe.timer.stop()
     database.close()
-    return {"open": opened, "filter": max(filtered, by_line), "block": probe.longest}
+    slowest = max(filtered, by_line, by_commissioner)
+    return {"open": opened, "filter": slowest, "block": probe.longest}
 
 
 @measure(
@@ -366,7 +375,7 @@ def monitoring_open(scale: Scale) -> float:
 
 @measure(
     "monitoring_filter",
-    "monitoring view on the large database: a filter change to its new result (slowest of 2)",
+    "monitoring view on the large database: a filter change to its new result (slowest of 3)",
     1.0,
     "s",
     "contracts",

@@ -145,6 +145,18 @@ class ActivitySummary(Base):
     # import writes each provider month whole from sums it has just made.
     __table_args__ = (
         Index("ix_activity_summary_provider_month", "financial_year", "month", "provider_id"),
+        # Covers the monitoring view's sums by commissioner and month, filters included.
+        Index(
+            "ix_activity_summary_commissioner",
+            "financial_year",
+            "commissioner_id",
+            "month",
+            "provider_id",
+            "service_line_id",
+            "point_of_delivery",
+            "actual_activity",
+            "actual_cost",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -38,13 +38,14 @@ from app.formatting import format_money, format_percent
 from app.models import FinancialYear, Frequency, NoticeKind, NoticeStatus
 from app.services import contract_exchange, contracts, pooled_budget, quality, year_end
 from app.services.risk_sharing import Method
+from app.store.database import Database
 from app.ui.context import UiContext
 from app.ui.dialog_parts import AppliedChange, ok_cancel
 from app.ui.errors import show_error
 from app.ui.narrative import run_confirming
-from app.ui.record_model import Column, Kind, RecordTableModel
-from app.ui.table_view import DataTableView
-from app.ui.tasks import Task, start_task
+from app.ui.record_model import Column, Kind, RecordTableModel, fitted_widths
+from app.ui.table_view import CellMeasure, DataTableView
+from app.ui.tasks import BackgroundFill, Task, start_task
 from app.ui.theme import mark_as_warning
 
 PROBLEM_COLUMNS = [
@@ -119,11 +120,45 @@ def _table(model: RecordTableModel, title: str, context: UiContext) -> DataTable
 def _year_choice(context: UiContext, name: str, years: list[FinancialYear]) -> QComboBox:
     combo = QComboBox()
     combo.setAccessibleName(name)
+    _set_years(combo, years, context.today())
+    return combo
+
+
+def _set_years(combo: QComboBox, years: list[FinancialYear], today: date) -> None:
+    """Offer `years`, on this year if it is one of them, else the last (no signal sent)."""
+    combo.blockSignals(True)
+    combo.clear()
     for year in years:
         combo.addItem(str(year), year)
-    index = combo.findText(str(FinancialYear.containing(context.today())))
+    index = combo.findText(str(FinancialYear.containing(today)))
     combo.setCurrentIndex(index if index >= 0 else combo.count() - 1)
-    return combo
+    combo.blockSignals(False)
+
+
+def _default_year(years: list[FinancialYear], today: date) -> FinancialYear | None:
+    """The year `_set_years` chooses, worked out without a widget (on the worker)."""
+    current = FinancialYear.containing(today)
+    return current if current in years else (years[-1] if years else None)
+
+
+def _set_contracts(combo: QComboBox, choices: list[tuple[str, str]], everything: str = "") -> None:
+    """Offer the contracts (text, reference), after "all" if `everything` names it."""
+    combo.blockSignals(True)
+    combo.clear()
+    if everything:
+        combo.addItem(everything, None)
+    for text, reference in choices:
+        combo.addItem(text, reference)
+    combo.blockSignals(False)
+
+
+def _contract_choices(
+    database: Database, year: FinancialYear | None, today: date
+) -> list[tuple[str, str]]:
+    return [
+        (f"{row.reference} {row.provider_name}", row.reference)
+        for row in contracts.list_contracts(database, year, today)
+    ]
 
 
 def _contract_years(context: UiContext) -> list[FinancialYear]:
@@ -349,6 +384,32 @@ class ResultDialog(QDialog):
                 self.met_choice.currentData(), self.comment_edit.text())  # fmt: skip
 
 
+@dataclass(frozen=True)
+class QualityFill:
+    """What the quality page shows first, read on the worker."""
+
+    years: list[FinancialYear]
+    contracts: list[tuple[str, str]]
+    standards: list[quality.StandardRow]
+    warnings: list[str]
+    widths: list[int]
+
+
+def _read_quality(database: Database, today: date, measure: CellMeasure) -> QualityFill:
+    years = contracts.contract_years(database)
+    year = _default_year(years, today)
+    if year is None:
+        return QualityFill(years, [], [], [], [])
+    standards = quality.list_standards(database, year, None)
+    return QualityFill(
+        years,
+        _contract_choices(database, year, today),
+        standards,
+        quality.quality_warnings(database, year),
+        fitted_widths(measure, STANDARD_COLUMNS, standards),
+    )
+
+
 class QualityPage(QWidget):
     """Each contract line's quality standards and latest results; services short of two warned."""
 
@@ -362,8 +423,11 @@ class QualityPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
+        # Made to be filled later (`load=False`), the page reads nothing here.
         self.year_choice = _year_choice(
-            context, self.tr("Financial year of the standards"), _contract_years(context)
+            context,
+            self.tr("Financial year of the standards"),
+            _contract_years(context) if load else [],
         )
         self.contract_choice = QComboBox()
         self.contract_choice.setAccessibleName(self.tr("Contract of the standards"))
@@ -400,18 +464,28 @@ class QualityPage(QWidget):
 
     @Slot()
     def load(self) -> None:
-        """Fill the page: its contracts, then the chosen one's standards."""
+        """Fill the page: its years, its contracts, then the chosen one's standards."""
+        _set_years(self.year_choice, _contract_years(self.context), self.context.today())
         self._fill_contracts()
 
+    def background_fill(self) -> BackgroundFill:
+        """Fill the page from rows read, and columns fitted, on the worker (the tab fills it
+        so in passing): the GUI thread only sets them."""
+        database, today = self.context.database, self.context.today()
+        measure = self.table.cell_measure()
+        return (lambda: _read_quality(database, today, measure)), self._filled
+
+    @Slot(object)
+    def _filled(self, fill: QualityFill) -> None:
+        _set_years(self.year_choice, fill.years, self.context.today())
+        _set_contracts(self.contract_choice, fill.contracts, self.tr("All contracts"))
+        self._show(fill.standards, fill.warnings, fill.widths)
+
     def _fill_contracts(self) -> None:
-        self.contract_choice.blockSignals(True)
-        self.contract_choice.clear()
-        self.contract_choice.addItem(self.tr("All contracts"), None)
         year = self.year_choice.currentData()
-        if year is not None:
-            for row in contracts.list_contracts(self.context.database, year, self.context.today()):
-                self.contract_choice.addItem(f"{row.reference} {row.provider_name}", row.reference)
-        self.contract_choice.blockSignals(False)
+        choices = [] if year is None else _contract_choices(self.context.database, year,
+                                                            self.context.today())  # fmt: skip
+        _set_contracts(self.contract_choice, choices, self.tr("All contracts"))
         self.reload()
 
     @Slot()
@@ -419,13 +493,24 @@ class QualityPage(QWidget):
         year, contract = self.year_choice.currentData(), self.contract_choice.currentData()
         if year is None:
             return
-        self.model.set_rows(quality.list_standards(self.context.database, year, contract))
-        self.table.resizeColumnsToContents()
-        warnings = [
-            w
-            for w in quality.quality_warnings(self.context.database, year)
-            if not contract or w.startswith(f"{contract} ")
-        ]
+        self._show(
+            quality.list_standards(self.context.database, year, contract),
+            quality.quality_warnings(self.context.database, year),
+        )
+
+    def _show(
+        self,
+        standards: list[quality.StandardRow],
+        warnings: list[str],
+        widths: list[int] | None = None,
+    ) -> None:
+        contract = self.contract_choice.currentData()
+        self.model.set_rows(standards)
+        if widths is None:
+            self.table.resizeColumnsToContents()
+        else:
+            self.table.fit_columns(widths)
+        warnings = [w for w in warnings if not contract or w.startswith(f"{contract} ")]
         shown = warnings[:6]
         more = len(warnings) - len(shown)
         text = "\n".join(shown)
@@ -645,13 +730,37 @@ class NoticesPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.contract_choice.addItem(self.tr("All contracts"), None)
-        for row in reversed(contracts.list_contracts(context.database, None, context.today())):
-            self.contract_choice.addItem(f"{row.reference} {row.provider_name}", row.reference)
         self.contract_choice.currentIndexChanged.connect(self.reload)
         self.add_button.clicked.connect(self.ask_add)
         self.status_button.clicked.connect(self.set_status)
         if load:  # else the tab loads it when first wanted
-            self.reload()
+            self.load()
+
+    @Slot()
+    def load(self) -> None:
+        """Fill the page: its contracts, newest first, then their notices."""
+        choices = _contract_choices(self.context.database, None, self.context.today())
+        _set_contracts(self.contract_choice, choices[::-1], self.tr("All contracts"))
+        self.reload()
+
+    def background_fill(self) -> BackgroundFill:
+        """Fill the page from rows read, and columns fitted, on the worker."""
+        database, today = self.context.database, self.context.today()
+        measure = self.table.cell_measure()
+
+        def read() -> tuple[list[tuple[str, str]], list[Any], list[int]]:
+            choices = _contract_choices(database, None, today)[::-1]
+            notices = quality.list_notices(database, None)
+            return choices, notices, fitted_widths(measure, NOTICE_COLUMNS, notices)
+
+        return read, self._filled
+
+    @Slot(object)
+    def _filled(self, fill: tuple[list[tuple[str, str]], list[Any], list[int]]) -> None:
+        choices, notices, widths = fill
+        _set_contracts(self.contract_choice, choices, self.tr("All contracts"))
+        self.model.set_rows(notices)
+        self.table.fit_columns(widths)
 
     @Slot()
     def reload(self) -> None:
@@ -818,6 +927,22 @@ class BudgetDialog(QDialog):
         )
 
 
+def _budget_years(database: Database, today: date) -> list[FinancialYear]:
+    """The contracts' years and the one after, whose budget is set before its contracts."""
+    years = contracts.contract_years(database)
+    return [*years, (years[-1] + 1) if years else FinancialYear.containing(today)]
+
+
+@dataclass(frozen=True)
+class BudgetFill:
+    """What the budget page shows first, read on the worker."""
+
+    years: list[FinancialYear]
+    view: pooled_budget.PooledBudgetView | None
+    refusal: str
+    widths: list[int]
+
+
 class BudgetPage(QWidget):
     """The SCG's pooled budget for a year and how each PCT's contribution was set."""
 
@@ -832,10 +957,10 @@ class BudgetPage(QWidget):
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
         self.view: pooled_budget.PooledBudgetView | None = None
-        years = _contract_years(context)
-        following = (years[-1] + 1) if years else FinancialYear.containing(context.today())
         self.year_choice = _year_choice(
-            context, self.tr("Financial year of the budget"), [*years, following]
+            context,
+            self.tr("Financial year of the budget"),
+            _budget_years(context.database, context.today()) if load else [],
         )
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -859,13 +984,54 @@ class BudgetPage(QWidget):
             self.reload()
 
     @Slot()
+    def load(self) -> None:
+        """Fill the page: its years, then the chosen year's budget."""
+        years = _budget_years(self.context.database, self.context.today())
+        _set_years(self.year_choice, years, self.context.today())
+        self.reload()
+
+    def background_fill(self) -> BackgroundFill:
+        """Fill the page from the budget read, and columns fitted, on the worker."""
+        database, today = self.context.database, self.context.today()
+        measure = self.table.cell_measure()
+
+        def read() -> BudgetFill:
+            years = _budget_years(database, today)
+            year = _default_year(years, today)
+            try:
+                view = pooled_budget.pooled_budget(database, year) if year is not None else None
+            except InputRejected as error:
+                return BudgetFill(years, None, str(error), [])
+            rows = [] if view is None else [ContributionRow(c) for c in view.contributions]
+            return BudgetFill(years, view, "", fitted_widths(measure, CONTRIBUTION_COLUMNS, rows))
+
+        return read, self._filled
+
+    @Slot(object)
+    def _filled(self, fill: BudgetFill) -> None:
+        _set_years(self.year_choice, fill.years, self.context.today())
+        self._show(fill.view, fill.refusal, fill.widths)
+
+    @Slot()
     def reload(self) -> None:
         year = self.year_choice.currentData()
         try:
-            self.view = pooled_budget.pooled_budget(self.context.database, year)
+            view = pooled_budget.pooled_budget(self.context.database, year)
         except InputRejected as error:
-            self.view = None
-            self.summary.setText(str(error))
+            self._show(None, str(error))
+            return
+        self._show(view, "")
+
+    def _show(
+        self,
+        view: pooled_budget.PooledBudgetView | None,
+        refusal: str,
+        widths: list[int] | None = None,
+    ) -> None:
+        year = self.year_choice.currentData()
+        self.view = view
+        if refusal:
+            self.summary.setText(refusal)
             self.model.set_rows([])
             return
         if self.view is None:
@@ -877,7 +1043,10 @@ class BudgetPage(QWidget):
             return
         self.summary.setText("\n".join(self.view.explanation[: 5 + len(self.view.uplifts)]))
         self.model.set_rows([ContributionRow(c) for c in self.view.contributions])
-        self.table.resizeColumnsToContents()
+        if widths is None:
+            self.table.resizeColumnsToContents()
+        else:
+            self.table.fit_columns(widths)
 
     def dialog(self) -> BudgetDialog:
         year = self.year_choice.currentData()
@@ -975,7 +1144,9 @@ class YearEndPage(QWidget):
         self.result: year_end.YearEnd | None = None
         self.clause9: year_end.Clause9Summary | None = None
         self.year_choice = _year_choice(
-            context, self.tr("Financial year of the year end"), _contract_years(context)
+            context,
+            self.tr("Financial year of the year end"),
+            _contract_years(context) if load else [],
         )
         self.method_choice = QComboBox()
         self.method_choice.setAccessibleName(self.tr("How the variance is shared"))
@@ -1043,19 +1214,42 @@ class YearEndPage(QWidget):
         self.contract_choice.currentIndexChanged.connect(self.reload_clause9)
         self.roll_button.clicked.connect(self.roll_over)
         self.export_button.clicked.connect(self.ask_export)
-        self._fill_contracts()
         if load:  # else the tab loads it when first wanted
+            self._fill_contracts()
             self.reload()
 
     @Slot()
+    def load(self) -> None:
+        """Fill the page: its years and contracts, then (on the worker) the year end."""
+        _set_years(self.year_choice, _contract_years(self.context), self.context.today())
+        self._fill_contracts()
+        self.reload()
+
+    def background_fill(self) -> BackgroundFill:
+        """Read the years and contracts on the worker, then work out the year end there."""
+        database, today = self.context.database, self.context.today()
+
+        def read() -> tuple[list[FinancialYear], list[tuple[str, str]]]:
+            years = contracts.contract_years(database)
+            year = _default_year(years, today)
+            return years, [] if year is None else _contract_choices(database, year, today)
+
+        return read, self._filled
+
+    @Slot(object)
+    def _filled(self, fill: tuple[list[FinancialYear], list[tuple[str, str]]]) -> None:
+        years, choices = fill
+        _set_years(self.year_choice, years, self.context.today())
+        _set_contracts(self.contract_choice, choices)
+        self.reload_clause9()
+        self.reload()
+
+    @Slot()
     def _fill_contracts(self) -> None:
-        self.contract_choice.blockSignals(True)
-        self.contract_choice.clear()
         year = self.year_choice.currentData()
-        if year is not None:
-            for row in contracts.list_contracts(self.context.database, year, self.context.today()):
-                self.contract_choice.addItem(f"{row.reference} {row.provider_name}", row.reference)
-        self.contract_choice.blockSignals(False)
+        choices = [] if year is None else _contract_choices(self.context.database, year,
+                                                            self.context.today())  # fmt: skip
+        _set_contracts(self.contract_choice, choices)
         self.reload_clause9()
 
     @Slot()
@@ -1064,19 +1258,26 @@ class YearEndPage(QWidget):
         if year is None:
             return
         database = self.context.database
+        statements, payments = self.statements.cell_measure(), self.payments.cell_measure()
+
+        def work() -> tuple[year_end.YearEnd, list[int], list[int]]:
+            result = year_end.year_end(database, year, method)
+            rows = [StatementRow(s) for s in result.statements]
+            return (result, fitted_widths(statements, STATEMENT_COLUMNS, rows),
+                    fitted_widths(payments, PAYMENT_COLUMNS, result.payments))  # fmt: skip
+
         self.status_label.setText(self.tr("Working out the year end…"))
-        self._task = start_task(
-            lambda: year_end.year_end(database, year, method), self._loaded, self._failed
-        )
+        self._task = start_task(work, self._loaded, self._failed)
 
     @Slot(object)
-    def _loaded(self, result: year_end.YearEnd) -> None:
+    def _loaded(self, worked_out: tuple[year_end.YearEnd, list[int], list[int]]) -> None:
         self._task = None
+        result, statement_widths, payment_widths = worked_out
         self.result = result
         self.statements_model.set_rows([StatementRow(s) for s in result.statements])
         self.payments_model.set_rows(result.payments)
-        self.statements.resizeColumnsToContents()
-        self.payments.resizeColumnsToContents()
+        self.statements.fit_columns(statement_widths)
+        self.payments.fit_columns(payment_widths)
         value = sum((p.contract_value for p in result.payments), Decimal(0))
         outturn = sum((p.outturn for p in result.payments), Decimal(0))
         self.status_label.setText(
@@ -1100,21 +1301,24 @@ class YearEndPage(QWidget):
         if not contract:
             self.clause9_model.set_rows([])
             return
-        database = self.context.database
-        self._clause_task = start_task(
-            lambda: year_end.clause9_summary(database, contract), self._clause9_loaded,
-            self._failed,
-        )  # fmt: skip
+        database, measure = self.context.database, self.clause9_table.cell_measure()
+
+        def work() -> tuple[year_end.Clause9Summary, list[int]]:
+            summary = year_end.clause9_summary(database, contract)
+            return summary, fitted_widths(measure, CLAUSE9_COLUMNS, summary.rows)
+
+        self._clause_task = start_task(work, self._clause9_loaded, self._failed)
 
     @Slot(object)
-    def _clause9_loaded(self, summary: year_end.Clause9Summary) -> None:
+    def _clause9_loaded(self, worked_out: tuple[year_end.Clause9Summary, list[int]]) -> None:
         self._clause_task = None
+        summary, widths = worked_out
         self.clause9 = summary
         self.clause9_model.set_rows(summary.rows)
         self.clause9_table.set_subtitle(
             self.tr("{0}, {1} months of returns").format(summary.year, summary.months_reported)
         )
-        self.clause9_table.resizeColumnsToContents()
+        self.clause9_table.fit_columns(widths)
         self.loaded.emit()
 
     @Slot()

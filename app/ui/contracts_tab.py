@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,14 +50,15 @@ from app.ui.context import UiContext
 from app.ui.contract_pages import BringInButton, BudgetPage, NoticesPage, QualityPage, YearEndPage
 from app.ui.errors import show_error
 from app.ui.monitoring_model import (
+    POSITION_COLUMNS,
     PositionTableModel,
     PreparedRows,
     prepare_rows,
 )
 from app.ui.narrative import run_confirming
-from app.ui.record_model import Column, Kind, RecordTableModel
-from app.ui.table_view import DataTableView
-from app.ui.tasks import Task, start_task
+from app.ui.record_model import Column, Kind, RecordTableModel, fitted_widths
+from app.ui.table_view import CellMeasure, DataTableView
+from app.ui.tasks import BackgroundFill, Task, start_task
 
 if TYPE_CHECKING:
     from app.services import returns_import
@@ -95,6 +99,7 @@ TRACKER_COLUMNS = [
     Column("late", "Late", Kind.NUMBER),
     Column("missing", "Missing", Kind.NUMBER),
 ]
+OPEN_AT_THE_LATEST_MS = 250
 PLAN_COLOUR = QColor("#005eb8")
 ACTUAL_COLOUR = QColor("#009639")
 FORECAST_COLOUR = QColor("#ed8b00")
@@ -141,10 +146,8 @@ class ContractsPage(QWidget):
         self.context = context
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year of the contracts"))
-        self.year_choice.addItem(self.tr("All years"), None)
-        for year in _years(context):
-            self.year_choice.addItem(str(year), year)
-        self.year_choice.setCurrentIndex(self.year_choice.count() - 1)
+        if load:  # else its years come with its rows (`load`, `fill_in_background`)
+            self._set_years(_years(context))
         self.model = RecordTableModel(CONTRACT_COLUMNS, self)
         self.table = DataTableView()
         self.table.setModel(self.model)
@@ -167,34 +170,82 @@ class ContractsPage(QWidget):
         if load:  # else the tab loads it when first wanted
             self.reload()
 
+    def _set_years(self, years: list[FinancialYear]) -> None:
+        """All years, then each year; the last chosen (no signal sent)."""
+        self.year_choice.blockSignals(True)
+        self.year_choice.clear()
+        self.year_choice.addItem(self.tr("All years"), None)
+        for year in years:
+            self.year_choice.addItem(str(year), year)
+        self.year_choice.setCurrentIndex(self.year_choice.count() - 1)
+        self.year_choice.blockSignals(False)
+
+    @Slot()
+    def load(self) -> None:
+        """Fill the page: its years, then the last year's contracts."""
+        self._set_years(_years(self.context))
+        self.reload()
+
+    def background_fill(self) -> BackgroundFill:
+        """Fill the page from rows read, and columns fitted, on the worker (the tab fills it
+        so in passing): the GUI thread only sets them."""
+        database, today = self.context.database, self.context.today()
+        overdue, measure = self.tr("overdue"), self.table.cell_measure()
+
+        def read() -> tuple[list[FinancialYear], list[ContractListRow], list[int]]:
+            years = contracts.contract_years(database)
+            rows = _contract_rows(database, years[-1] if years else None, today, overdue)
+            return years, rows, fitted_widths(measure, CONTRACT_COLUMNS, rows)
+
+        return read, self._filled
+
+    @Slot(object)
+    def _filled(self, fill: tuple[list[FinancialYear], list[ContractListRow], list[int]]) -> None:
+        years, rows, widths = fill
+        self._set_years(years)
+        self.model.set_rows(rows)
+        self.table.fit_columns(widths)
+
     @Slot()
     def reload(self) -> None:
-        rows = contracts.list_contracts(
-            self.context.database, self.year_choice.currentData(), self.context.today()
-        )
         self.model.set_rows(
-            [
-                ContractListRow(r.id, r.reference, r.provider_name, r.financial_year, r.status,
-                                self.tr("overdue") if r.overdue else "", r.agreed_on,
-                                r.expected_value, r.lines)
-                for r in rows
-            ]
-        )  # fmt: skip
+            _contract_rows(
+                self.context.database,
+                self.year_choice.currentData(),
+                self.context.today(),
+                self.tr("overdue"),
+            )
+        )
         self.table.resizeColumnsToContents()
 
 
-_Figures = tuple[monitoring.Position, XmrChart | None, PreparedRows]
+def _contract_rows(
+    database: Database, year: FinancialYear | None, today: date, overdue: str
+) -> list[ContractListRow]:
+    """The contracts of `year` (or of every year) as the list shows them."""
+    return [
+        ContractListRow(r.id, r.reference, r.provider_name, r.financial_year, r.status,
+                        overdue if r.overdue else "", r.agreed_on, r.expected_value, r.lines)
+        for r in contracts.list_contracts(database, year, today)
+    ]  # fmt: skip
 
 
-def _work_out(database: Database, flt: monitoring.MonitoringFilter, dimension: str) -> _Figures:
-    """The position, its chart and the table's cells (run on the worker)."""
+_Figures = tuple[monitoring.Position, XmrChart | None, PreparedRows, list[int]]
+
+
+def _work_out(
+    database: Database, flt: monitoring.MonitoringFilter, dimension: str, measure: CellMeasure
+) -> _Figures:
+    """The position, its chart, the table's cells and its columns' widths (run on the
+    worker)."""
     result = monitoring.position(database, flt, dimension)
     try:
         chart = monitoring.monthly_series(database, flt)
     except ValueError:
         chart = None
-    # The cells are written here too: the GUI thread only swaps the rows in.
-    return result, chart, prepare_rows(result.rows)
+    # The cells are written and measured here too: the GUI thread only swaps the rows in.
+    prepared = prepare_rows(result.rows)
+    return result, chart, prepared, measure.widths(prepared.texts, len(POSITION_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -369,19 +420,38 @@ class MonitoringPage(QWidget):
         self.drill_button.clicked.connect(self.drill_down)
         self.risk_button.clicked.connect(self.explain_risk_sharing)
         self.over_button.clicked.connect(self.investigate)
-        self._open()
+        # The worker starts once the page has been painted: its Python (on a cold start,
+        # SQLAlchemy setting up its mappers) would otherwise compete with the first paint for
+        # the interpreter. A page not shown, or not painted soon, starts it anyway.
+        self._open_asked = False
+        self.table.viewport().installEventFilter(self)
+        QTimer.singleShot(0, self, self._open_unless_shown)
+        QTimer.singleShot(OPEN_AT_THE_LATEST_MS, self, self._open)
+
+    def _open_unless_shown(self) -> None:
+        if not self.isVisible():
+            self._open()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._open_asked:
+            QTimer.singleShot(0, self, self._open)  # once this paint is done
+        return super().eventFilter(watched, event)
 
     def _open(self) -> None:
-        """Read the filters' choices and the first figures on the worker."""
+        """Read the filters' choices and the first figures on the worker (once)."""
+        if self._open_asked:
+            return
+        self._open_asked = True
+        self.table.viewport().removeEventFilter(self)
         database, today = self.context.database, self.context.today()
-        dimension = self.dimension_choice.currentData()
+        dimension, measure = self.dimension_choice.currentData(), self.table.cell_measure()
 
         def work() -> tuple[_Choices, _Figures | None]:
             choices = _read_choices(database, today)
             if choices.year is None:
                 return choices, None
             return choices, _work_out(
-                database, monitoring.MonitoringFilter(choices.year), dimension
+                database, monitoring.MonitoringFilter(choices.year), dimension, measure
             )
 
         self.total_label.setText(self.tr("Working out the position…"))
@@ -445,10 +515,10 @@ class MonitoringPage(QWidget):
             return
         flt = self.current_filter()
         dimension = self.dimension_choice.currentData()
-        database = self.context.database
+        database, measure = self.context.database, self.table.cell_measure()
         self.total_label.setText(self.tr("Working out the position…"))
         self._task = start_task(
-            lambda: _work_out(database, flt, dimension), self._loaded, self._failed
+            lambda: _work_out(database, flt, dimension, measure), self._loaded, self._failed
         )
 
     @Slot(object)
@@ -458,9 +528,9 @@ class MonitoringPage(QWidget):
             self._pending = False
             self.reload()
             return
-        self.position, self.chart_data, prepared = result
+        self.position, self.chart_data, prepared, widths = result
         self.model.set_prepared(prepared)
-        self.table.resizeColumnsToContents()
+        self.table.fit_columns(widths)
         total = self.position.total
         self.total_label.setText(
             self.tr(
@@ -1003,10 +1073,8 @@ class TrackerPage(QWidget):
         self._task: Task | None = None
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year of the tracker"))
-        for year in _years(context):
-            self.year_choice.addItem(str(year), year)
-        index = self.year_choice.findText(str(FinancialYear.containing(context.today())))
-        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
+        if load:  # else its years come with its rows (`load`, `fill_in_background`)
+            self._set_years(_years(context))
         self.due_days = QSpinBox()
         self.due_days.setRange(0, 90)
         self.due_days.setAccessibleName(self.tr("Days after the month's end a return is due"))
@@ -1043,6 +1111,22 @@ class TrackerPage(QWidget):
         self.context.settings.returns_due_days = str(value)
         self.reload()
 
+    def _set_years(self, years: list[FinancialYear]) -> None:
+        """Offer `years`, on this year if it is one of them, else the last (no signal sent)."""
+        self.year_choice.blockSignals(True)
+        self.year_choice.clear()
+        for year in years:
+            self.year_choice.addItem(str(year), year)
+        index = self.year_choice.findText(str(FinancialYear.containing(self.context.today())))
+        self.year_choice.setCurrentIndex(index if index >= 0 else self.year_choice.count() - 1)
+        self.year_choice.blockSignals(False)
+
+    @Slot()
+    def load(self) -> None:
+        """Fill the page: its years, then the chosen year's returns."""
+        self._set_years(_years(self.context))
+        self.reload()
+
     @Slot()
     def reload(self) -> None:
         year = self.year_choice.currentData()
@@ -1053,25 +1137,36 @@ class TrackerPage(QWidget):
         )
         self._show(rows)
 
-    def fill_in_background(self) -> None:
+    def background_fill(self) -> BackgroundFill:
         """Fill the page from the worker (the tab fills it so in passing: on a large database
-        reading the year's returns takes a tenth of a second)."""
-        year = self.year_choice.currentData()
-        if year is None:
-            return
+        reading the year's returns takes a tenth of a second), its columns fitted there too."""
         database, today, days = self.context.database, self.context.today(), self.due_days.value()
-        self._task = start_task(
-            lambda: returns_tracker.returns_tracker(database, year, today, days),
-            self._show,
-            lambda error: show_error(error, self.context.log_file, self.tr("Returns tracker")),
-            owner=self,
-        )
+        measure = self.table.cell_measure()
+
+        def read() -> tuple[list[FinancialYear], list[Any], list[int]]:
+            years = contracts.contract_years(database)
+            current = FinancialYear.containing(today)
+            year = current if current in years else (years[-1] if years else None)
+            if year is None:
+                return years, [], []
+            rows = returns_tracker.returns_tracker(database, year, today, days)
+            return years, rows, fitted_widths(measure, TRACKER_COLUMNS, rows)
+
+        return read, self._filled
 
     @Slot(object)
-    def _show(self, rows: list[Any]) -> None:
+    def _filled(self, fill: tuple[list[FinancialYear], list[Any], list[int]]) -> None:
+        years, rows, widths = fill
+        self._set_years(years)
+        self._show(rows, widths)
+
+    def _show(self, rows: list[Any], widths: list[int] | None = None) -> None:
         self._task = None
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        if widths is None:
+            self.table.resizeColumnsToContents()
+        else:
+            self.table.fit_columns(widths)
 
 
 class ContractsTab(QWidget):
@@ -1110,6 +1205,10 @@ class ContractsTab(QWidget):
             self._holders[name] = holder
             self.pages.addTab(holder, title)
         self._unloaded: list[QWidget] = []
+        # Pages filling in passing: the page, the ticket its rows will come back with, and
+        # the task reading them (kept until it reports, even once its rows are not wanted).
+        self._filling: dict[QWidget, object] = {}
+        self._fill_tasks: dict[object, Task] = {}
         self._started = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -1205,7 +1304,12 @@ class ContractsTab(QWidget):
 
     def _reload_if_made(self, name: str) -> None:
         page = self._made.get(name)
-        if page is not None and page not in self._unloaded:
+        if page is None or page in self._unloaded:
+            return
+        if self._filling.pop(page, None) is not None:
+            # Its first rows are still being read, from before the change: read them again.
+            page.load()  # type: ignore[attr-defined]
+        else:
             page.reload()  # type: ignore[attr-defined]
 
     @Slot(int)
@@ -1216,20 +1320,53 @@ class ContractsTab(QWidget):
                 self._load(self._page(name))
 
     def _load(self, page: QWidget, in_passing: bool = False) -> None:
-        if page in self._unloaded:
-            self._unloaded.remove(page)
-            try:
-                fill = (
-                    (in_passing and getattr(page, "fill_in_background", None))
-                    or getattr(page, "load", None)
-                    or getattr(page, "reload")  # noqa: B009
-                )
-                fill()
-            except (SQLAlchemyError, CommissioningError):
-                # Filled in passing, not asked for: a failure (the database closed under a
-                # closing window, say) is logged, and the page fills when it is opened.
-                log.exception("a Contracts page could not be filled in passing")
-                self._unloaded.append(page)
+        if not in_passing and self._filling.pop(page, None) is not None:
+            # Wanted now while its rows are on their way: filled here, and they are dropped.
+            page.load()  # type: ignore[attr-defined]
+            return
+        if page not in self._unloaded:
+            return
+        self._unloaded.remove(page)
+        background = getattr(page, "background_fill", None)
+        if in_passing and background is not None:
+            # Read (and the columns fitted) on the worker; the GUI thread only sets them.
+            read, show = background()
+            ticket = object()
+            self._filling[page] = ticket
+            self._fill_tasks[ticket] = start_task(
+                read,
+                partial(self._filled, page, ticket, show),
+                partial(self._fill_failed, page, ticket),
+                owner=self,
+            )
+            return
+        try:
+            fill = getattr(page, "load", None) or getattr(page, "reload")  # noqa: B009
+            fill()
+        except (SQLAlchemyError, CommissioningError):
+            # Filled in passing, not asked for: a failure (the database closed under a
+            # closing window, say) is logged, and the page fills when it is opened.
+            log.exception("a Contracts page could not be filled in passing")
+            self._unloaded.append(page)
+
+    def _filled(
+        self, page: QWidget, ticket: object, show: Callable[[Any], None], rows: Any
+    ) -> None:
+        del self._fill_tasks[ticket]
+        if not isValid(page):  # the tab was closed and deleted meanwhile
+            return
+        if self._filling.get(page) is ticket:
+            del self._filling[page]
+            show(rows)
+        QTimer.singleShot(0, self, self._load_next)
+
+    def _fill_failed(self, page: QWidget, ticket: object, error: Exception) -> None:
+        del self._fill_tasks[ticket]
+        if isValid(page) and self._filling.get(page) is ticket:
+            del self._filling[page]
+            # As a fill on this thread that fails: logged, and the page fills when opened.
+            log.error("a Contracts page could not be filled in passing: %s", error)
+            self._unloaded.append(page)
 
     @Slot()
     def _first_figures_in(self) -> None:
@@ -1241,8 +1378,8 @@ class ContractsTab(QWidget):
     def _load_next(self) -> None:
         """Make the next page not yet made, or fill the next not yet filled, then give the
         event loop a turn; a window that is not (or no longer) shown waits until it is."""
-        if not self.window().isVisible():
-            return
+        if not self.window().isVisible() or self._filling:
+            return  # a fill that reports asks for the next
         waiting = [name for name in self._holders if name not in self._made]
         if waiting:
             self._page(waiting[0], fill=False)

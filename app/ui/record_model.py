@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.formatting import format_date, format_money, format_number
-from app.ui.table_view import RAW_ROLE, ROW_ROLE
+from app.ui.table_view import RAW_ROLE, ROW_ROLE, CellMeasure
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -49,6 +49,14 @@ class Column:
         if self.kind is Kind.NUMBER and isinstance(value, int | Decimal | float):
             return format_number(value)
         return str(value)
+
+
+def fitted_widths(
+    measure: CellMeasure, columns: Sequence[Column], rows: Sequence[Any]
+) -> list[int]:
+    """The widths that fit `rows` as `columns` write them (run on the worker that read them)."""
+    texts = ((column.display(getattr(row, column.attribute)) for column in columns) for row in rows)
+    return measure.widths((tuple(row) for row in texts), len(columns))
 
 
 def _sortable(value: Any) -> Any:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTime, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFileDialog,
     QMessageBox,
+    QStyle,
     QTableView,
     QWidget,
 )
@@ -47,6 +50,36 @@ def _python_value(value: object) -> object:
     if isinstance(value, QDate | QDateTime | QTime):
         return value.toPython()
     return value
+
+
+@dataclass(frozen=True)
+class CellMeasure:
+    """What a worker needs to fit a table's columns to their texts: the table's font and the
+    room a cell adds around its text, read on the GUI thread. QFont and QFontMetrics may be
+    used on any thread, so the widths are worked out where the rows were read."""
+
+    font: QFont
+    padding: int
+
+    # Each different text of a column is measured, the longest first, up to as many as
+    # `resizeColumnsToContents` looks at (`setResizeContentsPrecision` below).
+    LONGEST = 300
+
+    def widths(self, rows: Iterable[Sequence[str]], columns: int) -> list[int]:
+        """The width each of `columns` needs for the texts of `rows` (0 for an empty column)."""
+        longest: list[dict[str, None]] = [{} for _ in range(columns)]
+        for row in rows:
+            for column, text in enumerate(row[:columns]):
+                if text:
+                    longest[column][text] = None
+        metrics = QFontMetricsF(self.font)
+        widths = []
+        for texts in longest:
+            candidates = sorted(texts, key=len, reverse=True)[: self.LONGEST]
+            widest = max((metrics.horizontalAdvance(text) for text in candidates), default=0.0)
+            # Rounded up, as the item delegate lays the text out.
+            widths.append(math.ceil(widest) + self.padding if widest else 0)
+        return widths
 
 
 class DataTableView(QTableView):
@@ -156,6 +189,23 @@ class DataTableView(QTableView):
             name = self.tr("Table")
         self._default_accessible_name = name
         self.setAccessibleName(name)
+
+    # -- fitting the columns -----------------------------------------------------------------
+
+    def cell_measure(self) -> CellMeasure:
+        """The font and cell padding, for a worker to work out `fit_columns`' widths."""
+        self.ensurePolished()  # the font and style it will be painted with
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
+        # As QStyledItemDelegate and QTableView::sizeHintForColumn add them: the text margin
+        # on each side, and the grid line.
+        return CellMeasure(QFont(self.font()), (margin + 1) * 2 + (1 if self.showGrid() else 0))
+
+    def fit_columns(self, widths: Sequence[int]) -> None:
+        """Each column as wide as `widths` says (or as its header, if wider): what
+        `resizeColumnsToContents` does, without asking the model for every cell here."""
+        header = self.horizontalHeader()
+        for column, width in enumerate(widths[: header.count()]):
+            header.resizeSection(column, max(width, header.sectionSizeHint(column)))
 
     # -- a record's history ------------------------------------------------------------------
 
