@@ -8,12 +8,15 @@ Python; only problems are turned into `FILE:ROW:COLUMN: message` one by one.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
 import json
+import os
 import re
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +58,7 @@ from app.models import (
     Term,
     Vocabulary,
 )
-from app.services import workbook_rows
+from app.services import workbook_rows, xlsx_stream
 from app.services.access import Area, require_write
 from app.services.table_export import unguard_cell
 from app.store.database import Database
@@ -134,7 +137,16 @@ class ReturnFile:
         path = Path(path)
         if not path.exists():
             raise InputRejected([Problem(str(path), None, None, "no such file")])
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        suffix = path.suffix.lower()
+        if suffix in _STREAMED_WORKBOOKS:
+            try:
+                sheet = xlsx_stream.sheet_name(path)
+            except xlsx_stream.WorkbookUnreadable as error:
+                raise InputRejected(
+                    [Problem(path.name, None, None, f"not a readable workbook ({error})")]
+                ) from error
+            return cls(path, f"{path.name}[{sheet}]", sheet)
+        if suffix in _LOADED_WORKBOOKS:
             from python_calamine import CalamineWorkbook
 
             try:
@@ -150,11 +162,69 @@ class ReturnFile:
     def is_workbook(self) -> bool:
         return self.sheet is not None
 
+    @property
+    def is_streamed(self) -> bool:
+        """An xlsx workbook, streamed to CSV rather than loaded whole."""
+        return self.path.suffix.lower() in _STREAMED_WORKBOOKS
+
+
+# xlsx is streamed: a million-row return in little memory. The older formats, rare for a
+# return, are loaded whole by python-calamine.
+_STREAMED_WORKBOOKS = (".xlsx", ".xlsm")
+_LOADED_WORKBOOKS = (".xls", ".ods")
+
 
 def read_headers(path: str | Path) -> list[str]:
     """The header row of a return file, as the column-mapping step shows it."""
     source = ReturnFile.at(path)
+    if source.is_streamed:
+        try:
+            return xlsx_stream.header_row(source.path)
+        except (xlsx_stream.WorkbookUnreadable, ValueError, KeyError) as error:
+            raise InputRejected(
+                [Problem(source.label, None, None, f"cannot read ({error})")]
+            ) from error
     return _headers(source, _sheet_rows(source) if source.is_workbook else None)
+
+
+@dataclass
+class _Readable:
+    """A return file made ready to read: its header, and where its rows are.
+
+    A CSV file is read where it is; an xlsx workbook from the CSV streamed out of it; an
+    older workbook from its rows, loaded whole.
+    """
+
+    headers: list[str]
+    header_row: int = 1
+    csv: Path | None = None
+    rows: list[workbook_rows.Row] | None = None
+
+
+@contextlib.contextmanager
+def _readable(source: ReturnFile, step: Callable[[str, float], None]) -> Iterator[_Readable]:
+    if not source.is_workbook:
+        yield _Readable(_headers(source, None), csv=source.path)
+        return
+    if not source.is_streamed:
+        rows = _sheet_rows(source)
+        yield _Readable(_headers(source, rows), rows=rows)
+        return
+    handle, name = tempfile.mkstemp(prefix="return-", suffix=".csv")
+    csv = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            try:
+                sheet = xlsx_stream.write_csv(
+                    source.path, out, lambda done: step("reading", 0.2 * done)
+                )
+            except (xlsx_stream.WorkbookUnreadable, ValueError, KeyError) as error:
+                raise InputRejected(
+                    [Problem(source.label, None, None, f"cannot read ({error})")]
+                ) from error
+        yield _Readable(sheet.headers, header_row=max(sheet.header_row, 1), csv=csv)
+    finally:
+        csv.unlink(missing_ok=True)
 
 
 def _sheet_rows(source: ReturnFile) -> list[workbook_rows.Row]:
@@ -176,17 +246,16 @@ def _headers(source: ReturnFile, rows: list[workbook_rows.Row] | None) -> list[s
     return [str(h) for h in frame.columns]
 
 
-def _read_frame(
-    source: ReturnFile, columns: dict[str, str], rows: list[workbook_rows.Row] | None
-) -> pd.DataFrame:
+def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable) -> pd.DataFrame:
     """Read the mapped columns only: codes as text, numbers as the reader finds them."""
     wanted = list(columns.values())
     try:
-        if rows is not None:
-            frame = workbook_rows.sheet_frame(rows, wanted)
-            rows.clear()  # the cells' objects go now, not when the check ends
+        if readable.rows is not None:
+            frame = workbook_rows.sheet_frame(readable.rows, wanted)
+            readable.rows.clear()  # the cells' objects go now, not when the check ends
         else:
-            frame = _read_csv(source.path, wanted, [columns[k] for k in TEXT_FIELDS])
+            assert readable.csv is not None
+            frame = _read_csv(readable.csv, wanted, [columns[k] for k in TEXT_FIELDS])
     except Exception as error:
         raise InputRejected(
             [Problem(source.label, None, None, f"cannot read ({error})")]
@@ -524,31 +593,33 @@ def check_returns(
     """Read and check a return file; apply nothing. Raise InputRejected if it cannot be read."""
     step = _stepper(progress)
     source = ReturnFile.at(path)
-    sheet = _sheet_rows(source) if source.is_workbook else None
-    headers = _headers(source, sheet)
-    if mapping is None:
-        mapping = remembered_mapping(database, headers) or guess_mapping(headers)
-    missing = [f for f in FIELDS if f.required and f.key not in mapping]
-    absent = [key for key, header in mapping.items() if header not in headers]
-    if missing or absent:
-        raise InputRejected(
-            [
-                Problem(source.label, 1, f.header, f"required column '{f.header}' is missing")
-                for f in missing
-            ]
-            + [
-                Problem(source.label, 1, mapping[k], f"mapped column '{mapping[k]}' is not there")
-                for k in absent
-            ]
-        )
-    digest = _file_hash(source.path)
     step("reading", 0.0)
-    frame = _read_frame(source, mapping, sheet)
-    del sheet
+    with _readable(source, step) as readable:
+        headers = readable.headers
+        if mapping is None:
+            mapping = remembered_mapping(database, headers) or guess_mapping(headers)
+        missing = [f for f in FIELDS if f.required and f.key not in mapping]
+        absent = [key for key, header in mapping.items() if header not in headers]
+        at = readable.header_row
+        if missing or absent:
+            raise InputRejected(
+                [
+                    Problem(source.label, at, f.header, f"required column '{f.header}' is missing")
+                    for f in missing
+                ]
+                + [
+                    Problem(
+                        source.label, at, mapping[k], f"mapped column '{mapping[k]}' is not there"
+                    )
+                    for k in absent
+                ]
+            )
+        digest = _file_hash(source.path)
+        frame = _read_frame(source, mapping, readable)
     step("checking", 0.3)
     with database.reader() as session:
         lookups = load_lookups(session)
-        rows, findings = _check_frame(frame, source.label, lookups)
+        rows, findings = _check_frame(frame, source.label, lookups, first_row=at + 1)
         del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
@@ -610,10 +681,10 @@ def _not_a_number(column: pd.Series) -> Callable[[int], str]:
 
 
 def _check_frame(
-    frame: pd.DataFrame, label: str, lookups: Lookups
+    frame: pd.DataFrame, label: str, lookups: Lookups, first_row: int = 2
 ) -> tuple[pd.DataFrame, _Findings]:
     n = len(frame)
-    row_numbers = np.arange(2, n + 2)
+    row_numbers = np.arange(first_row, n + first_row)
     findings = _Findings(label, row_numbers)
     header = {f.key: f.header for f in FIELDS}
     # Numbers of rows, codes and months as int32: the checked rows stay in memory until
