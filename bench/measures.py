@@ -113,10 +113,14 @@ def nds_list_filter(scale: Scale) -> float:
 
 
 def _fresh_copy(source: Path) -> Path:
+    """A copy of `source` in a folder of its own, removed when this measure's process ends
+    (a full-scale database and its log are over 4 GB: a run would otherwise fill the disk)."""
+    import atexit
     import shutil
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     copy = folder / source.name
     shutil.copyfile(source, copy)
     return copy
