@@ -152,3 +152,17 @@ def test_over_performance_opens_investigations_with_the_six_questions(
     saved = next(v for v in list_investigations(demo_database) if v.service_line == "35")
     assert saved.answers == {"volume_realised": "Yes, 11% above profile"}
     assert saved.root_cause == "provider_decisions"
+
+
+def test_a_file_that_cannot_be_read_is_named_when_its_columns_are_matched(
+    tab: ContractsTab, tmp_path: Path
+) -> None:
+    path = tmp_path / "march.xlsx"
+    path.write_text("not a workbook")
+    page = tab.returns
+    page.set_file(path)
+    page.edit_mapping()
+    assert [str(p) for p in page.model.rows()] == [
+        "march.xlsx::: not a readable workbook (File is not a zip file)"
+    ]
+    assert page.status_label.text() == "The file cannot be read; nothing was applied."

@@ -132,6 +132,11 @@ def test_a_tab_opened_before_the_database_is_ready_fills_once_it_is(
     waiting = holder.findChild(QLabel, "waitingForDatabase")
     assert waiting is not None and waiting.isVisible()
 
+    home_holder = window.tabs.widget(0)
+    assert isinstance(home_holder, LazyTab) and home_holder.is_waiting
+    home_waiting = home_holder.findChild(QLabel, "waitingForDatabase")
+    assert home_waiting is not None and home_waiting.text() == "Opening the database…"
+
     database = _open(file)
     try:
         window.context.database_opened(database)

@@ -222,12 +222,12 @@ def test_what_is_not_a_workbook_is_refused_by_name(demo_database: Database, tmp_
     ]
 
 
-def _return_workbook(path: Path, rows: list[list[object]], *, header_row: int = 1) -> Path:
+def _return_workbook(path: Path, rows: list[list[object]], *, titles: tuple[str, ...] = ()) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Return"
-    for _ in range(header_row - 1):
-        sheet.append([])
+    for title in titles:
+        sheet.append([title])
     sheet.append(HEADERS)
     for row in rows:
         sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
@@ -250,12 +250,13 @@ def test_a_workbook_return_is_checked_as_the_same_return_as_csv(
     assert from_xlsx.rows.equals(from_csv.rows)
 
 
-def test_problems_name_the_sheet_row_below_a_header_that_is_not_on_row_one(
+def test_title_rows_above_the_header_are_passed_over_and_rows_keep_their_numbers(
     demo_database: Database, tmp_path: Path
 ):
     rows = plan_rows(demo_database)[:3]
     rows[2][0] = "2026/28"
-    path = _return_workbook(tmp_path / "returns.xlsx", rows, header_row=3)
+    titles = ("Monthly activity return: RX1, November 2026", "")
+    path = _return_workbook(tmp_path / "returns.xlsx", rows, titles=titles)
     assert read_headers(path) == HEADERS
     assert messages(check_returns(demo_database, path).errors) == [
         "returns.xlsx[Return]:6:Financial year: '2026/28' is not a financial year: the years "

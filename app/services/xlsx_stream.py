@@ -9,8 +9,10 @@ small parts (relationships, workbook, styles and shared strings) are read with t
 library's XML parser.
 
 What the CSV holds:
-- The first row with a value is the header. Blank header cells are named `Unnamed: N`, and
-  repeated names get `.1`, `.2`, as pandas names them.
+- The header is the first row with more than one value: title rows of one value above it
+  are passed over. (If none of the first 20 rows with values has more than one, it is the
+  first of them.) Blank header cells are named `Unnamed: N`, and repeated names get `.1`,
+  `.2`, as pandas names them.
 - Each later row is one line as wide as the header. Cells beyond the header have no column
   to go to and are left out.
 - Blank rows between rows with values are kept as blank lines of empty cells, so that each
@@ -407,16 +409,60 @@ def sheet_name(path: Path) -> str:
         return book.sheet_name
 
 
-def header_row(path: Path) -> list[str]:
-    """The first sheet's header (its first row with a value), reading no further."""
-    with Workbook.open(path) as book:
-        reader: _Cells | None = None
-        for _, cells, patterns in _sheet_rows(book):
-            reader = reader or _Cells(book, patterns)
-            fields = reader.row(cells, None)
+# A title above the header is one cell ("Monthly return: RX1, November 2026"); a header names
+# several columns. Rows of one value are passed over while one of the first rows with values
+# holds more.
+TITLE_ROWS = 20
+
+
+@dataclass
+class _Sheet:
+    """The sheet once its header is found: the header, and the rows below it to come."""
+
+    reader: _Cells
+    headers: list[str]
+    header_row: int
+    waiting: list[tuple[int, list[bytes]]]
+    rest: Iterator[tuple[int, list[Cell], _Patterns]]
+
+    def rows(self) -> Iterator[tuple[int, list[bytes]]]:
+        """(row number, fields as wide as the header) for each row below it with a value."""
+        width = len(self.headers)
+        for number, fields in self.waiting:
+            fitted = (fields + [b""] * width)[:width]
+            if any(fitted):
+                yield number, fitted
+        row = self.reader.row
+        for number, cells, _ in self.rest:
+            fields = row(cells, width)
             if any(fields):
-                return _header_names(_header(fields))
-    return []
+                yield number, fields
+
+
+def _find_header(book: Workbook, progress: Callable[[float], None] | None) -> _Sheet | None:
+    rows = _sheet_rows(book, progress)
+    reader: _Cells | None = None
+    seen: list[tuple[int, list[bytes]]] = []
+    for number, cells, patterns in rows:
+        reader = reader or _Cells(book, patterns)
+        fields = reader.row(cells, None)
+        if not any(fields):
+            continue
+        seen.append((number, fields))
+        if sum(1 for f in fields if f) > 1 or len(seen) == TITLE_ROWS:
+            break
+    if reader is None or not seen:
+        return None
+    at = next((i for i, (_, f) in enumerate(seen) if sum(1 for v in f if v) > 1), 0)
+    number, fields = seen[at]
+    return _Sheet(reader, _header_names(_header(fields)), number, seen[at + 1 :], rows)
+
+
+def header_row(path: Path) -> list[str]:
+    """The first sheet's header, reading no further than it."""
+    with Workbook.open(path) as book:
+        sheet = _find_header(book, None)
+        return [] if sheet is None else sheet.headers
 
 
 def write_csv(
@@ -424,29 +470,18 @@ def write_csv(
 ) -> SheetAsCsv:
     """Write the first sheet of the workbook at `path` to `out` as CSV (UTF-8)."""
     with Workbook.open(path) as book:
-        reader: _Cells | None = None
-        headers: list[str] = []
-        header_at = blank_rows = last = 0
-        blank_line = b""
+        sheet = _find_header(book, progress)
+        if sheet is None:
+            return SheetAsCsv(book.sheet_name, [], 0)
+        width = len(sheet.headers)
         write = out.write
-        for number, cells, patterns in _sheet_rows(book, progress):
-            if reader is None:
-                reader = _Cells(book, patterns)
-            if not headers:
-                headers = _header_names(_header(reader.row(cells, None)))
-                if headers:
-                    header_at = last = number
-                    write(b",".join(_field(h.encode("utf-8")) for h in headers) + b"\n")
-                    blank_line = b"," * (len(headers) - 1) + b"\n" if len(headers) > 1 else b'""\n'
-                continue
-            fields = reader.row(cells, len(headers))
-            blank_rows += number - last - 1  # rows the sheet does not write at all
+        write(b",".join(_field(h.encode("utf-8")) for h in sheet.headers) + b"\n")
+        # Blank rows between rows with values keep their lines, so every row keeps its number.
+        blank_line = b"," * (width - 1) + b"\n" if width > 1 else b'""\n'
+        last = sheet.header_row
+        for number, fields in sheet.rows():
+            if number > last + 1:
+                write(blank_line * (number - last - 1))
             last = number
-            if not any(fields):
-                blank_rows += 1
-                continue
-            if blank_rows:
-                write(blank_line * blank_rows)
-                blank_rows = 0
             write(b",".join(fields) + b"\n")
-        return SheetAsCsv(book.sheet_name, headers, header_at)
+        return SheetAsCsv(book.sheet_name, sheet.headers, sheet.header_row)

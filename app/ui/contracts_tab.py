@@ -942,7 +942,13 @@ class ReturnsImportPage(QWidget):
         from app.services import returns_import  # pandas: loaded for an import only
 
         assert self.path is not None
-        headers = returns_import.read_headers(self.path)
+        try:
+            # Only the header row is read, even of a million-row workbook.
+            headers = returns_import.read_headers(self.path)
+        except InputRejected as error:
+            self.model.set_rows(list(error.problems))
+            self.status_label.setText(self.tr("The file cannot be read; nothing was applied."))
+            return
         guess = (
             self.mapping
             or returns_import.remembered_mapping(self.context.database, headers)

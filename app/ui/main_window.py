@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
             )
             holder.built.connect(self._page_built)
             self.tabs.addTab(holder, self.tr(title))
+            if area == FIRST_AREA:
+                holder.page()  # the first sight says the database is being opened
 
     @Slot(QWidget)
     def _page_built(self, page: QWidget) -> None:
