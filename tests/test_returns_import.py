@@ -285,6 +285,42 @@ def test_latest_submission_replaces_the_month_and_keeps_history(
     assert total == sum(r[9] for r in doubled)
 
 
+@pytest.mark.sqlite_only  # SQLite's own query plans
+def test_a_replaced_months_summaries_are_found_by_index_not_by_reading_the_table(
+    demo_database: Database, tmp_path: Path
+):
+    import sqlite3
+
+    from sqlalchemy import event
+
+    # Two providers' months: SQLite searches the index for one (year, month, provider) row
+    # value, but reads the whole table for a list of them.
+    rows = plan_rows(demo_database, "RX1") + plan_rows(demo_database, "RX2")
+    import_returns(demo_database, write_csv(tmp_path / "first.csv", rows))
+    deletes: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: object, *_: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("DELETE FROM") and "_summary" in statement:
+            deletes.append((statement, parameters))
+
+    event.listen(demo_database.engine, "before_cursor_execute", record)
+    try:
+        import_returns(demo_database, write_csv(tmp_path / "second.csv", rows))
+    finally:
+        event.remove(demo_database.engine, "before_cursor_execute", record)
+    assert {d[0].split()[2] for d in deletes} == {"activity_summary", "line_summary"}
+    path = demo_database.engine.url.database
+    assert path is not None
+    with sqlite3.connect(path) as connection:
+        plans = [
+            " ".join(r[3] for r in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in deletes
+        ]
+    connection.close()
+    # A SCAN would read every summary row of every year for each statement.
+    assert all(plan.startswith("SEARCH") and "USING INDEX" in plan for plan in plans), plans
+
+
 def test_an_old_commissioner_code_counts_towards_its_successor(
     demo_database: Database, tmp_path: Path
 ):
