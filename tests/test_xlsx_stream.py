@@ -187,20 +187,42 @@ def _as_read_back(text: str) -> str:
     return text if math.isnan(number) or text.strip() != text else repr(number)
 
 
+def _with_openpyxl(path: Path, rows: list[list[object]]) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["A", "B", "C", "D"])
+    for row in rows:
+        # Text that starts with "=" would be stored as a formula.
+        sheet.append([f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row])
+    book.save(path)
+
+
+def _with_xlsxwriter(path: Path, rows: list[list[object]]) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))  # shared strings, as Excel writes them
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["A", "B", "C", "D"])
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if isinstance(value, bool):
+                sheet.write_boolean(number, column, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(number, column, value)
+            elif isinstance(value, str) and value:
+                sheet.write_string(number, column, value)
+    book.close()
+
+
+@pytest.mark.parametrize("write", [_with_openpyxl, _with_xlsxwriter])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(_CELL, min_size=4, max_size=4), min_size=1, max_size=12))
-def test_any_cells_read_as_python_calamine_reads_them(rows: list[list[object]]):
+@given(rows=st.lists(st.lists(_CELL, min_size=4, max_size=4), min_size=1, max_size=12))
+def test_any_cells_read_as_python_calamine_reads_them(write, rows: list[list[object]]):  # type: ignore[no-untyped-def]
     import csv
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "any.xlsx"
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.append(["A", "B", "C", "D"])
-        for row in rows:
-            # Text that starts with "=" would be stored as a formula.
-            sheet.append([f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row])
-        book.save(path)
+        write(path, rows)
         _, text = streamed(path)
         expected = [
             [_as_read_back(_as_calamine_reads(v)) for v in row]
