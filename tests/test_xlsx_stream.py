@@ -307,3 +307,27 @@ def test_a_cancelled_read_leaves_no_file_behind(
     assert list(scratch.iterdir()) == []
     assert check_returns(demo_database, path).row_count == len(rows)
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("spoil", ["truncated", "bytes changed", "no sheet"])
+def test_a_spoilt_workbook_is_refused_by_name(
+    demo_database: Database, tmp_path: Path, spoil: str
+) -> None:
+    path = _return_workbook(tmp_path / "spoilt.xlsx", plan_rows(demo_database)[:50])
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    if spoil == "truncated":
+        data = data[: sheet.header_offset + 200]
+    elif spoil == "bytes changed":
+        middle = sheet.header_offset + 100 + sheet.compress_size // 2
+        data[middle : middle + 64] = bytes(64)
+    else:
+        start = data.index(b"xl/worksheets/sheet1.xml")
+        data[start : start + 24] = b"xl/worksheets/sheetX.xml"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputRejected) as raised:
+        check_returns(demo_database, path)
+    [problem] = raised.value.problems
+    assert problem.file.startswith("spoilt.xlsx")
+    assert "not a readable workbook" in problem.message or "cannot read" in problem.message

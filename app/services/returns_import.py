@@ -179,7 +179,7 @@ def read_headers(path: str | Path) -> list[str]:
     if source.is_streamed:
         try:
             return xlsx_stream.header_row(source.path)
-        except (xlsx_stream.WorkbookUnreadable, ValueError, KeyError) as error:
+        except xlsx_stream.WorkbookUnreadable as error:
             raise InputRejected(
                 [Problem(source.label, None, None, f"cannot read ({error})")]
             ) from error
@@ -217,7 +217,7 @@ def _readable(source: ReturnFile, step: Callable[[str, float], None]) -> Iterato
                 sheet = xlsx_stream.write_csv(
                     source.path, out, lambda done: step("reading", 0.2 * done)
                 )
-            except (xlsx_stream.WorkbookUnreadable, ValueError, KeyError) as error:
+            except xlsx_stream.WorkbookUnreadable as error:
                 raise InputRejected(
                     [Problem(source.label, None, None, f"cannot read ({error})")]
                 ) from error

@@ -28,10 +28,13 @@ How each cell is written:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +53,32 @@ _NEEDS_QUOTES = re.compile(rb'[",\r\n]')
 
 class WorkbookUnreadable(ValueError):
     """The file is not an xlsx workbook this reader can follow."""
+
+
+# What a spoilt package raises somewhere in the reading: a damaged archive or stream, XML
+# that does not parse, a part or a shared string that is not there, a number that is not one.
+_SPOILT = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # a part zipfile cannot open (encrypted)
+    ElementTree.ParseError,
+    KeyError,
+    IndexError,
+    ValueError,
+)
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[None]:
+    try:
+        yield
+    except WorkbookUnreadable:
+        raise
+    except _SPOILT as error:
+        raise WorkbookUnreadable(str(error) or type(error).__name__) from error
 
 
 def _local(tag: str) -> str:
@@ -362,7 +391,10 @@ class _Cells:
             return b""
         if kind in (b"", b"n"):
             if style and int(style) in self.book.date_styles:
-                moment = self.book.epoch + timedelta(days=float(value))
+                try:
+                    moment = self.book.epoch + timedelta(days=float(value))
+                except (ValueError, OverflowError):
+                    return value  # no date: the number as it is
                 return moment.replace(microsecond=0).isoformat(" ").encode()
             return value
         if kind == b"s":
@@ -405,7 +437,7 @@ class SheetAsCsv:
 
 def sheet_name(path: Path) -> str:
     """The name of the workbook's first sheet."""
-    with Workbook.open(path) as book:
+    with _reading(), Workbook.open(path) as book:
         return book.sheet_name
 
 
@@ -460,7 +492,7 @@ def _find_header(book: Workbook, progress: Callable[[float], None] | None) -> _S
 
 def header_row(path: Path) -> list[str]:
     """The first sheet's header, reading no further than it."""
-    with Workbook.open(path) as book:
+    with _reading(), Workbook.open(path) as book:
         sheet = _find_header(book, None)
         return [] if sheet is None else sheet.headers
 
@@ -469,7 +501,7 @@ def write_csv(
     path: Path, out: IO[bytes] | BinaryIO, progress: Callable[[float], None] | None = None
 ) -> SheetAsCsv:
     """Write the first sheet of the workbook at `path` to `out` as CSV (UTF-8)."""
-    with Workbook.open(path) as book:
+    with _reading(), Workbook.open(path) as book:
         sheet = _find_header(book, progress)
         if sheet is None:
             return SheetAsCsv(book.sheet_name, [], 0)
