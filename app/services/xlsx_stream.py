@@ -474,18 +474,21 @@ class _Sheet:
 def _find_header(book: Workbook, progress: Callable[[float], None] | None) -> _Sheet | None:
     rows = _sheet_rows(book, progress)
     reader: _Cells | None = None
-    seen: list[tuple[int, list[bytes]]] = []
+    seen: list[tuple[int, list[bytes]]] = []  # the rows with values read so far
+    at = 0  # which of them is the header: the first, unless one below has more than one value
     for number, cells, patterns in rows:
         reader = reader or _Cells(book, patterns)
         fields = reader.row(cells, None)
         if not any(fields):
             continue
         seen.append((number, fields))
-        if sum(1 for f in fields if f) > 1 or len(seen) == TITLE_ROWS:
+        if sum(1 for f in fields if f) > 1:
+            at = len(seen) - 1
+            break
+        if len(seen) == TITLE_ROWS:
             break
     if reader is None or not seen:
         return None
-    at = next((i for i, (_, f) in enumerate(seen) if sum(1 for v in f if v) > 1), 0)
     number, fields = seen[at]
     return _Sheet(reader, _header_names(_header(fields)), number, seen[at + 1 :], rows)
 
