@@ -455,3 +455,22 @@ def test_a_process_killed_while_writing_leaves_the_database_unchanged(
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     finally:
         database.close()
+
+
+def test_a_cell_that_is_not_utf8_is_named_and_nothing_is_applied(
+    demo_database: Database, tmp_path: Path
+):
+    path = write_csv(tmp_path / "latin.csv", plan_rows(demo_database)[:3])
+    lines = path.read_bytes().split(b"\r\n")
+    # The price of file row 4 saved in another encoding (a pound sign in Latin-1).
+    cells = lines[3].split(b",")
+    cells[8] = b"\xa3" + cells[8]
+    lines[3] = b",".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+    before = counts(demo_database)
+    with pytest.raises(InputRejected) as raised:
+        import_returns(demo_database, path)
+    assert messages(raised.value) == [
+        "latin.csv:4:Price: the cell is not UTF-8 text: save the file as CSV UTF-8"
+    ]
+    assert counts(demo_database) == before

@@ -255,6 +255,18 @@ def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable
         else:
             assert readable.csv is not None
             frame = _read_csv(readable.csv, wanted, [columns[k] for k in TEXT_FIELDS])
+    except _NotUtf8 as error:
+        row = readable.header_row + 1 + error.position
+        raise InputRejected(
+            [
+                Problem(
+                    source.label,
+                    row,
+                    error.column,
+                    "the cell is not UTF-8 text: save the file as CSV UTF-8",
+                )
+            ]
+        ) from error
     except Exception as error:
         raise InputRejected(
             [Problem(source.label, None, None, f"cannot read ({error})")]
@@ -279,9 +291,28 @@ def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
             strings_can_be_null=True,
         ),
     )
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        # Arrow keeps a column as bytes where some cell is not UTF-8 (a file saved in another
+        # encoding): name the first such cell.
+        if pyarrow.types.is_binary(column.type) or pyarrow.types.is_large_binary(column.type):
+            for position, value in enumerate(column.to_pylist()):
+                try:
+                    if value is not None:
+                        value.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _NotUtf8(name, position) from None
     # Each column its own block, and Arrow's buffers freed as they are converted: no copy of
     # the whole table is made to stack the columns together.
     return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+class _NotUtf8(ValueError):
+    """A cell of a CSV file that is not UTF-8 text: its column, and its data row from 0."""
+
+    def __init__(self, column: str, position: int) -> None:
+        super().__init__(f"{column}: row {position} is not UTF-8")
+        self.column = column
+        self.position = position
 
 
 def _release_arrow_memory() -> None:
