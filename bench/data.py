@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.registry import SCALES, Scale
 
 AS_OF = date(2026, 11, 24)
-FORMAT = "5"  # bump when what is generated changes
+FORMAT = "6"  # bump when what is generated changes
 HERE = Path(__file__).resolve().parent
 
 

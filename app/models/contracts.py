@@ -10,8 +10,8 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
-    Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -132,6 +132,27 @@ class ReturnColumnMapping(Record, Base):
     mapping: Mapped[str] = mapped_column(Text, default="{}")
 
 
+# The summaries are derived data, rebuilt from the return rows at will, and an import
+# rewrites a million of their rows at a time. Each is one B-tree, keyed by what it sums
+# (in SQLite, a table without rowid), so a row is written once rather than into a table
+# and its indexes; no foreign keys, which would slow a million-row write several times over.
+ACTIVITY_SUMMARY_KEY = (
+    "financial_year",
+    "commissioner_id",
+    "month",
+    "provider_id",
+    "service_line_id",
+    "point_of_delivery",
+)
+LINE_SUMMARY_KEY = (
+    "financial_year",
+    "month",
+    "provider_id",
+    "service_line_id",
+    "point_of_delivery",
+)
+
+
 class ActivitySummary(Base):
     """Activity and cost of the current returns by month, provider, commissioner and line.
 
@@ -140,26 +161,13 @@ class ActivitySummary(Base):
     """
 
     __tablename__ = "activity_summary"
-    # Derived data, rebuilt from the return rows at will: no unique key over all six columns
-    # and no foreign keys, which would slow a million-row write several times over. The
-    # import writes each provider month whole from sums it has just made.
+    # Keyed commissioner first after the year: the monitoring view sums by commissioner and
+    # month, filters included, from the key's order without a sort.
     __table_args__ = (
-        Index("ix_activity_summary_provider_month", "financial_year", "month", "provider_id"),
-        # Covers the monitoring view's sums by commissioner and month, filters included.
-        Index(
-            "ix_activity_summary_commissioner",
-            "financial_year",
-            "commissioner_id",
-            "month",
-            "provider_id",
-            "service_line_id",
-            "point_of_delivery",
-            "actual_activity",
-            "actual_cost",
-        ),
+        PrimaryKeyConstraint(*ACTIVITY_SUMMARY_KEY),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
     month: Mapped[int] = mapped_column(Integer)
     provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -177,17 +185,10 @@ class LineSummary(Base):
 
     __tablename__ = "line_summary"
     __table_args__ = (
-        UniqueConstraint(
-            "financial_year",
-            "month",
-            "provider_id",
-            "service_line_id",
-            "point_of_delivery",
-            name="uq_line_summary_key",
-        ),
+        PrimaryKeyConstraint(*LINE_SUMMARY_KEY),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     financial_year: Mapped[FinancialYear] = mapped_column(FinancialYearType)
     month: Mapped[int] = mapped_column(Integer)
     provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)

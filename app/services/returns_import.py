@@ -38,6 +38,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -475,8 +476,8 @@ def load_lookups(session: Session) -> Lookups:
         .order_by(Edition.published_on.asc().nulls_first(), Edition.label)
     ):
         lines[code] = line_id  # a later edition's code wins
-    ids = [org_id for org_id, *_rest in organisations]
-    ids += sorted(set(lines.values()) - set(ids))
+    # In the order of the UUIDs, so sums ordered by number are in the summaries' key order.
+    ids = sorted({org_id for org_id, *_rest in organisations} | set(lines.values()))
     number = {identity: index for index, identity in enumerate(ids)}
     successor_of = {org_id: successor for org_id, _c, successor, _k in organisations if successor}
     successor = np.arange(len(ids), dtype=np.int64)
@@ -1034,7 +1035,11 @@ RAW_ROWS = Table(
     Column("actual_cost", BigInteger),
 )
 SUMMARY_COLUMNS = ("reported_plan", "actual_activity", "actual_cost", "row_count")
-FINE_KEYS = ("financial_year", "month", "provider", "commissioner", "service_line", "point")
+# In the order of activity_summary's key, and without the commissioner, of line_summary's:
+# organisations and lines are numbered in the order of their UUIDs, so the sums come out
+# in the order of the keys and each table is written at one end of its B-tree.
+FINE_KEYS = ("financial_year", "commissioner", "month", "provider", "service_line", "point")
+COARSE_KEYS = ("financial_year", "month", "provider", "service_line", "point")
 UUID_COLUMNS = {"submission_id", "provider_id", "commissioner_id", "service_line_id"}
 
 
@@ -1042,7 +1047,6 @@ def _raw_summary(name: str, with_commissioner: bool) -> Table:
     return Table(
         name,
         _raw,
-        Column("id", Integer, primary_key=True),
         Column("financial_year", Integer),
         Column("month", Integer),
         Column("provider_id", Uuid),
@@ -1422,7 +1426,6 @@ def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: 
     `frame` is emptied: a million-row file's columns go as soon as they are summed.
     """
     values = list(SUMMARY_COLUMNS)
-    # Sorted by year and month, as the provider-month index is, so it grows at one end.
     fine = grouped_sums(frame, FINE_KEYS, values)
     frame.clear()
     give_back_memory()
@@ -1436,28 +1439,65 @@ def write_summaries(session: Session, frame: Columns, lookups: Lookups, points: 
             strict=True,
         )
     ]
-    # One statement per month, its providers listed: SQLite reads the index on year, month
-    # and provider for that, where a list of (year, month, provider) rows made it read the
-    # whole table once per statement (five seconds at full scale).
-    providers_of: dict[tuple[int, int], list[uuid.UUID]] = {}
-    for year, month, provider in keys:
-        providers_of.setdefault((year, month), []).append(provider)
-    for table in (RAW_ACTIVITY_SUMMARY, RAW_LINE_SUMMARY):
-        for (year, month), providers in providers_of.items():
-            for start in range(0, len(providers), 500):
-                session.execute(
-                    delete(table).where(
-                        table.c.financial_year == year,
-                        table.c.month == month,
-                        table.c.provider_id.in_(providers[start : start + 500]),
-                    )
-                )
+    _delete_summaries(session, keys)
     as_hex = session.connection().dialect.name == "sqlite"
     _insert_summary(session, RAW_ACTIVITY_SUMMARY, fine, lookups, points, as_hex)
     give_back_memory()
-    coarse = grouped_sums(fine, [k for k in FINE_KEYS if k != "commissioner"], values)
+    coarse = grouped_sums(fine, COARSE_KEYS, values)
     del fine
     _insert_summary(session, RAW_LINE_SUMMARY, coarse, lookups, points, as_hex)
+
+
+def _delete_summaries(session: Session, keys: list[tuple[int, int, uuid.UUID]]) -> None:
+    """Delete both summaries of the given (year, month, provider) months, found by key.
+
+    Statements go month by month with the month's providers listed; for activity_summary,
+    whose key has the commissioner before the month, with the year's commissioners listed
+    too. (For a list of (year, month, provider) row values, SQLite 3.40 read the whole table
+    once per statement.)
+    """
+    providers_of: dict[tuple[int, int], list[uuid.UUID]] = {}
+    for year, month, provider in keys:
+        providers_of.setdefault((year, month), []).append(provider)
+    commissioners_in = {year: _summary_commissioners(session, year) for year, _m in providers_of}
+    fine, coarse = RAW_ACTIVITY_SUMMARY.c, RAW_LINE_SUMMARY.c
+    for (year, month), providers in providers_of.items():
+        for start in range(0, len(providers), 500):
+            chosen = providers[start : start + 500]
+            session.execute(
+                delete(RAW_LINE_SUMMARY).where(
+                    coarse.financial_year == year,
+                    coarse.month == month,
+                    coarse.provider_id.in_(chosen),
+                )
+            )
+            if commissioners_in[year]:
+                session.execute(
+                    delete(RAW_ACTIVITY_SUMMARY).where(
+                        fine.financial_year == year,
+                        fine.commissioner_id.in_(commissioners_in[year]),
+                        fine.month == month,
+                        fine.provider_id.in_(chosen),
+                    )
+                )
+
+
+def _summary_commissioners(session: Session, year: int) -> list[uuid.UUID]:
+    """The commissioners in a year's activity_summary, by one look in its key for each
+    (a loose index scan: the year's rows are not read)."""
+    found = session.execute(
+        text(
+            "WITH RECURSIVE found(id) AS ("
+            " SELECT MIN(commissioner_id) FROM activity_summary WHERE financial_year = :year"
+            " UNION ALL"
+            " SELECT (SELECT MIN(commissioner_id) FROM activity_summary"
+            "  WHERE financial_year = :year AND commissioner_id > found.id)"
+            " FROM found WHERE found.id IS NOT NULL"
+            ") SELECT id FROM found WHERE id IS NOT NULL"
+        ),
+        {"year": year},
+    ).scalars()
+    return [value if isinstance(value, uuid.UUID) else uuid.UUID(value) for value in found]
 
 
 def _insert_summary(
