@@ -234,7 +234,8 @@ def _add_generated_summaries(database: Database, rows: int, seed: int) -> None:
                        columns.service_line_id, columns.point_of_delivery)
             ).all()
         )  # fmt: skip
-        fine, coarse = [], {}
+        fine: dict[tuple, dict] = {}
+        coarse: dict[tuple, dict] = {}
         for _ in range(rows):
             key = {
                 "financial_year": chance.choice([2025, 2026]),
@@ -247,16 +248,18 @@ def _add_generated_summaries(database: Database, rows: int, seed: int) -> None:
                 continue
             activity = chance.randint(0, 90_000)
             cost = activity * chance.randint(1, 6_000_000) // 100 + chance.randint(0, 99)
-            fine.append({**key, "commissioner_id": chance.choice(commissioners),
-                         "reported_plan": 0, "actual_activity": activity, "actual_cost": cost,
-                         "row_count": 1})  # fmt: skip
-            # One line summary row per key: the fine rows of a key add up into it.
+            commissioner = chance.choice(commissioners)
+            # One summary row per key: the rows drawn for a key add up into it.
             empty = {"reported_plan": 0, "actual_activity": 0, "actual_cost": 0, "row_count": 0}
+            part = fine.setdefault(
+                (*key.values(), commissioner), {**key, "commissioner_id": commissioner, **empty}
+            )
             whole = coarse.setdefault(tuple(key.values()), {**key, **empty})
-            whole["actual_activity"] += activity
-            whole["actual_cost"] += cost
-            whole["row_count"] += 1
-        session.execute(RAW_ACTIVITY_SUMMARY.insert(), fine)
+            for summary in (part, whole):
+                summary["actual_activity"] += activity
+                summary["actual_cost"] += cost
+                summary["row_count"] += 1
+        session.execute(RAW_ACTIVITY_SUMMARY.insert(), list(fine.values()))
         session.execute(RAW_LINE_SUMMARY.insert(), list(coarse.values()))
 
 

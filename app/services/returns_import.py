@@ -1488,10 +1488,12 @@ def _summary_commissioners(session: Session, year: int) -> list[uuid.UUID]:
     found = session.execute(
         text(
             "WITH RECURSIVE found(id) AS ("
-            " SELECT MIN(commissioner_id) FROM activity_summary WHERE financial_year = :year"
+            " SELECT (SELECT commissioner_id FROM activity_summary WHERE financial_year = :year"
+            "  ORDER BY commissioner_id LIMIT 1)"
             " UNION ALL"
-            " SELECT (SELECT MIN(commissioner_id) FROM activity_summary"
-            "  WHERE financial_year = :year AND commissioner_id > found.id)"
+            " SELECT (SELECT commissioner_id FROM activity_summary"
+            "  WHERE financial_year = :year AND commissioner_id > found.id"
+            "  ORDER BY commissioner_id LIMIT 1)"
             " FROM found WHERE found.id IS NOT NULL"
             ") SELECT id FROM found WHERE id IS NOT NULL"
         ),
