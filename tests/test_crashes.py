@@ -109,8 +109,15 @@ def _check(path: Path) -> None:
     _checked(path).close()
 
 
+def _opened(path: Path) -> sqlite3.Connection:
+    """The file as the application next opens it: read-write (never created), because a
+    read-only connection cannot recover the write-ahead log a killed writer left behind
+    ("attempt to write a readonly database")."""
+    return sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)
+
+
 def _tables(path: Path) -> set[str]:
-    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    connection = _opened(path)
     try:
         return {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     finally:
@@ -248,7 +255,7 @@ def _verify_demo(path: Path, reported: list[str]) -> None:
         return
     if "alembic_version" in _tables(path):
         # Creation is one transaction: a schema is never there without its reference data.
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        connection = _opened(path)
         try:
             count = connection.execute("SELECT count(*) FROM service_definition").fetchone()
         finally:
@@ -294,7 +301,7 @@ def _prepare_import(folder: Path, sources: dict[str, Path]) -> Path:
 
 
 def _rows(path: Path) -> int:
-    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    connection = _opened(path)
     try:
         return int(connection.execute("SELECT count(*) FROM return_row").fetchone()[0])
     finally:

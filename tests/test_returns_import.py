@@ -478,3 +478,74 @@ def test_a_cell_that_is_not_utf8_is_named_and_nothing_is_applied(
         "latin.csv:4:Price: the cell is not UTF-8 text: save the file as CSV UTF-8"
     ]
     assert counts(demo_database) == before
+
+
+def test_an_organisation_removed_after_the_check_refuses_the_file_whole(
+    demo_database: Database, tmp_path: Path
+):
+    """The bulk write does not look each row's references up: they are looked up once, and
+    a commissioner deleted between the check and the write stops the import."""
+    from app.models import Term
+    from app.services.returns_import import apply_returns
+
+    with demo_database.session() as session:
+        pct = session.scalars(select(Organisation).where(Organisation.code == "5A3")).one()
+        kind = session.get(Term, pct.type_id)
+        session.add(Organisation(code="5Z9", name="Passing PCT", type=kind))
+    rows = plan_rows(demo_database)[:3]
+    rows[1][3] = "5Z9"
+    rows[1][6] = ""  # not the contract's plan for this PCT: no warning wanted either
+    check = check_returns(demo_database, write_csv(tmp_path / "returns.csv", rows))
+    assert check.clean, messages(check.errors)
+    before = counts(demo_database)
+    with demo_database.session() as session:
+        session.execute(Organisation.__table__.delete().where(Organisation.code == "5Z9"))
+    with pytest.raises(InputRejected) as raised:
+        apply_returns(demo_database, check)
+    assert messages(raised.value) == [
+        "returns.csv:3:Commissioner code: '5Z9' is no longer in the database (removed after "
+        "the file was checked): nothing was applied; check the file again"
+    ]
+    assert counts(demo_database) == before
+
+
+def test_after_a_bulk_write_the_database_checks_references_and_is_checkpointed(
+    demo_database: Database, tmp_path: Path
+):
+    """An import's connection goes back to the pool checking foreign keys again, and the
+    background checkpoint copies the import into the database file itself."""
+    import shutil
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    rows = plan_rows(demo_database)
+    import_returns(demo_database, write_csv(tmp_path / "returns.csv", rows))
+    demo_database.wait_for_checkpoint()
+    with demo_database.session() as session:
+        connection = session.connection()
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    with pytest.raises(IntegrityError), demo_database.session() as session:
+        submission = session.scalars(select(ReturnSubmission.id)).first()
+        session.add(
+            ReturnRow(
+                submission_id=submission,
+                commissioner_id=submission,  # no such organisation
+                service_line_id=submission,
+                point_of_delivery="EL",
+                actual_activity=Decimal(1),
+            )
+        )
+    # The database file alone, without its write-ahead log, holds the import.
+    assert demo_database.path is not None
+    alone = tmp_path / "alone.sqlite"
+    shutil.copyfile(demo_database.path, alone)
+    connection = sqlite3.connect(alone)
+    try:
+        found = connection.execute(
+            "SELECT count(*) FROM return_submission WHERE file_name = 'returns.csv'"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    assert found == 1

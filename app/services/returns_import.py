@@ -55,6 +55,7 @@ from app.models import (
     ReturnColumnMapping,
     ReturnSubmission,
     ServiceDefinition,
+    ServiceLine,
     Term,
     Vocabulary,
 )
@@ -1134,7 +1135,7 @@ def apply_returns(
                 session, check, groups, "", date.today(), write=False
             )
         return _report(check, rows, excluded, submissions, dry_run=True)
-    with database.session() as session:
+    with database.bulk_session() as session:
         user = require_write(session, Area.RETURNS)
         _larger_cache(session)
         step("writing", 0.0)
@@ -1142,11 +1143,48 @@ def apply_returns(
             session, check, groups, user, received_on or date.today(), write=True
         )
         _insert_rows(session, rows, check.lookups, groups, ids, step)
+        _check_references(session, check, rows)
         give_back_memory()
         step("summarising", 0.9)
         update_summaries(session, rows, check.lookups)
         step("summarising", 1.0)
     return _report(check, rows, excluded, submissions, dry_run=False)
+
+
+def _check_references(session: Session, check: ReturnsCheck, rows: pd.DataFrame) -> None:
+    """Refuse the file if an organisation or line it names has gone since it was checked.
+
+    The bulk write does not look each row's references up (a million look-ups of the same
+    few hundred keys): each key is looked up here once, in the same transaction.
+    """
+    assert check.lookups is not None
+    lookups = check.lookups
+    problems = []
+    for key, named_as, model, named in (
+        ("provider", FIELD_BY_KEY["provider_code"], Organisation, lookups.providers),
+        ("commissioner", FIELD_BY_KEY["commissioner_code"], Organisation, lookups.commissioners),
+        ("service_line", FIELD_BY_KEY["service_line"], ServiceLine, lookups.service_lines),
+    ):
+        column = rows[key].to_numpy()
+        numbers = [int(n) for n in np.unique(column)]
+        wanted = [lookups.ids[n] for n in numbers]
+        found = set(session.scalars(select(model.id).where(model.id.in_(wanted))))
+        code_of = {number: code for code, number in named.items()}
+        for number, identity in zip(numbers, wanted, strict=True):
+            if identity not in found:
+                first = int(rows["row"].to_numpy()[np.argmax(column == number)])
+                problems.append(
+                    Problem(
+                        check.file,
+                        first,
+                        named_as.header,
+                        f"'{code_of.get(number, identity)}' is no longer "
+                        "in the database (removed after the file was checked): nothing was "
+                        "applied; check the file again",
+                    )
+                )
+    if problems:
+        raise InputRejected(sorted(problems, key=lambda p: p.row or 0))
 
 
 def _report(

@@ -10,6 +10,7 @@ Create Date: 2026-12-03 09:40:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -43,7 +44,7 @@ COVERING = [
 
 def _key_columns(key: list[str]) -> list[sa.Column]:
     """The key's columns, in the tables' column order."""
-    types = {
+    types: dict[str, sa.types.TypeEngine[Any]] = {
         "financial_year": sa.Integer(),
         "month": sa.Integer(),
         "provider_id": sa.Uuid(),
