@@ -220,6 +220,57 @@ def test_a_database_needing_an_upgrade_takes_the_full_road(file: Path) -> None:
     assert HEAD_REVISION != "an_older_one" and glance(file, "sam") is None
 
 
+def test_an_upgrade_runs_on_a_worker_while_a_dialog_says_so(
+    qtbot, file: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database from the previous release is backed up and upgraded off the GUI thread
+    (a large one takes a minute or more), with a dialog saying so, then the window opens."""
+    import threading
+
+    from alembic import command as alembic
+    from PySide6.QtWidgets import QProgressDialog
+    from sqlalchemy import create_engine
+
+    from app.store import database as store
+    from app.store.database import alembic_config
+    from app.store.peek import needs_upgrade
+
+    engine = create_engine(f"sqlite:///{file}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        alembic.downgrade(config, "monitoring_3")
+    engine.dispose()
+    assert needs_upgrade(file) and glance(file, "sam") is None
+
+    seen: dict[str, object] = {"dialogs": []}
+    migrate, show_dialog, paint = store._migrate, QProgressDialog.show, MainWindow.paintEvent
+
+    def migrating(*args: object, **kwargs: object) -> object:
+        seen["migrated on"] = threading.current_thread()
+        return migrate(*args, **kwargs)  # type: ignore[arg-type]
+
+    def dialog_shown(dialog: QProgressDialog) -> None:
+        seen["dialogs"].append(dialog.labelText())  # type: ignore[union-attr]
+        show_dialog(dialog)
+
+    def painted(window: MainWindow, event: object) -> None:
+        paint(window, event)  # type: ignore[arg-type]
+        seen["window"] = window.context.ready
+        window.close()  # the last window: the application quits
+
+    monkeypatch.setattr(store, "_migrate", migrating)
+    monkeypatch.setattr(QProgressDialog, "show", dialog_shown)
+    monkeypatch.setattr(MainWindow, "paintEvent", painted)
+    code, said = _run(file, settings, monkeypatch)
+    assert code == 0 and said == []
+    assert any("upgrading it to this version" in text for text in seen["dialogs"])  # type: ignore[attr-defined]
+    assert seen["migrated on"] is not threading.main_thread()
+    assert seen["window"] is True
+    assert not needs_upgrade(file)
+    assert any("before-upgrade-monitoring_3" in p.name for p in (file.parent / "backups").iterdir())
+
+
 def test_a_damaged_database_offers_its_backup_in_its_dialog(
     qtbot, file: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

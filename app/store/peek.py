@@ -111,6 +111,29 @@ def glance(target: str | os.PathLike[str], remembered_user: str) -> Glance | Non
         connection.close()
 
 
+def needs_upgrade(target: str | os.PathLike[str]) -> bool:
+    """Whether the target is a plain (unencrypted) database file of ours at another schema
+    revision than this version's: opening it backs it up and upgrades it, which takes a while
+    for a large one (or refuses it, if a newer version wrote it)."""
+    path = sqlite_file(target)
+    if path is None:
+        return False
+    try:
+        with path.open("rb") as stream:
+            if stream.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                return False
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except (OSError, sqlite3.Error):
+        return False
+    try:
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+    return revision is not None and revision[0] != HEAD_REVISION
+
+
 def _sync_line(connection: sqlite3.Connection) -> SyncLine | None:
     """The same figures as `sync_status` (a test compares them), in plain SQL."""
     facts = dict(

@@ -33,7 +33,7 @@ from app import APP_NAME, APP_TITLE, __version__
 from app.errors import CommissioningError, CorruptDatabase, UsageError
 from app.logs import configure_logging
 from app.paths import resources_dir
-from app.store.peek import Glance, Unreadable, glance
+from app.store.peek import Glance, Unreadable, glance, needs_upgrade
 from app.ui.context import UiContext
 from app.ui.errors import install_error_handler, show_error
 from app.ui.main_window import MainWindow
@@ -346,6 +346,47 @@ def run(command: CommandContext) -> int:
 
             state["task"] = start_task(lambda: prepare_database(command, True), finished, failed)
             return None
+        if not check_first and needs_upgrade(command.database_target):
+            upgrade_on_a_worker()
+            return None
+        return open_here(check_first)
+
+    def upgrade_on_a_worker() -> None:
+        """Back up and upgrade a database written by an earlier version on a worker, saying
+        so meanwhile: for a large database it takes a minute or more."""
+        progress = QProgressDialog(
+            "Backing up the database, then upgrading it to this version…\n"
+            "A large database can take a minute or more.",
+            "",
+            0,
+            0,
+        )
+        progress.setWindowTitle(APP_TITLE)
+        progress.setAccessibleName("Upgrading the database")
+        progress.setCancelButton(None)
+        progress.setMinimumDuration(0)
+        progress.show()
+
+        def finished(database: object) -> None:
+            progress.close()
+            show(database)  # type: ignore[arg-type]
+
+        def failed(error: Exception) -> None:
+            progress.close()
+            if isinstance(error, CorruptDatabase):  # said with the backup on offer, as ever
+                code = open_here(check_first=True)
+                if code is not None:
+                    application.exit(code)
+            elif isinstance(error, CommissioningError):  # newer, in use elsewhere…
+                QMessageBox.critical(None, "Cannot open the database", str(error))
+                application.exit(error.exit_code)
+            else:
+                refuse(error)
+
+        state["task"] = start_task(lambda: prepare_database(command, False), finished, failed)
+
+    def open_here(check_first: bool) -> int | None:
+        """Open on this thread, asking and refusing in dialogs; None once the window shows."""
         try:
             if not show(open_or_offer_backup(command, ask_passphrase, check_first)):
                 return 0
