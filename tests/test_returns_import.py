@@ -509,6 +509,7 @@ def test_an_organisation_removed_after_the_check_refuses_the_file_whole(
     assert counts(demo_database) == before
 
 
+@pytest.mark.sqlite_only
 def test_after_a_bulk_write_the_database_checks_references_and_is_checkpointed(
     demo_database: Database, tmp_path: Path
 ):
@@ -549,3 +550,42 @@ def test_after_a_bulk_write_the_database_checks_references_and_is_checkpointed(
     finally:
         connection.close()
     assert found == 1
+
+
+@pytest.mark.sqlite_only
+def test_an_organisation_removed_as_the_write_begins_refuses_the_file_whole(
+    demo_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Deleted by another user between the references' first look-up and the write's first
+    row: SQLite does not look the rows' references up, so they are looked up again once the
+    write holds the lock."""
+    import sqlite3
+
+    from app.models import Term
+    from app.services import returns_import
+
+    with demo_database.session() as session:
+        pct = session.scalars(select(Organisation).where(Organisation.code == "5A3")).one()
+        session.add(
+            Organisation(code="5Z9", name="Passing PCT", type=session.get(Term, pct.type_id))
+        )
+    rows = plan_rows(demo_database)[:3]
+    rows[1][3] = "5Z9"
+    rows[1][6] = ""
+    check = check_returns(demo_database, write_csv(tmp_path / "returns.csv", rows))
+    before = counts(demo_database)
+    replace = returns_import._replace_submissions
+
+    def deleted_first(*args: object, **kwargs: object) -> object:
+        other = sqlite3.connect(str(demo_database.path))
+        with other:
+            other.execute("DELETE FROM organisation WHERE code = '5Z9'")
+        other.close()
+        return replace(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(returns_import, "_replace_submissions", deleted_first)
+    with pytest.raises(InputRejected) as raised:
+        returns_import.apply_returns(demo_database, check)
+    assert [p.row for p in raised.value.problems] == [3]
+    assert "'5Z9' is no longer in the database" in messages(raised.value)[0]
+    assert counts(demo_database) == before

@@ -1138,12 +1138,16 @@ def apply_returns(
     with database.bulk_session() as session:
         user = require_write(session, Area.RETURNS)
         _larger_cache(session)
+        _check_references(session, check, rows)
         step("writing", 0.0)
         submissions, ids = _replace_submissions(
             session, check, groups, user, received_on or date.today(), write=True
         )
         _insert_rows(session, rows, check.lookups, groups, ids, step)
-        _check_references(session, check, rows)
+        if session.connection().dialect.name == "sqlite":
+            # Again, now that this transaction holds the write lock: nothing can be deleted
+            # under it from here, and SQLite did not look the rows' references up.
+            _check_references(session, check, rows)
         give_back_memory()
         step("summarising", 0.9)
         update_summaries(session, rows, check.lookups)
@@ -1155,7 +1159,8 @@ def _check_references(session: Session, check: ReturnsCheck, rows: pd.DataFrame)
     """Refuse the file if an organisation or line it names has gone since it was checked.
 
     The bulk write does not look each row's references up (a million look-ups of the same
-    few hundred keys): each key is looked up here once, in the same transaction.
+    few hundred keys): each key is looked up here once, before the write (so the refusal
+    names the row and column on every database) and, on SQLite, again after it.
     """
     assert check.lookups is not None
     lookups = check.lookups
