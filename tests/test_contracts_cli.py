@@ -47,6 +47,29 @@ def test_returns_import_each_file_on_its_own(
     assert code == 0 and f"good.csv: applied {len(rows)} rows" in out
 
 
+def test_returns_import_reads_the_sheet_named(
+    capsys: pytest.CaptureFixture[str], demo_file: Path, demo_database, tmp_path: Path
+) -> None:
+    from tests.test_returns_import import HEADERS
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    for title, rows in (("October", plan_rows(demo_database, month=10)[:2]),
+                        ("November", plan_rows(demo_database)[:3])):  # fmt: skip
+        sheet = book.create_sheet(title)
+        for row in [HEADERS, *rows]:
+            sheet.append([float(v) if not isinstance(v, (str, int)) else v for v in row])
+    path = tmp_path / "returns.xlsx"
+    book.save(path)
+    db = ["--db", str(demo_file)]
+    code, out, _ = run(capsys, "returns", "import", str(path), "--dry-run", *db)
+    assert code == 0 and "returns.xlsx[October]: would apply 2 rows" in out  # the first return
+    code, out, _ = run(capsys, "returns", "import", str(path), "--sheet", "November", *db)
+    assert code == 0 and "returns.xlsx[November]: applied 3 rows" in out
+    code, _, err = run(capsys, "returns", "import", str(path), "--sheet", "December", *db)
+    assert code == 3 and "there is no sheet named 'December'" in err
+
+
 def test_contracts_list_json_flags_the_overdue_draft(
     capsys: pytest.CaptureFixture[str], demo_file: Path
 ) -> None:

@@ -166,3 +166,47 @@ def test_a_file_that_cannot_be_read_is_named_when_its_columns_are_matched(
         "march.xlsx::: not a readable workbook (File is not a zip file)"
     ]
     assert page.status_label.text() == "The file cannot be read; nothing was applied."
+
+
+def test_the_sheet_of_a_workbook_is_found_by_its_columns_or_chosen(
+    qtbot, tab: ContractsTab, demo_database, tmp_path: Path
+) -> None:
+    """A workbook of several sheets shows them; the check reads the one with the return's
+    columns unless another is chosen, and a new choice asks for a new check."""
+    import openpyxl
+
+    from tests.test_returns_import import HEADERS
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Monthly return for Northgate NHS Trust"])
+    for title, rows in (("November", plan_rows(demo_database)[:3]),
+                        ("October", plan_rows(demo_database, month=10)[:2])):  # fmt: skip
+        sheet = book.create_sheet(title)
+        for row in [HEADERS, *rows]:
+            sheet.append([float(v) if not isinstance(v, (str, int)) else v for v in row])
+    path = tmp_path / "returns.xlsx"
+    book.save(path)
+    page = tab.returns
+    page.set_file(path)
+    assert not page.sheet_box.isHidden() and page.sheet_label.buddy() is page.sheet_box
+    assert [page.sheet_box.itemText(i) for i in range(page.sheet_box.count())] == [
+        "Found by its columns",
+        "Notes",
+        "November",
+        "October",
+    ]
+    assert page.sheet is None
+    page.run_check()
+    qtbot.waitUntil(lambda: page.check is not None, timeout=20_000)
+    assert page.check.file == "returns.xlsx[November]" and page.check.row_count == 3
+    assert page.status_label.text().startswith("returns.xlsx[November]: 3 rows")
+    assert page.apply_button.isEnabled()
+    page.sheet_box.setCurrentIndex(3)
+    page.sheet_box.activated.emit(3)
+    assert page.sheet == "October" and page.check is None and not page.apply_button.isEnabled()
+    page.run_check()
+    qtbot.waitUntil(lambda: page.check is not None, timeout=20_000)
+    assert page.check.file == "returns.xlsx[October]" and page.check.row_count == 2
+    page.set_file(write_csv(tmp_path / "returns.csv", plan_rows(demo_database)[:1]))
+    assert page.sheet_box.isHidden() and page.sheet is None  # a CSV file has no sheets

@@ -363,6 +363,44 @@ def test_a_workbook_is_read_and_named_with_its_sheet(demo_database: Database, tm
     assert import_returns(demo_database, path, exclude_rows={4}).row_count == 2
 
 
+def _workbook_of_sheets(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    book.save(path)
+    return path
+
+
+def test_the_sheet_that_holds_the_return_is_found_or_named(demo_database: Database, tmp_path: Path):
+    """A provider's workbook with notes first: the sheet whose header has every required
+    column is read; another can be named; a sheet that is not there is refused by name."""
+    from app.services.returns_import import read_headers, sheet_names
+
+    rows = plan_rows(demo_database)[:3]
+    sheets = {
+        "Notes": [["Monthly return for Northgate NHS Trust"], ["Sent by the contracts team"]],
+        "Return": [HEADERS, *rows],
+        "Last month": [HEADERS, *plan_rows(demo_database, month=10)[:2]],
+    }
+    path = _workbook_of_sheets(tmp_path / "returns.xlsx", sheets)
+    assert sheet_names(path) == ["Notes", "Return", "Last month"]
+    assert read_headers(path) == HEADERS
+    check = check_returns(demo_database, path)
+    assert check.file == "returns.xlsx[Return]" and check.row_count == 3, check.errors
+    assert check_returns(demo_database, path, sheet="Last month").row_count == 2
+    with pytest.raises(InputRejected) as raised:
+        check_returns(demo_database, path, sheet="Summary")
+    assert messages(raised.value) == [
+        "returns.xlsx::: there is no sheet named 'Summary': its sheets are Notes, Return, "
+        "Last month"
+    ]
+    report = import_returns(demo_database, path, sheet="Return")
+    assert report.row_count == 3
+
+
 def test_a_column_mapping_is_remembered_by_header_row(demo_database: Database, tmp_path: Path):
     headers = ["FY", "Mth", "Trust", "PCT", "Svc", "POD code", "Plan", "Done", "Unit £", "£"]
     path = write_csv(tmp_path / "theirs.csv", plan_rows(demo_database)[:2], headers)

@@ -77,3 +77,18 @@ def test_a_header_row_that_is_blank_fails_as_pandas_fails(tmp_path: Path):
 @pytest.mark.parametrize("rows", [[], [["Only a header"]]])
 def test_empty_sheets(tmp_path: Path, rows: list[list]):
     assert_read_as_pandas_reads(save(tmp_path / "empty.xlsx", rows=rows))
+
+
+def test_a_named_sheet_is_read_and_the_first_by_default(tmp_path: Path):
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Sent by the contracts team"])
+    data = book.create_sheet("Return")
+    for row in [["Code", "Month"], ["A1", 4], ["B2", 5]]:
+        data.append(row)
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    assert workbook_rows.sheet_names(path) == ["Notes", "Return"]
+    assert workbook_rows.sheet_rows(path) == [["Sent by the contracts team"]]
+    assert workbook_rows.sheet_rows(path, "Return") == [["Code", "Month"], ["A1", 4], ["B2", 5]]
+    assert workbook_rows.sheet_rows(path, "Return", limit=1) == [["Code", "Month"]]

@@ -60,7 +60,7 @@ def test_a_workbook_streams_to_the_csv_of_its_cells(tmp_path: Path):
         ',1e+20,2026-04-01 03:04:05,FALSE,,"£1,200.50"\n'
     )
     assert xlsx_stream.header_row(path) == found.headers
-    assert xlsx_stream.sheet_name(path) == "Return"
+    assert xlsx_stream.sheet_names(path) == ["Return"]
 
 
 def _sheet_xml(rows: str, prefix: str = "") -> str:

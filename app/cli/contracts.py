@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from app.cli.context import CommandContext
 from app.cli.output import print_table, to_json
@@ -41,7 +42,8 @@ def _amount(text: str) -> Decimal:
 
 
 def register(add: CommandAdder) -> None:
-    returns = add("returns", usage("returns import FILE... [--dry-run] [--invoice-total AMOUNT]"),
+    returns = add("returns", usage("returns import FILE... [--dry-run] [--invoice-total AMOUNT] "
+                                   "[--sheet NAME]"),
                   "monthly contract monitoring returns")  # fmt: skip
     actions = returns.add_subparsers(dest="returns_command", metavar="ACTION")
     importing = add.sub(actions, "import", returns_import_command, "check and apply return files")
@@ -49,6 +51,12 @@ def register(add: CommandAdder) -> None:
     importing.add_argument("--dry-run", action="store_true", help="check only; change nothing")
     importing.add_argument("--invoice-total", type=_amount, metavar="AMOUNT",
                            help="the file's costs must add up to this")  # fmt: skip
+    importing.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="the sheet of a workbook to read (by default the first whose header has every "
+        "required column, else the first)",
+    )
 
     group = add(
         "contracts", usage("contracts list|export|import|template ..."), "contracts with providers"
@@ -104,6 +112,7 @@ def returns_import_command(arguments: argparse.Namespace, context: CommandContex
                     dry_run=arguments.dry_run,
                     invoice_total=arguments.invoice_total,
                     received_on=context.as_of,
+                    sheet=arguments.sheet if Path(name).suffix.lower() != ".csv" else None,
                 )
             except InputRejected as error:
                 rejected += 1

@@ -61,6 +61,7 @@ from app.models import (
 )
 from app.services import workbook_rows, xlsx_stream
 from app.services.access import Area, require_write
+from app.services.return_sheets import STREAMED_WORKBOOKS, is_workbook, sheet_names
 from app.services.table_export import unguard_cell
 from app.store.database import Database
 
@@ -134,30 +135,29 @@ class ReturnFile:
     sheet: str | None
 
     @classmethod
-    def at(cls, path: str | Path) -> ReturnFile:
+    def at(cls, path: str | Path, sheet: str | None = None) -> ReturnFile:
+        """The file at `path`; for a workbook, the sheet named, or else the sheet that holds
+        a return (the first whose header has every required column; else the first)."""
         path = Path(path)
         if not path.exists():
             raise InputRejected([Problem(str(path), None, None, "no such file")])
-        suffix = path.suffix.lower()
-        if suffix in _STREAMED_WORKBOOKS:
-            try:
-                sheet = xlsx_stream.sheet_name(path)
-            except xlsx_stream.WorkbookUnreadable as error:
-                raise InputRejected(
-                    [Problem(path.name, None, None, f"not a readable workbook ({error})")]
-                ) from error
-            return cls(path, f"{path.name}[{sheet}]", sheet)
-        if suffix in _LOADED_WORKBOOKS:
-            from python_calamine import CalamineWorkbook
-
-            try:
-                sheet = CalamineWorkbook.from_path(str(path)).sheet_names[0]
-            except Exception as error:
-                raise InputRejected(
-                    [Problem(path.name, None, None, f"not a readable workbook ({error})")]
-                ) from error
-            return cls(path, f"{path.name}[{sheet}]", sheet)
-        return cls(path, path.name, None)
+        if not is_workbook(path):
+            return cls(path, path.name, None)
+        names = sheet_names(path)
+        if sheet is None:
+            sheet = _return_sheet(path, names)
+        elif sheet not in names:
+            raise InputRejected(
+                [
+                    Problem(
+                        path.name,
+                        None,
+                        None,
+                        f"there is no sheet named '{sheet}': its sheets are {', '.join(names)}",
+                    )
+                ]
+            )
+        return cls(path, f"{path.name}[{sheet}]", sheet)
 
     @property
     def is_workbook(self) -> bool:
@@ -166,26 +166,38 @@ class ReturnFile:
     @property
     def is_streamed(self) -> bool:
         """An xlsx workbook, streamed to CSV rather than loaded whole."""
-        return self.path.suffix.lower() in _STREAMED_WORKBOOKS
+        return self.path.suffix.lower() in STREAMED_WORKBOOKS
 
 
-# xlsx is streamed: a million-row return in little memory. The older formats, rare for a
-# return, are loaded whole by python-calamine.
-_STREAMED_WORKBOOKS = (".xlsx", ".xlsm")
-_LOADED_WORKBOOKS = (".xls", ".ods")
+def _return_sheet(path: Path, names: list[str]) -> str:
+    """The first sheet whose header row holds every required column; else the first."""
+    if len(names) > 1:
+        required = {f.key for f in FIELDS if f.required}
+        for name in names:
+            try:
+                source = ReturnFile(path, name, name)
+                if required <= set(guess_mapping(read_source_headers(source))):
+                    return name
+            except InputRejected:
+                continue  # a sheet that cannot be read does not hold the return
+    return names[0]
 
 
-def read_headers(path: str | Path) -> list[str]:
-    """The header row of a return file, as the column-mapping step shows it."""
-    source = ReturnFile.at(path)
+def read_headers(path: str | Path, sheet: str | None = None) -> list[str]:
+    """The header row of a return file (for a workbook, of the sheet named or chosen), as
+    the column-mapping step shows it."""
+    return read_source_headers(ReturnFile.at(path, sheet))
+
+
+def read_source_headers(source: ReturnFile) -> list[str]:
     if source.is_streamed:
         try:
-            return xlsx_stream.header_row(source.path)
+            return xlsx_stream.header_row(source.path, source.sheet)
         except xlsx_stream.WorkbookUnreadable as error:
             raise InputRejected(
                 [Problem(source.label, None, None, f"cannot read ({error})")]
             ) from error
-    return _headers(source, _sheet_rows(source) if source.is_workbook else None)
+    return _headers(source, _sheet_rows(source, limit=1) if source.is_workbook else None)
 
 
 @dataclass
@@ -217,7 +229,7 @@ def _readable(source: ReturnFile, step: Callable[[str, float], None]) -> Iterato
         with os.fdopen(handle, "wb") as out:
             try:
                 sheet = xlsx_stream.write_csv(
-                    source.path, out, lambda done: step("reading", 0.2 * done)
+                    source.path, out, lambda done: step("reading", 0.2 * done), source.sheet
                 )
             except xlsx_stream.WorkbookUnreadable as error:
                 raise InputRejected(
@@ -228,10 +240,10 @@ def _readable(source: ReturnFile, step: Callable[[str, float], None]) -> Iterato
         csv.unlink(missing_ok=True)
 
 
-def _sheet_rows(source: ReturnFile) -> list[workbook_rows.Row]:
+def _sheet_rows(source: ReturnFile, limit: int | None = None) -> list[workbook_rows.Row]:
     """A workbook's rows, loaded once for both its header row and its data."""
     try:
-        return workbook_rows.sheet_rows(source.path)
+        return workbook_rows.sheet_rows(source.path, source.sheet, limit)
     except Exception as error:
         raise InputRejected([Problem(source.label, 1, None, f"cannot read ({error})")]) from error
 
@@ -620,11 +632,13 @@ def check_returns(
     *,
     mapping: dict[str, str] | None = None,
     invoice_total: Decimal | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> ReturnsCheck:
-    """Read and check a return file; apply nothing. Raise InputRejected if it cannot be read."""
+    """Read and check a return file (for a workbook, the sheet named, or else the one that
+    holds the return); apply nothing. Raise InputRejected if it cannot be read."""
     step = _stepper(progress)
-    source = ReturnFile.at(path)
+    source = ReturnFile.at(path, sheet)
     step("reading", 0.0)
     with _readable(source, step) as readable:
         headers = readable.headers
@@ -1071,11 +1085,17 @@ def import_returns(
     mapping: dict[str, str] | None = None,
     exclude_rows: Collection[int] = (),
     received_on: date | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check a return file and, if it is clean (bad rows excluded), apply all of it."""
     check = check_returns(
-        database, path, mapping=mapping, invoice_total=invoice_total, progress=progress
+        database,
+        path,
+        mapping=mapping,
+        invoice_total=invoice_total,
+        sheet=sheet,
+        progress=progress,
     )
     return apply_returns(
         database,
@@ -1638,4 +1658,5 @@ __all__ = [
     "rebuild_summaries",
     "remember_mapping",
     "remembered_mapping",
+    "sheet_names",
 ]

@@ -1,4 +1,4 @@
-"""A workbook's first sheet read once with python-calamine, as `pandas.read_excel` sees it.
+"""A workbook's sheet read once with python-calamine, as `pandas.read_excel` sees it.
 
 `pandas.read_excel(engine="calamine")` loads the whole sheet again for each call (reading
 the header row alone costs a full load) and converts every cell through a Python function.
@@ -29,13 +29,28 @@ def _convert(value: Any) -> Any:
     return value
 
 
-def sheet_rows(path: Path) -> list[Row]:
-    """Every row of the first sheet from A1 (as `to_python(skip_empty_area=False)` gives)."""
+def sheet_names(path: Path) -> list[str]:
+    """The names of the workbook's sheets, in the workbook's order."""
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
     try:
-        sheet = book.get_sheet_by_index(0)
+        return list(book.sheet_names)
+    finally:
+        book.close()
+
+
+def sheet_rows(path: Path, sheet_name: str | None = None, limit: int | None = None) -> list[Row]:
+    """Every row of a sheet (the first, unless one is named) from A1, as
+    `to_python(skip_empty_area=False)` gives them; only the first `limit` rows if given."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        if sheet_name is None:
+            sheet = book.get_sheet_by_index(0)
+        else:
+            sheet = book.get_sheet_by_name(sheet_name)
         start = sheet.start
         if start is None:
             return []
@@ -48,6 +63,8 @@ def sheet_rows(path: Path) -> list[Row]:
         for row in sheet.iter_rows():
             cells = [keep(v, v) if v.__class__ is str else _convert(v) for v in row]
             append(padding + cells if padding else cells)
+            if limit is not None and len(rows) >= limit:
+                break
         del sheet
         return rows
     finally:

@@ -1,4 +1,4 @@
-"""The first sheet of an xlsx workbook streamed to CSV: a million rows in seconds, in little memory.
+"""A sheet of an xlsx workbook streamed to CSV: a million rows in seconds, in little memory.
 
 python-calamine, and every reader built on it, holds the whole sheet in memory: some 800 MB
 for a million-row return, far over the import's 500 MB budget. openpyxl's streaming reader
@@ -87,9 +87,11 @@ def _local(tag: str) -> str:
 
 @dataclass
 class Workbook:
-    """Where an xlsx workbook keeps its first sheet and what its cells need to be read."""
+    """Where an xlsx workbook keeps a sheet (the first, unless another is named) and what its
+    cells need to be read."""
 
     archive: zipfile.ZipFile
+    sheet_names: list[str]
     sheet_name: str
     sheet_part: str
     strings_part: str | None
@@ -98,16 +100,19 @@ class Workbook:
     date_styles: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def open(cls, path: Path) -> Workbook:
+    def open(cls, path: Path, sheet: str | None = None) -> Workbook:
         try:
             archive = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile) as error:
             raise WorkbookUnreadable(str(error)) from error
         try:
-            book = _workbook(archive)
+            book = _workbook(archive, sheet)
         except (KeyError, ElementTree.ParseError, IndexError) as error:
             archive.close()
             raise WorkbookUnreadable(f"its parts are not an xlsx workbook's: {error}") from error
+        except WorkbookUnreadable:
+            archive.close()
+            raise
         return book
 
     def close(self) -> None:
@@ -136,7 +141,7 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
     return found
 
 
-def _workbook(archive: zipfile.ZipFile) -> Workbook:
+def _workbook(archive: zipfile.ZipFile, sheet: str | None) -> Workbook:
     package = _relationships(archive, "")
     workbook_part = next(
         (t for kind, t in package.values() if kind.endswith("/officeDocument")), "xl/workbook.xml"
@@ -146,8 +151,11 @@ def _workbook(archive: zipfile.ZipFile) -> Workbook:
     sheets = [e for e in root.iter() if _local(e.tag) == "sheet"]
     if not sheets:
         raise WorkbookUnreadable("the workbook has no sheets")
-    first = sheets[0]
-    relation = next((v for k, v in first.attrib.items() if _local(k) == "id"), "")
+    names = [e.get("name", f"Sheet{n}") for n, e in enumerate(sheets, 1)]
+    if sheet is not None and sheet not in names:
+        raise WorkbookUnreadable(f"there is no sheet named '{sheet}'")
+    chosen = sheets[0 if sheet is None else names.index(sheet)]
+    relation = next((v for k, v in chosen.attrib.items() if _local(k) == "id"), "")
     epoch = datetime(1899, 12, 30)
     for element in root.iter():
         if _local(element.tag) == "workbookPr" and element.get("date1904") in ("1", "true"):
@@ -158,7 +166,8 @@ def _workbook(archive: zipfile.ZipFile) -> Workbook:
 
     book = Workbook(
         archive=archive,
-        sheet_name=first.get("name", "Sheet1"),
+        sheet_names=names,
+        sheet_name=names[sheets.index(chosen)],
         sheet_part=related[relation][1],
         strings_part=part_of("/sharedStrings"),
         styles_part=part_of("/styles"),
@@ -435,10 +444,10 @@ class SheetAsCsv:
     header_row: int
 
 
-def sheet_name(path: Path) -> str:
-    """The name of the workbook's first sheet."""
+def sheet_names(path: Path) -> list[str]:
+    """The names of the workbook's sheets, in the workbook's order."""
     with _reading(), Workbook.open(path) as book:
-        return book.sheet_name
+        return book.sheet_names
 
 
 # A title above the header is one cell ("Monthly return: RX1, November 2026"); a header names
@@ -493,30 +502,34 @@ def _find_header(book: Workbook, progress: Callable[[float], None] | None) -> _S
     return _Sheet(reader, _header_names(_header(fields)), number, seen[at + 1 :], rows)
 
 
-def header_row(path: Path) -> list[str]:
-    """The first sheet's header, reading no further than it."""
-    with _reading(), Workbook.open(path) as book:
-        sheet = _find_header(book, None)
-        return [] if sheet is None else sheet.headers
+def header_row(path: Path, sheet: str | None = None) -> list[str]:
+    """A sheet's header (the first sheet's, unless one is named), reading no further."""
+    with _reading(), Workbook.open(path, sheet) as book:
+        found = _find_header(book, None)
+        return [] if found is None else found.headers
 
 
 def write_csv(
-    path: Path, out: IO[bytes] | BinaryIO, progress: Callable[[float], None] | None = None
+    path: Path,
+    out: IO[bytes] | BinaryIO,
+    progress: Callable[[float], None] | None = None,
+    sheet: str | None = None,
 ) -> SheetAsCsv:
-    """Write the first sheet of the workbook at `path` to `out` as CSV (UTF-8)."""
-    with _reading(), Workbook.open(path) as book:
-        sheet = _find_header(book, progress)
-        if sheet is None:
+    """Write a sheet of the workbook at `path` (the first, unless one is named) to `out` as
+    CSV (UTF-8)."""
+    with _reading(), Workbook.open(path, sheet) as book:
+        found = _find_header(book, progress)
+        if found is None:
             return SheetAsCsv(book.sheet_name, [], 0)
-        width = len(sheet.headers)
+        width = len(found.headers)
         write = out.write
-        write(b",".join(_field(h.encode("utf-8")) for h in sheet.headers) + b"\n")
+        write(b",".join(_field(h.encode("utf-8")) for h in found.headers) + b"\n")
         # Blank rows between rows with values keep their lines, so every row keeps its number.
         blank_line = b"," * (width - 1) + b"\n" if width > 1 else b'""\n'
-        last = sheet.header_row
-        for number, fields in sheet.rows():
+        last = found.header_row
+        for number, fields in found.rows():
             if number > last + 1:
                 write(blank_line * (number - last - 1))
             last = number
             write(b",".join(fields) + b"\n")
-        return SheetAsCsv(book.sheet_name, sheet.headers, sheet.header_row)
+        return SheetAsCsv(book.sheet_name, found.headers, found.header_row)

@@ -868,6 +868,17 @@ class ReturnsImportPage(QWidget):
         self.file_label = QLabel(self.tr("No file chosen"))
         self.file_label.setAccessibleName(self.tr("Chosen file"))
         self.choose_button = QPushButton(self.tr("&Choose a return file…"))
+        self.sheet_box = QComboBox()
+        self.sheet_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.sheet_box.setAccessibleName(self.tr("Sheet"))
+        self.sheet_box.setToolTip(
+            self.tr("The sheet of the workbook to read: by default the first whose header has "
+                    "every required column")
+        )  # fmt: skip
+        self.sheet_label = QLabel(self.tr("S&heet:"))
+        self.sheet_label.setBuddy(self.sheet_box)
+        self.sheet_label.hide()
+        self.sheet_box.hide()
         self.map_button = QPushButton(self.tr("&Match columns…"))
         self.map_button.setEnabled(False)
         self.check_button = QPushButton(self.tr("Chec&k"))
@@ -901,6 +912,8 @@ class ReturnsImportPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.choose_button)
         top.addWidget(self.file_label, 1)
+        top.addWidget(self.sheet_label)
+        top.addWidget(self.sheet_box)
         top.addWidget(self.map_button)
         actions = QHBoxLayout()
         actions.addWidget(self.check_button)
@@ -918,24 +931,52 @@ class ReturnsImportPage(QWidget):
         self.check_button.clicked.connect(self.run_check)
         self.apply_button.clicked.connect(self.run_apply)
         self.cancel_button.clicked.connect(self._cancel.set)
+        self.sheet_box.activated.connect(self._sheet_chosen)
 
     @Slot()
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Choose a return"), "", self.tr("Returns (*.csv *.xlsx)")
+            self,
+            self.tr("Choose a return"),
+            "",
+            self.tr("Returns (*.csv *.xlsx *.xlsm *.xls *.ods)"),
         )
         if path:
             self.set_file(Path(path))
 
     def set_file(self, path: Path) -> None:
+        from app.services.return_sheets import sheet_names  # no pandas: the names alone
+
         self.path = path
         self.mapping = None
-        self.check = None
         self.file_label.setText(str(path))
         self.map_button.setEnabled(True)
         self.check_button.setEnabled(True)
+        self.sheet_box.clear()
+        try:
+            names = sheet_names(path)
+        except InputRejected:
+            names = []  # the check names what is wrong with the file
+        if len(names) > 1:
+            self.sheet_box.addItem(self.tr("Found by its columns"), None)
+            for name in names:
+                self.sheet_box.addItem(name, name)
+        self.sheet_label.setVisible(len(names) > 1)
+        self.sheet_box.setVisible(len(names) > 1)
+        self._sheet_chosen()
+
+    @property
+    def sheet(self) -> str | None:
+        """The sheet chosen, or None for the one found by its columns (or a CSV file)."""
+        return self.sheet_box.currentData() if self.sheet_box.count() else None
+
+    @Slot()
+    def _sheet_chosen(self) -> None:
+        """Another sheet is another return: checked again before it can be applied."""
+        self.check = None
         self.apply_button.setEnabled(False)
         self.model.set_rows([])
+        self.status_label.clear()
 
     @Slot()
     def edit_mapping(self) -> None:
@@ -944,7 +985,7 @@ class ReturnsImportPage(QWidget):
         assert self.path is not None
         try:
             # Only the header row is read, even of a million-row workbook.
-            headers = returns_import.read_headers(self.path)
+            headers = returns_import.read_headers(self.path, self.sheet)
         except InputRejected as error:
             self.model.set_rows(list(error.problems))
             self.status_label.setText(self.tr("The file cannot be read; nothing was applied."))
@@ -980,14 +1021,14 @@ class ReturnsImportPage(QWidget):
     @Slot()
     def run_check(self) -> None:
         assert self.path is not None
-        database, path, mapping = self.context.database, self.path, self.mapping
+        database, path, mapping, sheet = self.context.database, self.path, self.mapping, self.sheet
         self.status_label.setText(self.tr("Checking {0}…").format(path.name))
 
         def check() -> returns_import.ReturnsCheck:
             from app.services import returns_import  # pandas: loaded on the worker
 
             return returns_import.check_returns(
-                database, path, mapping=mapping, progress=self._report_progress
+                database, path, mapping=mapping, sheet=sheet, progress=self._report_progress
             )
 
         self._start(check, self._checked)
