@@ -329,40 +329,33 @@ def run(command: CommandContext) -> int:
     def full_road(check_first: bool = False) -> int | None:
         """Open first, with every question and refusal; None once the window is shown."""
         if needs_first_run(command.database_target):
-            progress = QProgressDialog("Preparing a demo database for your first start…", "", 0, 0)
-            progress.setWindowTitle(APP_TITLE)
-            progress.setAccessibleName("Preparing the demo database")
-            progress.setCancelButton(None)
-            progress.setMinimumDuration(0)
-            progress.show()
-
-            def finished(database: object) -> None:
-                progress.close()
-                show(database)  # type: ignore[arg-type]
-
-            def failed(error: Exception) -> None:
-                progress.close()
-                refuse(error)
-
-            state["task"] = start_task(lambda: prepare_database(command, True), finished, failed)
+            open_on_a_worker(
+                "Preparing a demo database for your first start…",
+                "Preparing the demo database",
+                first_run=True,
+                failed=refuse,
+            )
             return None
         if not check_first and needs_upgrade(command.database_target):
-            upgrade_on_a_worker()
+            # For a large database, a minute or more: the window is not left hanging.
+            open_on_a_worker(
+                "Backing up the database, then upgrading it to this version…\n"
+                "A large database can take a minute or more.",
+                "Upgrading the database",
+                first_run=False,
+                failed=upgrade_failed,
+            )
             return None
         return open_here(check_first)
 
-    def upgrade_on_a_worker() -> None:
-        """Back up and upgrade a database written by an earlier version on a worker, saying
-        so meanwhile: for a large database it takes a minute or more."""
-        progress = QProgressDialog(
-            "Backing up the database, then upgrading it to this version…\n"
-            "A large database can take a minute or more.",
-            "",
-            0,
-            0,
-        )
+    def open_on_a_worker(
+        text: str, name: str, first_run: bool, failed: Callable[[Exception], None]
+    ) -> None:
+        """Open the database (building the demo, or upgrading it) on a worker, a dialog
+        saying so meanwhile; then show the window, or hand the failure on."""
+        progress = QProgressDialog(text, "", 0, 0)
         progress.setWindowTitle(APP_TITLE)
-        progress.setAccessibleName("Upgrading the database")
+        progress.setAccessibleName(name)
         progress.setCancelButton(None)
         progress.setMinimumDuration(0)
         progress.show()
@@ -371,19 +364,24 @@ def run(command: CommandContext) -> int:
             progress.close()
             show(database)  # type: ignore[arg-type]
 
-        def failed(error: Exception) -> None:
+        def failed_here(error: Exception) -> None:
             progress.close()
-            if isinstance(error, CorruptDatabase):  # said with the backup on offer, as ever
-                code = open_here(check_first=True)
-                if code is not None:
-                    application.exit(code)
-            elif isinstance(error, CommissioningError):  # newer, in use elsewhere…
-                QMessageBox.critical(None, "Cannot open the database", str(error))
-                application.exit(error.exit_code)
-            else:
-                refuse(error)
+            failed(error)
 
-        state["task"] = start_task(lambda: prepare_database(command, False), finished, failed)
+        state["task"] = start_task(
+            lambda: prepare_database(command, first_run), finished, failed_here
+        )
+
+    def upgrade_failed(error: Exception) -> None:
+        if isinstance(error, CorruptDatabase):  # said with the backup on offer, as ever
+            code = open_here(check_first=True)
+            if code is not None:
+                application.exit(code)
+        elif isinstance(error, CommissioningError):  # newer, in use elsewhere…
+            QMessageBox.critical(None, "Cannot open the database", str(error))
+            application.exit(error.exit_code)
+        else:
+            refuse(error)
 
     def open_here(check_first: bool) -> int | None:
         """Open on this thread, asking and refusing in dialogs; None once the window shows."""
