@@ -136,6 +136,7 @@ RULES = [
     ({"Point of delivery": "XX"}, "Point of delivery: unknown point of delivery 'XX'"),
     ({"Actual activity": "lots"}, "Actual activity: 'lots' is not a number"),
     ({"Price": "n/a"}, "Price: 'n/a' is not a number"),
+    ({"Price": "inf", "Actual cost": ""}, "Price: 'inf' is not a number"),
     (
         {"Actual activity": "-2", "Actual cost": ""},
         "Actual activity: activity cannot be negative (-2)",
@@ -183,6 +184,25 @@ def test_each_rule_names_file_row_and_column(
         import_returns(demo_database, path)
     assert messages(raised.value) == [f"returns.csv:3:{message}"]
     assert counts(demo_database) == before
+
+
+@pytest.mark.parametrize("others", [1, 12])
+def test_other_columns_few_or_many_are_named_and_the_rest_is_read(
+    demo_database: Database, tmp_path: Path, others: int
+):
+    """A file with a few other columns is read whole; one with many, by its return's columns
+    only (see `_read_csv`): either way the same rows, and the others named."""
+    rows = plan_rows(demo_database)[:3]
+    extra = [f"Note {n}" for n in range(others)]
+    path = write_csv(
+        tmp_path / "returns.csv",
+        [[*row, *(f"n{n}" for n in range(others))] for row in rows],
+        headers=[*HEADERS, *extra],
+    )
+    check = check_returns(demo_database, path)
+    assert check.errors == [] and check.row_count == 3
+    assert check.ignored_columns == extra
+    assert check.total_cost() == sum(Decimal(str(row[9])) for row in rows)
 
 
 def test_a_penny_either_way_is_accepted(demo_database: Database, tmp_path: Path):
@@ -252,6 +272,46 @@ def test_bad_rows_excluded_explicitly_let_the_rest_in(demo_database: Database, t
     report = import_returns(demo_database, path, exclude_rows={4})
     assert report.row_count == 3
     assert counts(demo_database)[1] == before[1] + 3
+
+
+def test_the_submission_records_the_file_checked_and_a_file_changed_since_is_refused(
+    demo_database: Database, tmp_path: Path
+):
+    """The file's SHA-256 is taken as the rows are applied, not while they are checked; a
+    file edited between its check and its application is refused, the database untouched."""
+    import hashlib
+    import os
+
+    from app.services.returns_import import apply_returns
+
+    rows = plan_rows(demo_database)
+    path = write_csv(tmp_path / "returns.csv", rows)
+    check = check_returns(demo_database, path)
+    report = apply_returns(demo_database, check)
+    with demo_database.reader() as session:
+        recorded = session.get(ReturnSubmission, report.submissions[0].id)
+        assert recorded is not None
+        assert recorded.file_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    edited = write_csv(tmp_path / "edited.csv", rows)
+    check = check_returns(demo_database, edited)
+    with edited.open("a") as more:
+        more.write(edited.read_text().splitlines()[1] + "\n")
+    os.utime(edited, ns=(check.stamp.modified_ns, check.stamp.modified_ns))  # its size tells
+    before = counts(demo_database)
+    with pytest.raises(InputRejected) as raised:
+        apply_returns(demo_database, check)
+    assert messages(raised.value) == [
+        "edited.csv::: the file has changed since it was checked: check it again"
+    ]
+    assert counts(demo_database) == before
+
+    gone = write_csv(tmp_path / "gone.csv", rows)
+    check = check_returns(demo_database, gone)
+    gone.unlink()
+    with pytest.raises(InputRejected):
+        apply_returns(demo_database, check)
+    assert counts(demo_database) == before
 
 
 def test_dry_run_changes_nothing(demo_database: Database, tmp_path: Path):

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -27,6 +28,8 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -70,6 +73,8 @@ Progress = Callable[[str, float], bool | None]
 
 WARNING = "warning: "
 CHUNK = 50_000
+# Columns besides the return's that are read rather than passed over (see `_read_csv`).
+SPARE_COLUMNS = 10
 # Enough for rows that arrive in index order; a larger cache was no faster and counted
 # against the import's memory.
 IMPORT_CACHE_KIB = 16 * 1024
@@ -99,6 +104,8 @@ FIELD_BY_KEY = {f.key: f for f in FIELDS}
 CODE_FIELDS = ("financial_year", "provider_code", "commissioner_code", "service_line")
 TEXT_FIELDS = (*CODE_FIELDS, "point_of_delivery")
 NUMBER_FIELDS = ("month", "planned_activity", "actual_activity", "price", "actual_cost")
+SCALED_FIELDS = NUMBER_FIELDS[1:]  # amounts, held in hundredths
+BLOCK = 1 << 15  # rows worked on at a time where a column takes several passes
 KEY_FIELDS = ("financial_year", "month", *TEXT_FIELDS[1:])
 
 
@@ -270,60 +277,72 @@ def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable
             assert readable.csv is not None
             frame = _read_csv(readable.csv, wanted, [columns[k] for k in TEXT_FIELDS])
     except _NotUtf8 as error:
-        row = readable.header_row + 1 + error.position
-        raise InputRejected(
-            [
-                Problem(
-                    source.label,
-                    row,
-                    error.column,
-                    "the cell is not UTF-8 text: save the file as CSV UTF-8",
-                )
-            ]
-        ) from error
+        advice = "save the file as CSV UTF-8"
+        if error.position is None:
+            problem = Problem(source.label, None, None, f"the file is not UTF-8 text: {advice}")
+        else:
+            row = readable.header_row + 1 + error.position
+            problem = Problem(
+                source.label, row, error.column, f"the cell is not UTF-8 text: {advice}"
+            )
+        raise InputRejected([problem]) from error
     except Exception as error:
         raise InputRejected(
             [Problem(source.label, None, None, f"cannot read ({error})")]
         ) from error
-    _release_arrow_memory()
     return frame.rename(columns={header: key for key, header in columns.items()})
 
 
 def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
-    """Arrow's reader: codes as dictionaries of text (a few distinct values, kept once each,
-    leading zeros intact); only empty cells are missing, so 'n/a' is reported, not dropped."""
-    import pyarrow  # loaded only to read a return: it is large
+    """pandas' C reader, with the codes as Arrow text: read as written (leading zeros intact,
+    nothing inferred) and stored once. Only empty cells are missing, so 'n/a' is reported,
+    not dropped."""
+    # Without `usecols` pandas reads on both cores; with it, on one. Other columns are
+    # read too, then, unless they are many.
+    headers = pd.read_csv(path, nrows=0).columns
+    try:
+        frame = pd.read_csv(
+            path,
+            usecols=wanted if len(headers) > len(wanted) + SPARE_COLUMNS else None,
+            dtype=dict.fromkeys(codes, pd.ArrowDtype(pa.string())),
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except UnicodeDecodeError:
+        raise _first_cell_not_utf8(path, wanted) from None
+    return frame[[header for header in frame.columns if header in wanted]]
+
+
+def _first_cell_not_utf8(path: Path, wanted: list[str]) -> _NotUtf8:
+    """Where a file saved in another encoding breaks (read again, as bytes, to find it)."""
     from pyarrow import csv as arrow_csv
 
-    text_type = pyarrow.dictionary(pyarrow.int32(), pyarrow.string())
     table = arrow_csv.read_csv(
         path,
         convert_options=arrow_csv.ConvertOptions(
-            include_columns=wanted,
-            column_types=dict.fromkeys(codes, text_type),
-            null_values=[""],
-            strings_can_be_null=True,
+            include_columns=wanted, column_types=dict.fromkeys(wanted, pa.binary())
         ),
     )
     for name, column in zip(table.column_names, table.columns, strict=True):
-        # Arrow keeps a column as bytes where some cell is not UTF-8 (a file saved in another
-        # encoding): name the first such cell.
-        if pyarrow.types.is_binary(column.type) or pyarrow.types.is_large_binary(column.type):
-            for position, value in enumerate(column.to_pylist()):
-                try:
-                    if value is not None:
-                        value.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise _NotUtf8(name, position) from None
-    # Each column its own block, and Arrow's buffers freed as they are converted: no copy of
-    # the whole table is made to stack the columns together.
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+        try:
+            column.cast(pa.string())
+            continue
+        except pa.ArrowInvalid:
+            pass
+        for position, value in enumerate(column.to_pylist()):
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError:
+                return _NotUtf8(name, position)
+    return _NotUtf8(None, None)
 
 
 class _NotUtf8(ValueError):
-    """A cell of a CSV file that is not UTF-8 text: its column, and its data row from 0."""
+    """A cell of a CSV file that is not UTF-8 text: its column, and its data row from 0
+    (neither where the reader failed and the cell was not found again)."""
 
-    def __init__(self, column: str, position: int) -> None:
+    def __init__(self, column: str | None, position: int | None) -> None:
         super().__init__(f"{column}: row {position} is not UTF-8")
         self.column = column
         self.position = position
@@ -331,9 +350,7 @@ class _NotUtf8(ValueError):
 
 def _release_arrow_memory() -> None:
     """Hand the reader's freed buffers back, so the check's peak stays low."""
-    import pyarrow
-
-    pyarrow.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()
     give_back_memory()
 
 
@@ -408,13 +425,26 @@ def guess_mapping(headers: Sequence[object]) -> dict[str, str]:
 # Checking ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FileStamp:
+    """A file's size and time of last change: what tells that it changed after a check."""
+
+    size: int
+    modified_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime_ns)
+
+
 @dataclass
 class ReturnsCheck:
     """A file read and checked: its rows ready to apply, and every problem found."""
 
     file: str
     path: Path
-    file_hash: str
+    stamp: FileStamp
     rows: pd.DataFrame
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -422,6 +452,7 @@ class ReturnsCheck:
     error_rows: set[int] = field(default_factory=set)
     invoice_total: Decimal | None = None
     lookups: Lookups | None = None
+    _hash: str | None = field(default=None, repr=False)
 
     @property
     def row_count(self) -> int:
@@ -438,6 +469,31 @@ class ReturnsCheck:
     def blocking_errors(self, exclude_rows: Collection[int] = ()) -> list[Problem]:
         excluded = set(exclude_rows)
         return [p for p in self.errors if p.row is None or p.row not in excluded]
+
+    def file_hash(self) -> str:
+        """The file's SHA-256, taken when its rows are applied (the check does not need it);
+        refused if the file has changed or gone since it was checked, as it would no longer
+        be the file whose rows were checked."""
+        if self._hash is None:
+            try:
+                stamp = FileStamp.of(self.path)
+                digest = _file_hash(self.path)
+                unchanged = stamp == self.stamp == FileStamp.of(self.path)
+            except OSError:
+                unchanged = False
+            if not unchanged:
+                raise InputRejected(
+                    [
+                        Problem(
+                            self.file,
+                            None,
+                            None,
+                            "the file has changed since it was checked: check it again",
+                        )
+                    ]
+                )
+            self._hash = digest
+        return self._hash
 
     def total_cost(self, exclude_rows: Collection[int] = ()) -> Decimal:
         rows = self.rows
@@ -538,6 +594,7 @@ def combine(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
     return key
 
 
+@dataclass
 class _Findings:
     """Problems gathered column by column, as boolean masks over the rows."""
 
@@ -556,9 +613,9 @@ class _Findings:
         warning: bool = False,
     ) -> None:
         """Record `message(i)` for each row i where `mask` holds (only problems loop)."""
-        positions = np.flatnonzero(mask)
-        if not len(positions):
+        if not mask.any():
             return
+        positions = np.flatnonzero(mask)
         target = self.warnings if warning else self.errors
         target.extend(
             Problem(
@@ -589,37 +646,120 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series
 
 
-def _blank(series: pd.Series) -> np.ndarray:
-    mask = series.isna().to_numpy()
-    if pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series):
-        mask = mask | (series.astype("str").str.strip() == "").to_numpy()
-    return mask
+@dataclass
+class _Codes:
+    """A column of codes numbered: each row's position in `texts` (-1 where blank), the
+    distinct codes (cleaned, in order), and each row's code as looked up (-1 where unknown
+    or blank)."""
+
+    numbers: np.ndarray
+    texts: list[str]
+    found: np.ndarray
+    unknown: list[str]
+
+    def categorical(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.numbers, categories=self.texts)
 
 
-def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Values as floats (NaN where blank) and where the cell held text that is not a number."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(series), bool)
-    if series.isna().all():  # an optional column left empty
-        return np.full(len(series), np.nan), np.zeros(len(series), bool)
-    text = series.astype("str").str.strip().str.replace(r"^£|,", "", regex=True)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return values, np.isnan(values) & ~_blank(series)
+def _codes(series: pd.Series, known: Callable[[str], int | None]) -> _Codes:
+    """Each distinct code cleaned and looked up once (they are few), not each row."""
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype):
+        # Arrow's own encoding, chunk by chunk (one dictionary for them all), which lets go
+        # of Python's lock while it works.
+        encoded = series.array.__arrow_array__().dictionary_encode()
+        indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
+        positions = pc.fill_null(indices, -1).to_numpy()
+        distinct = encoded.chunk(0).dictionary.to_pylist() if encoded.num_chunks else []
+    else:
+        positions, distinct = pd.factorize(_as_text(series))
+    cleaned = [unguard_cell(str(code).strip()) for code in distinct]
+    texts = sorted(set(cleaned) - {""})
+    number = {code: index for index, code in enumerate(texts)}
+    found = {code: known(code) for code in texts}
+    # -1 (blank) takes the last entry of each table: -1.
+    numbers = np.take(np.array([number.get(c, -1) for c in cleaned] + [-1], np.int32), positions)
+    lookup = [-1 if found.get(c) is None else found[c] for c in cleaned]
+    return _Codes(
+        numbers,
+        texts,
+        np.take(np.array([*lookup, -1], np.int32), positions),
+        [code for code in texts if found[code] is None],
+    )
+
+
+@dataclass
+class _Numbers:
+    """A column of numbers: values (NaN where blank), which cells were blank and which held
+    something that is not a number; for amounts, the values in hundredths (0 where blank or
+    not a number) and where a value has more than two decimal places."""
+
+    values: np.ndarray
+    blank: np.ndarray
+    not_number: np.ndarray
+    whole: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    too_fine: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def given(self) -> np.ndarray:
+        return ~(self.blank | self.not_number)
+
+
+def _numbers(series: pd.Series | None, rows: int, scale: bool = False) -> _Numbers:
+    if series is None:  # an optional column not in the file
+        column = _Numbers(np.full(rows, np.nan), np.ones(rows, bool), np.zeros(rows, bool))
+    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        if isinstance(series.dtype, np.dtype):  # NaN already where blank: not copied
+            values = series.to_numpy(dtype="float64")
+        else:
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+        column = _Numbers(values, np.empty(rows, bool), np.empty(rows, bool))
+        for start, end in _blocks(rows):
+            np.isnan(values[start:end], out=column.blank[start:end])
+            np.isinf(values[start:end], out=column.not_number[start:end])
+    elif series.isna().all():  # an optional column left empty
+        column = _Numbers(np.full(rows, np.nan), np.ones(rows, bool), np.zeros(rows, bool))
+    else:  # text: numbers written with a pound sign or thousands separators, or not numbers
+        text = series.astype("str").str.strip()
+        blank = series.isna().to_numpy() | (text == "").to_numpy()
+        values = pd.to_numeric(text.str.replace(r"^£|,", "", regex=True), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        column = _Numbers(values, blank, ~np.isfinite(values) & ~blank)
+    if scale:
+        column.whole, column.too_fine = _scaled(column.values)
+    return column
+
+
+def _blocks(rows: int) -> Iterator[tuple[int, int]]:
+    """Rows a block at a time, small enough for several passes over it to stay in the
+    processor's cache: a pass of a million values from memory is several times slower."""
+    for start in range(0, rows, BLOCK):
+        yield start, min(start + BLOCK, rows)
 
 
 def _scaled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hundredths as integers, and where a value has more than two decimal places."""
-    hundredths = values * 100
-    rounded = np.round(hundredths)
-    # In place: four columns of a million values, each pass would otherwise allocate.
+    """Hundredths as integers (0 where blank or not a number), and where a value has more
+    than two decimal places (off a whole hundredth by more than a millionth of itself)."""
+    whole = np.empty(len(values), np.int64)
+    too_fine = np.empty(len(values), bool)
+    hundredths, rounded, finite = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, bool)
     with np.errstate(invalid="ignore"):
-        off = np.subtract(hundredths, rounded)
-        np.abs(off, out=off)
-        tolerance = np.abs(hundredths, out=hundredths)
-        np.maximum(tolerance, 1, out=tolerance)
-        tolerance *= 1e-6
-        too_fine = off > tolerance  # False where blank (NaN)
-    return np.nan_to_num(rounded, copy=False).astype("int64"), too_fine
+        for start, end in _blocks(len(values)):
+            h, r, f = hundredths[: end - start], rounded[: end - start], finite[: end - start]
+            np.multiply(values[start:end], 100, out=h)
+            np.rint(h, out=r)
+            np.isfinite(r, out=f)
+            np.logical_not(f, out=f)
+            np.copyto(r, 0, where=f)
+            whole[start:end] = r
+            np.subtract(h, r, out=h)
+            np.copyto(h, 0, where=f)
+            np.abs(h, out=h)
+            h *= 1e6
+            np.abs(r, out=r)
+            np.maximum(r, 1, out=r)
+            np.greater(h, r, out=too_fine[start:end])
+    return whole, too_fine
 
 
 def _plain(value: float) -> str:
@@ -660,7 +800,7 @@ def check_returns(
                     for k in absent
                 ]
             )
-        digest = _file_hash(source.path)
+        stamp = FileStamp.of(source.path)
         frame = _read_frame(source, mapping, readable)
     step("checking", 0.3)
     with database.reader() as session:
@@ -669,14 +809,16 @@ def check_returns(
         del frame
         step("checking", 0.6)
         _check_plan(session, rows, lookups, findings)
-    give_back_memory()  # the file as read and the checks' temporaries
+    # The file as read and the checks' temporaries, given back once the check is done (not
+    # between its steps: each would then fault its pages in afresh).
+    _release_arrow_memory()
     # Row by row, as a person works down the file (stable: rules keep their order).
     findings.errors.sort(key=lambda p: p.row or 0)
     findings.warnings.sort(key=lambda p: p.row or 0)
     check = ReturnsCheck(
         file=source.label,
         path=source.path,
-        file_hash=digest,
+        stamp=stamp,
         rows=rows,
         errors=findings.errors,
         warnings=findings.warnings,
@@ -729,156 +871,204 @@ def _not_a_number(column: pd.Series) -> Callable[[int], str]:
 def _check_frame(
     frame: pd.DataFrame, label: str, lookups: Lookups, first_row: int = 2
 ) -> tuple[pd.DataFrame, _Findings]:
+    # Columns are worked on apart, on two threads: each pass is numpy's or Arrow's, which let
+    # go of Python's lock while they work.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="return-check") as pool:
+        return _check_columns(pool, frame, label, lookups, first_row)
+
+
+def _check_columns(
+    pool: ThreadPoolExecutor, frame: pd.DataFrame, label: str, lookups: Lookups, first_row: int
+) -> tuple[pd.DataFrame, _Findings]:
     n = len(frame)
-    row_numbers = np.arange(first_row, n + first_row)
-    findings = _Findings(label, row_numbers)
     header = {f.key: f.header for f in FIELDS}
-    # Numbers of rows, codes and months as int32: the checked rows stay in memory until
-    # they are written, beside everything the write needs.
-    out = pd.DataFrame({"row": row_numbers.astype(np.int32)})
+    # The codes are encoded on the two threads, by Arrow, which lets go of Python's lock
+    # while it works; meanwhile this thread reads the numbers, a block at a time.
+    coding = {
+        key: pool.submit(_codes, frame[key], known) for key, known in _known_codes(lookups).items()
+    }
+    numbers = {
+        key: _numbers(frame.get(key), n, scale=key in SCALED_FIELDS) for key in NUMBER_FIELDS
+    }
+    month = numbers["month"].values
+    codes = {key: future.result() for key, future in coding.items()}
+    row_keys = _row_keys([codes[k] for k in TEXT_FIELDS], month)
+    repeating = pool.submit(lambda: pd.Series(row_keys).duplicated(keep="first").to_numpy())
+    costs = _costs(numbers)
 
-    # Text fields: blanks, then each distinct code looked up once.
-    codes: dict[str, pd.Series] = {}
-    for key in TEXT_FIELDS:
-        # Distinct values are few: clean each once, not each row.
-        category = _as_text(frame[key]).astype("category")
-        cleaned = [unguard_cell(str(c).strip()) for c in category.cat.categories]
-        if len(set(cleaned)) == len(cleaned):
-            category = category.cat.rename_categories(cleaned)
-        else:
-            positions = category.cat.codes.to_numpy()
-            texts = np.array([*cleaned, None], dtype=object)[positions]
-            category = pd.Series(texts).astype("category")
-        if "" in category.cat.categories:
-            category = category.cat.remove_categories([""])
-        blank = category.cat.codes.to_numpy() < 0
-        findings.add(blank, header[key], lambda i: "a value is required")
-        codes[key] = category
-
-    def lookup(
-        key: str, known: Callable[[str], int | None], message: Callable[[str], str]
-    ) -> np.ndarray:
-        """Each distinct code looked up once; -1 where unknown (or blank)."""
-        category = codes[key]
-        found = [known(c) for c in category.cat.categories]
-        table = np.array([-1 if f is None else f for f in found] + [-1], dtype=np.int32)
-        positions = category.cat.codes.to_numpy()
-        mapped = table[positions]
-        unknown = (mapped == -1) & (positions >= 0)
-        names = np.array([*category.cat.categories, ""], dtype=object)
-        findings.add(unknown, header[key], lambda i: message(names[positions[i]]))
-        return mapped
-
-    def year_of(text: str) -> int | None:
-        try:
-            start = FinancialYear.parse(text).start_year
-        except ValueError:
-            return None
-        return start if start in lookups.years_with_contracts else None
-
-    def year_problem(text: str) -> str:
-        try:
-            year = FinancialYear.parse(text)
-        except ValueError as error:
-            return str(error)
-        return f"financial year {year} does not exist: no contracts are held for it"
-
-    out["financial_year"] = lookup("financial_year", year_of, year_problem)
-    out["provider"] = lookup(
-        "provider_code", lookups.providers.get, lambda c: f"unknown provider '{c}'"
-    )
-    commissioner = lookup(
-        "commissioner_code", lookups.commissioners.get, lambda c: f"unknown commissioner '{c}'"
-    )
-    out["commissioner"] = commissioner
-    out["counted_for"] = np.where(
-        commissioner >= 0, lookups.successor[np.maximum(commissioner, 0)], -1
-    ).astype(np.int32)
-    out["service_line"] = lookup(
-        "service_line", lookups.service_lines.get, lambda c: f"unknown service line '{c}'"
-    )
-    lookup(
-        "point_of_delivery",
-        lambda c: 0 if c in lookups.points_of_delivery else None,
-        lambda c: f"unknown point of delivery '{c}'",
-    )
-    out["point_of_delivery"] = codes["point_of_delivery"]
+    row_numbers = np.arange(first_row, n + first_row, dtype=np.int32)
+    findings = _Findings(label, row_numbers)
+    # Text fields: blanks, then codes not known here (each distinct code was looked up once).
+    for key, message in (
+        ("financial_year", _year_problem(lookups)),
+        ("provider_code", lambda c: f"unknown provider '{c}'"),
+        ("commissioner_code", lambda c: f"unknown commissioner '{c}'"),
+        ("service_line", lambda c: f"unknown service line '{c}'"),
+        ("point_of_delivery", lambda c: f"unknown point of delivery '{c}'"),
+    ):
+        column = codes[key]
+        findings.add(column.numbers < 0, header[key], lambda i: "a value is required")
+        if column.unknown:
+            unknown = (column.found < 0) & (column.numbers >= 0)
+            findings.add(unknown, header[key], _naming(column, message))
 
     # Numbers.
-    numbers: dict[str, np.ndarray] = {}
     for key in NUMBER_FIELDS:
-        if key not in frame:
-            numbers[key] = np.full(n, np.nan)
-            continue
-        values, not_number = _numbers(frame[key])
-        column = frame[key]
-        findings.add(not_number, header[key], _not_a_number(column))
+        if key in frame:
+            findings.add(numbers[key].not_number, header[key], _not_a_number(frame[key]))
         if FIELD_BY_KEY[key].required:
-            findings.add(_blank(frame[key]), header[key], lambda i: "a value is required")
-        numbers[key] = values
-    month = numbers["month"]
+            findings.add(numbers[key].blank, header[key], lambda i: "a value is required")
     with np.errstate(invalid="ignore"):
         bad_month = ~np.isnan(month) & ((month != np.floor(month)) | (month < 1) | (month > 12))
     findings.add(bad_month, header["month"], lambda i: f"month {_plain(month[i])} is outside 1-12")
-    out["month"] = np.where(bad_month | np.isnan(month), 0, month).astype(np.int32)
-
-    scaled: dict[str, np.ndarray] = {}
-    for key in ("planned_activity", "actual_activity", "price", "actual_cost"):
-        values = numbers[key]
-        whole, too_fine = _scaled(values)
+    for key in SCALED_FIELDS:
+        values = numbers[key].values
         findings.add(
-            too_fine,
+            numbers[key].too_fine,
             header[key],
             _about(values, "{} has more than two decimal places"),
         )
         if key.endswith("activity"):
             with np.errstate(invalid="ignore"):
                 negative = values < 0
-            findings.add(
-                negative,
-                header[key],
-                _about(values, "activity cannot be negative ({})"),
-            )
-        scaled[key] = whole
-    given = {key: ~np.isnan(numbers[key]) for key in scaled}
-    out["plan_c"] = scaled["planned_activity"]
-    out["plan_given"] = given["planned_activity"]
-    out["activity_c"] = scaled["actual_activity"]
-    out["price_p"] = scaled["price"]
-    out["price_given"] = given["price"]
-    out["cost_given_p"] = scaled["actual_cost"]
-    out["cost_given"] = given["actual_cost"]
+            findings.add(negative, header[key], _about(values, "activity cannot be negative ({})"))
 
-    # Cost against activity times price, in exact integers (hundredths times pence).
-    expected = scaled["actual_activity"] * scaled["price"]
-    both = given["actual_cost"] & given["price"] & given["actual_activity"]
-    off = both & (np.abs(scaled["actual_cost"] * 100 - expected) > 100)
+    # Cost against activity times price.
     findings.add(
-        off,
+        costs.off,
         header["actual_cost"],
         lambda i: (
-            f"actual cost {scaled['actual_cost'][i] / 100:,.2f} differs from activity × "
-            f"price ({expected[i] / 10000:,.2f}) by more than a penny"
+            f"actual cost {numbers['actual_cost'].whole[i] / 100:,.2f} differs from activity "
+            f"× price ({costs.expected[i] / 10000:,.2f}) by more than a penny"
         ),
     )
-    cost = np.where(given["actual_cost"], scaled["actual_cost"], np.round(expected / 100))
-    out["cost_p"] = np.where(given["actual_cost"] | given["price"], cost, 0).astype("int64")
 
     # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    columns = [codes[k].cat.codes.to_numpy() + 1 for k in TEXT_FIELDS]
-    sizes = [len(codes[k].cat.categories) + 1 for k in TEXT_FIELDS]
-    columns.append(np.nan_to_num(month, nan=0).astype(np.int64) % 100 + 0)
-    sizes.append(100)
-    if float(np.prod([float(size) for size in sizes])) < 2**62:
-        key = pd.Series(combine(columns, sizes))
-        later = key.duplicated(keep="first").to_numpy()
-    else:
-        key = pd.Series(list(zip(*columns, strict=True)))
-        later = key.duplicated(keep="first").to_numpy()
+    later = repeating.result()
     if later.any():
-        first_rows = pd.Series(row_numbers).groupby(key.to_numpy()).transform("first").to_numpy()
+        first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
         findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
-    return out, findings
+
+    # Numbers of rows, codes and months as int32: the checked rows stay in memory until
+    # they are written, beside everything the write needs.
+    commissioner = codes["commissioner_code"].found
+    successor = np.append(lookups.successor, -1).astype(np.int32)
+    given = {key: numbers[key].given for key in SCALED_FIELDS}
+    out = {
+        "row": row_numbers,
+        "financial_year": codes["financial_year"].found,
+        "provider": codes["provider_code"].found,
+        "commissioner": commissioner,
+        "counted_for": np.take(successor, commissioner),  # -1 (unknown) takes the last
+        "service_line": codes["service_line"].found,
+        "point_of_delivery": codes["point_of_delivery"].categorical(),
+        "month": np.where(bad_month | np.isnan(month), 0, month).astype(np.int32),
+        "plan_c": numbers["planned_activity"].whole,
+        "plan_given": given["planned_activity"],
+        "activity_c": numbers["actual_activity"].whole,
+        "price_p": numbers["price"].whole,
+        "price_given": given["price"],
+        "cost_given_p": numbers["actual_cost"].whole,
+        "cost_given": given["actual_cost"],
+        "cost_p": costs.cost,
+    }
+    # Each column its own block: nothing is copied to stack them.
+    return pd.DataFrame(out, copy=False), findings
+
+
+def _naming(column: _Codes, message: Callable[[str], str]) -> Callable[[int], str]:
+    return lambda i: message(column.texts[column.numbers[i]])
+
+
+def _known_codes(lookups: Lookups) -> dict[str, Callable[[str], int | None]]:
+    """How each text field's codes are looked up (a number, or None where unknown)."""
+
+    def year(text: str) -> int | None:
+        try:
+            start = FinancialYear.parse(text).start_year
+        except ValueError:
+            return None
+        return start if start in lookups.years_with_contracts else None
+
+    return {
+        "financial_year": year,
+        "provider_code": lookups.providers.get,
+        "commissioner_code": lookups.commissioners.get,
+        "service_line": lookups.service_lines.get,
+        "point_of_delivery": lambda c: 0 if c in lookups.points_of_delivery else None,
+    }
+
+
+def _year_problem(lookups: Lookups) -> Callable[[str], str]:
+    def problem(text: str) -> str:
+        try:
+            year = FinancialYear.parse(text)
+        except ValueError as error:
+            return str(error)
+        return f"financial year {year} does not exist: no contracts are held for it"
+
+    return problem
+
+
+@dataclass
+class _Costs:
+    """Actual cost against activity times price, in exact integers: where they are more
+    than a penny apart, activity × price (hundredths × pence), and each row's cost in pence
+    (as given, else activity × price, else 0)."""
+
+    off: np.ndarray
+    expected: np.ndarray
+    cost: np.ndarray
+
+
+def _costs(numbers: dict[str, _Numbers]) -> _Costs:
+    activity, price, cost = (numbers[k] for k in ("actual_activity", "price", "actual_cost"))
+    cost_given, price_given = cost.given, price.given
+    both = cost_given & price_given & activity.given
+    expected = np.empty(len(both), np.int64)
+    off = np.empty(len(both), bool)
+    difference = np.empty(BLOCK, np.int64)
+    for start, end in _blocks(len(both)):
+        d = difference[: end - start]
+        np.multiply(activity.whole[start:end], price.whole[start:end], out=expected[start:end])
+        np.multiply(cost.whole[start:end], 100, out=d)
+        d -= expected[start:end]
+        np.abs(d, out=d)
+        np.greater(d, 100, out=off[start:end])
+        off[start:end] &= both[start:end]
+    if cost_given.all():
+        return _Costs(off, expected, cost.whole)
+    filled = np.where(cost_given, cost.whole, np.round(expected / 100))
+    return _Costs(off, expected, np.where(cost_given | price_given, filled, 0).astype("int64"))
+
+
+def _row_keys(codes: list[_Codes], month: np.ndarray) -> np.ndarray:
+    """Each row's year, month, provider, commissioner, line and point of delivery as one
+    number (rows with the same number repeat each other)."""
+    sizes = [len(c.texts) + 1 for c in codes] + [100]
+    if float(np.prod([float(size) for size in sizes])) >= 2**62:
+        columns = [c.numbers for c in codes] + [np.nan_to_num(month).astype(np.int64) % 100]
+        return np.asarray(pd.Series(list(zip(*columns, strict=True))).factorize()[0])
+    # Each code plus 1 (a blank, -1, is 0): the ones are added once, as a constant.
+    constant = 0
+    for size in sizes[1:]:
+        constant = (constant + 1) * size
+    key = np.empty(len(month), np.int64)
+    whole_month = np.empty(BLOCK, np.int64)
+    with np.errstate(invalid="ignore"):
+        for start, end in _blocks(len(month)):
+            part = key[start:end]
+            np.copyto(part, codes[0].numbers[start:end])
+            for column, size in zip(codes[1:], sizes[1:], strict=False):
+                part *= size
+                part += column.numbers[start:end]
+            months = whole_month[: end - start]
+            np.copyto(months, month[start:end], casting="unsafe")  # (a blank: any number)
+            months %= 100
+            part *= 100
+            part += months
+            part += constant
+    return key
 
 
 def _check_plan(
@@ -1149,6 +1339,8 @@ def apply_returns(
     if excluded:
         rows = rows[~rows["row"].isin(list(excluded))].reset_index(drop=True)
     groups = _groups(rows)
+    if not dry_run:
+        check.file_hash()  # before the write: a file changed since its check is refused
     if dry_run:
         with database.reader() as session:
             submissions, _ids = _replace_submissions(
@@ -1274,7 +1466,7 @@ def _replace_submissions(
             financial_year=FinancialYear(int(year)),
             month=int(month),
             file_name=check.file,
-            file_hash=check.file_hash,
+            file_hash=check.file_hash() if write else "",
             received_on=received_on,
             row_count=int(size),
             created_by=user,
