@@ -97,6 +97,26 @@ def test_import_shows_problems_then_applies_without_the_bad_rows(
     assert "1 rows left out" in page.status_label.text()
 
 
+def test_a_file_edited_after_its_check_is_refused_on_apply(
+    qtbot, tab: ContractsTab, demo_database, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "returns.csv", plan_rows(demo_database)[:4])
+    page = tab.returns
+    page.set_file(path)
+    page.run_check()
+    qtbot.waitUntil(lambda: page.check is not None, timeout=20_000)
+    with path.open("a") as more:
+        more.write(path.read_text().splitlines()[1] + "\n")  # the file edited meanwhile
+    page.run_apply()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=20_000)
+    assert [str(p) for p in page.model.rows()] == [
+        "returns.csv::: the file has changed since it was checked: check it again"
+    ]
+    assert page.status_label.text() == "The file was refused; nothing was applied."
+    assert page.check_button.isEnabled()
+    assert page.progress.value() < page.progress.minimum()  # no progress shown
+
+
 def test_the_cancel_button_stops_the_worker_at_its_next_step(
     qtbot, tab: ContractsTab, demo_database, tmp_path
 ) -> None:

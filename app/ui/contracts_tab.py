@@ -1006,6 +1006,7 @@ class ReturnsImportPage(QWidget):
         self.check_button.setEnabled(False)
         self.apply_button.setEnabled(False)
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")  # not the last step's name
         self._task = start_task(work, done, self._failed)
 
     def _report_progress(self, phase: str, fraction: float) -> bool:
@@ -1097,6 +1098,7 @@ class ReturnsImportPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.check_button.setEnabled(self.path is not None)
         self.apply_button.setEnabled(self.check is not None)
+        self.progress.reset()  # no progress shown: nothing was done
         from app.services.returns_import import ImportCancelled
 
         if isinstance(error, ImportCancelled):
