@@ -235,6 +235,30 @@ def test_planned_activity_off_the_contract_plan_is_a_warning(
     assert report.row_count == 3
 
 
+def test_a_plan_warning_names_its_row_below_title_rows(demo_database: Database, tmp_path: Path):
+    """A workbook whose header is not on its first row: the warning is on the row that
+    differs (rows are numbered from the header down, not from row 2)."""
+    rows = plan_rows(demo_database)[:4]
+    expected = rows[2][6]
+    rows[2][6] = expected + 5
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Return"
+    sheet.append(["Monthly activity return"])
+    sheet.append(["Submitted by the trust's contracts team"])
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    check = check_returns(demo_database, path)
+    assert check.errors == []
+    assert messages(check.warnings) == [
+        f"titled.xlsx[Return]:6:Planned activity: warning: planned activity "
+        f"{expected + 5:,.2f} differs from the contract's plan ({expected:,.2f})"
+    ]
+
+
 def test_invoice_total_must_match(demo_database: Database, tmp_path: Path):
     rows = plan_rows(demo_database)[:3]
     path = write_csv(tmp_path / "returns.csv", rows)

@@ -275,7 +275,8 @@ def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable
             readable.rows.clear()  # the cells' objects go now, not when the check ends
         else:
             assert readable.csv is not None
-            frame = _read_csv(readable.csv, wanted, [columns[k] for k in TEXT_FIELDS])
+            codes = [columns[k] for k in TEXT_FIELDS]
+            frame = _read_csv(readable.csv, wanted, codes, len(readable.headers))
     except _NotUtf8 as error:
         advice = "save the file as CSV UTF-8"
         if error.position is None:
@@ -293,17 +294,16 @@ def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable
     return frame.rename(columns={header: key for key, header in columns.items()})
 
 
-def _read_csv(path: Path, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+def _read_csv(path: Path, wanted: list[str], codes: list[str], columns: int) -> pd.DataFrame:
     """pandas' C reader, with the codes as Arrow text: read as written (leading zeros intact,
     nothing inferred) and stored once. Only empty cells are missing, so 'n/a' is reported,
     not dropped."""
     # Without `usecols` pandas reads on both cores; with it, on one. Other columns are
     # read too, then, unless they are many.
-    headers = pd.read_csv(path, nrows=0).columns
     try:
         frame = pd.read_csv(
             path,
-            usecols=wanted if len(headers) > len(wanted) + SPARE_COLUMNS else None,
+            usecols=wanted if columns > len(wanted) + SPARE_COLUMNS else None,
             dtype=dict.fromkeys(codes, pd.ArrowDtype(pa.string())),
             keep_default_na=False,
             na_values=[""],
@@ -649,8 +649,8 @@ def _as_text(series: pd.Series) -> pd.Series:
 @dataclass
 class _Codes:
     """A column of codes numbered: each row's position in `texts` (-1 where blank), the
-    distinct codes (cleaned, in order), and each row's code as looked up (-1 where unknown
-    or blank)."""
+    distinct codes (cleaned), each row's code as looked up (-1 where unknown or blank), and
+    the codes not known."""
 
     numbers: np.ndarray
     texts: list[str]
@@ -661,8 +661,9 @@ class _Codes:
         return pd.Categorical.from_codes(self.numbers, categories=self.texts)
 
 
-def _codes(series: pd.Series, known: Callable[[str], int | None]) -> _Codes:
-    """Each distinct code cleaned and looked up once (they are few), not each row."""
+def _codes(series: pd.Series, known: Callable[[str], int | None], ordered: bool = False) -> _Codes:
+    """Each distinct code cleaned and looked up once (they are few), not each row; numbered
+    in the codes' order if `ordered`, else as found."""
     if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype):
         # Arrow's own encoding, chunk by chunk (one dictionary for them all), which lets go
         # of Python's lock while it works.
@@ -673,18 +674,17 @@ def _codes(series: pd.Series, known: Callable[[str], int | None]) -> _Codes:
     else:
         positions, distinct = pd.factorize(_as_text(series))
     cleaned = [unguard_cell(str(code).strip()) for code in distinct]
+    found = {code: known(code) for code in cleaned}
+    unknown = sorted({code for code, number in found.items() if number is None} - {""})
+    # -1 (blank) takes the last entry of each table: -1.
+    lookup = np.array([-1 if found[c] is None else found[c] for c in cleaned] + [-1], np.int32)
+    if not ordered and "" not in found and len(found) == len(cleaned):
+        # Cleaning changed no code into another or into a blank: numbered as found.
+        return _Codes(positions, cleaned, np.take(lookup, positions), unknown)
     texts = sorted(set(cleaned) - {""})
     number = {code: index for index, code in enumerate(texts)}
-    found = {code: known(code) for code in texts}
-    # -1 (blank) takes the last entry of each table: -1.
     numbers = np.take(np.array([number.get(c, -1) for c in cleaned] + [-1], np.int32), positions)
-    lookup = [-1 if found.get(c) is None else found[c] for c in cleaned]
-    return _Codes(
-        numbers,
-        texts,
-        np.take(np.array([*lookup, -1], np.int32), positions),
-        [code for code in texts if found[code] is None],
-    )
+    return _Codes(numbers, texts, np.take(lookup, positions), unknown)
 
 
 @dataclass
@@ -725,7 +725,9 @@ def _numbers(series: pd.Series | None, rows: int, scale: bool = False) -> _Numbe
             dtype="float64", na_value=np.nan
         )
         column = _Numbers(values, blank, ~np.isfinite(values) & ~blank)
-    if scale:
+    if scale and column.blank.all():  # an optional column left empty
+        column.whole, column.too_fine = np.zeros(rows, np.int64), np.zeros(rows, bool)
+    elif scale:
         column.whole, column.too_fine = _scaled(column.values)
     return column
 
@@ -805,10 +807,14 @@ def check_returns(
     step("checking", 0.3)
     with database.reader() as session:
         lookups = load_lookups(session)
-        rows, findings = _check_frame(frame, source.label, lookups, first_row=at + 1)
+        rows, findings = _check_frame(
+            frame,
+            source.label,
+            lookups,
+            first_row=at + 1,
+            plan=lambda rows, findings: _check_plan(session, rows, lookups, findings),
+        )
         del frame
-        step("checking", 0.6)
-        _check_plan(session, rows, lookups, findings)
     # The file as read and the checks' temporaries, given back once the check is done (not
     # between its steps: each would then fault its pages in afresh).
     _release_arrow_memory()
@@ -869,31 +875,42 @@ def _not_a_number(column: pd.Series) -> Callable[[int], str]:
 
 
 def _check_frame(
-    frame: pd.DataFrame, label: str, lookups: Lookups, first_row: int = 2
+    frame: pd.DataFrame,
+    label: str,
+    lookups: Lookups,
+    first_row: int = 2,
+    plan: Callable[[pd.DataFrame, _Findings], None] | None = None,
 ) -> tuple[pd.DataFrame, _Findings]:
+    """Check every row; `plan`, if given, checks the rows against the contracts' plans while
+    the search for repeated rows goes on."""
     # Columns are worked on apart, on two threads: each pass is numpy's or Arrow's, which let
     # go of Python's lock while they work.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="return-check") as pool:
-        return _check_columns(pool, frame, label, lookups, first_row)
+        return _check_columns(pool, frame, label, lookups, first_row, plan)
 
 
 def _check_columns(
-    pool: ThreadPoolExecutor, frame: pd.DataFrame, label: str, lookups: Lookups, first_row: int
+    pool: ThreadPoolExecutor,
+    frame: pd.DataFrame,
+    label: str,
+    lookups: Lookups,
+    first_row: int,
+    plan: Callable[[pd.DataFrame, _Findings], None] | None,
 ) -> tuple[pd.DataFrame, _Findings]:
     n = len(frame)
     header = {f.key: f.header for f in FIELDS}
     # The codes are encoded on the two threads, by Arrow, which lets go of Python's lock
     # while it works; meanwhile this thread reads the numbers, a block at a time.
     coding = {
-        key: pool.submit(_codes, frame[key], known) for key, known in _known_codes(lookups).items()
+        key: pool.submit(_codes, frame[key], known, key == "point_of_delivery")
+        for key, known in _known_codes(lookups).items()
     }
     numbers = {
         key: _numbers(frame.get(key), n, scale=key in SCALED_FIELDS) for key in NUMBER_FIELDS
     }
     month = numbers["month"].values
     codes = {key: future.result() for key, future in coding.items()}
-    row_keys = _row_keys([codes[k] for k in TEXT_FIELDS], month)
-    repeating = pool.submit(lambda: pd.Series(row_keys).duplicated(keep="first").to_numpy())
+    repeating = pool.submit(_repeats, [codes[k] for k in TEXT_FIELDS], month)
     costs = _costs(numbers)
 
     row_numbers = np.arange(first_row, n + first_row, dtype=np.int32)
@@ -943,12 +960,6 @@ def _check_columns(
         ),
     )
 
-    # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    later = repeating.result()
-    if later.any():
-        first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
-        findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
-
     # Numbers of rows, codes and months as int32: the checked rows stay in memory until
     # they are written, beside everything the write needs.
     commissioner = codes["commissioner_code"].found
@@ -973,7 +984,16 @@ def _check_columns(
         "cost_p": costs.cost,
     }
     # Each column its own block: nothing is copied to stack them.
-    return pd.DataFrame(out, copy=False), findings
+    rows = pd.DataFrame(out, copy=False)
+    if plan is not None:
+        plan(rows, findings)
+
+    # Duplicates: the same year, month, provider, commissioner, line and point twice.
+    later, row_keys = repeating.result()
+    if later.any():
+        first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
+        findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
+    return rows, findings
 
 
 def _naming(column: _Codes, message: Callable[[str], str]) -> Callable[[int], str]:
@@ -1040,6 +1060,13 @@ def _costs(numbers: dict[str, _Numbers]) -> _Costs:
         return _Costs(off, expected, cost.whole)
     filled = np.where(cost_given, cost.whole, np.round(expected / 100))
     return _Costs(off, expected, np.where(cost_given | price_given, filled, 0).astype("int64"))
+
+
+def _repeats(codes: list[_Codes], month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows repeat an earlier row's year, month, provider, commissioner, line and
+    point of delivery; and each row's key."""
+    key = _row_keys(codes, month)
+    return pd.Series(key).duplicated(keep="first").to_numpy(), key
 
 
 def _row_keys(codes: list[_Codes], month: np.ndarray) -> np.ndarray:
@@ -1178,7 +1205,7 @@ def _check_plan(
         differs = ~np.isnan(expected) & (np.abs(reported - expected) > 1)
     if not differs.any():
         return
-    positions = subset["row"].to_numpy()[differs] - 2
+    positions = np.flatnonzero(usable)[differs]
     by_row = np.zeros(len(rows), dtype=bool)
     by_row[positions] = True
     expected_by_row = np.zeros(len(rows))
