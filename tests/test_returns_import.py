@@ -205,6 +205,18 @@ def test_other_columns_few_or_many_are_named_and_the_rest_is_read(
     assert check.total_cost() == sum(Decimal(str(row[9])) for row in rows)
 
 
+def test_codes_that_look_like_numbers_are_read_as_written(demo_database: Database, tmp_path: Path):
+    """A column of codes that are all digits is text as written: '07' is not 7."""
+    rows = plan_rows(demo_database)[:3]
+    for row in rows:
+        row[4] = "07"
+    with pytest.raises(InputRejected) as raised:
+        import_returns(demo_database, write_csv(tmp_path / "returns.csv", rows))
+    assert messages(raised.value) == [
+        f"returns.csv:{n}:Service line: unknown service line '07'" for n in (2, 3, 4)
+    ]
+
+
 def test_a_penny_either_way_is_accepted(demo_database: Database, tmp_path: Path):
     rows = plan_rows(demo_database)[:2]
     rows[0][6:10] = ["2", "2", "100", "200.01"]
@@ -219,6 +231,21 @@ def test_duplicate_rows_are_refused(demo_database: Database, tmp_path: Path):
     with pytest.raises(InputRejected) as raised:
         import_returns(demo_database, write_csv(tmp_path / "returns.csv", rows))
     assert messages(raised.value) == ["returns.csv:5:: duplicate of row 2"]
+
+
+def test_repeats_are_found_among_thousands_of_distinct_codes(
+    demo_database: Database, tmp_path: Path
+):
+    """A file of thousands of distinct codes in each column (too many to key a row by one
+    64-bit number): its repeated row is still found."""
+    rows = [
+        [f"Y{n}", "4", f"P{n}", f"C{n}", f"L{n}", f"D{n}", "", "1", "2", "2"] for n in range(5000)
+    ]
+    rows.append(list(rows[0]))
+    check = check_returns(demo_database, write_csv(tmp_path / "codes.csv", rows))
+    assert [str(p) for p in check.errors if p.column == ""] == [
+        "codes.csv:5002:: duplicate of row 2"
+    ]
 
 
 def test_planned_activity_off_the_contract_plan_is_a_warning(

@@ -17,9 +17,10 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -295,22 +296,36 @@ def _read_frame(source: ReturnFile, columns: dict[str, str], readable: _Readable
 
 
 def _read_csv(path: Path, wanted: list[str], codes: list[str], columns: int) -> pd.DataFrame:
-    """pandas' C reader, with the codes as Arrow text: read as written (leading zeros intact,
-    nothing inferred) and stored once. Only empty cells are missing, so 'n/a' is reported,
-    not dropped."""
-    # Without `usecols` pandas reads on both cores; with it, on one. Other columns are
-    # read too, then, unless they are many.
+    """pandas' C reader, as `read_csv` reads, but only empty cells are missing ('n/a' is
+    reported, not dropped) and codes are text as written: a code column that pandas took for
+    numbers (`01` read as 1) is read again as text."""
+    options: dict[str, Any] = {"keep_default_na": False, "na_values": [""]}
     try:
+        # Without `usecols` pandas reads on both cores; with it, on one. Other columns are
+        # read too, then, unless they are many.
         frame = pd.read_csv(
-            path,
-            usecols=wanted if columns > len(wanted) + SPARE_COLUMNS else None,
-            dtype=dict.fromkeys(codes, pd.ArrowDtype(pa.string())),
-            keep_default_na=False,
-            na_values=[""],
+            path, usecols=wanted if columns > len(wanted) + SPARE_COLUMNS else None, **options
         )
+        frame = frame[[header for header in frame.columns if header in wanted]]
+        numeric = [c for c in codes if not _is_text(frame[c])]
+        if numeric:
+            text = pd.ArrowDtype(pa.string())
+            again = pd.read_csv(
+                path, usecols=numeric, dtype=dict.fromkeys(numeric, text), **options
+            )
+            frame = frame.assign(**{c: again[c] for c in numeric})
     except UnicodeDecodeError:
         raise _first_cell_not_utf8(path, wanted) from None
-    return frame[[header for header in frame.columns if header in wanted]]
+    return frame
+
+
+def _is_text(series: pd.Series) -> bool:
+    """Text held by Arrow (as pandas' reader gives a column that is all text)."""
+    array = series.array
+    if not isinstance(array, pd.arrays.ArrowExtensionArray):
+        return False
+    kind = array.__arrow_array__().type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _first_cell_not_utf8(path: Path, wanted: list[str]) -> _NotUtf8:
@@ -664,7 +679,7 @@ class _Codes:
 def _codes(series: pd.Series, known: Callable[[str], int | None], ordered: bool = False) -> _Codes:
     """Each distinct code cleaned and looked up once (they are few), not each row; numbered
     in the codes' order if `ordered`, else as found."""
-    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype):
+    if _is_text(series):
         # Arrow's own encoding, chunk by chunk (one dictionary for them all), which lets go
         # of Python's lock while it works.
         encoded = series.array.__arrow_array__().dictionary_encode()
@@ -712,10 +727,14 @@ def _numbers(series: pd.Series | None, rows: int, scale: bool = False) -> _Numbe
             values = series.to_numpy(dtype="float64")
         else:
             values = series.to_numpy(dtype="float64", na_value=np.nan)
-        column = _Numbers(values, np.empty(rows, bool), np.empty(rows, bool))
-        for start, end in _blocks(rows):
-            np.isnan(values[start:end], out=column.blank[start:end])
-            np.isinf(values[start:end], out=column.not_number[start:end])
+        if pd.api.types.is_integer_dtype(series.dtype) and isinstance(series.dtype, np.dtype):
+            # Whole numbers with none blank, as pandas reads a full column of them.
+            column = _Numbers(values, np.zeros(rows, bool), np.zeros(rows, bool))
+        else:
+            column = _Numbers(values, np.empty(rows, bool), np.empty(rows, bool))
+            for start, end in _blocks(rows):
+                np.isnan(values[start:end], out=column.blank[start:end])
+                np.isinf(values[start:end], out=column.not_number[start:end])
     elif series.isna().all():  # an optional column left empty
         column = _Numbers(np.full(rows, np.nan), np.ones(rows, bool), np.zeros(rows, bool))
     else:  # text: numbers written with a pound sign or thousands separators, or not numbers
@@ -900,17 +919,23 @@ def _check_columns(
     n = len(frame)
     header = {f.key: f.header for f in FIELDS}
     # The codes are encoded on the two threads, by Arrow, which lets go of Python's lock
-    # while it works; meanwhile this thread reads the numbers, a block at a time.
+    # while it works, and the search for repeated rows starts as soon as they are; meanwhile
+    # this thread reads the numbers, a block at a time.
+    numbers = {"month": _numbers(frame["month"], n)}
+    month = numbers["month"].values
+    repeats = _Repeats(month, len(TEXT_FIELDS), pool)
     coding = {
-        key: pool.submit(_codes, frame[key], known, key == "point_of_delivery")
+        key: pool.submit(
+            lambda *code: repeats.add_codes(_codes(*code)),
+            frame[key],
+            known,
+            key == "point_of_delivery",
+        )
         for key, known in _known_codes(lookups).items()
     }
-    numbers = {
-        key: _numbers(frame.get(key), n, scale=key in SCALED_FIELDS) for key in NUMBER_FIELDS
-    }
-    month = numbers["month"].values
+    for key in SCALED_FIELDS:
+        numbers[key] = _numbers(frame.get(key), n, scale=True)
     codes = {key: future.result() for key, future in coding.items()}
-    repeating = pool.submit(_repeats, [codes[k] for k in TEXT_FIELDS], month)
     costs = _costs(numbers)
 
     row_numbers = np.arange(first_row, n + first_row, dtype=np.int32)
@@ -935,8 +960,7 @@ def _check_columns(
             findings.add(numbers[key].not_number, header[key], _not_a_number(frame[key]))
         if FIELD_BY_KEY[key].required:
             findings.add(numbers[key].blank, header[key], lambda i: "a value is required")
-    with np.errstate(invalid="ignore"):
-        bad_month = ~np.isnan(month) & ((month != np.floor(month)) | (month < 1) | (month > 12))
+    month_number, bad_month = _months(frame["month"], month)
     findings.add(bad_month, header["month"], lambda i: f"month {_plain(month[i])} is outside 1-12")
     for key in SCALED_FIELDS:
         values = numbers[key].values
@@ -973,7 +997,7 @@ def _check_columns(
         "counted_for": np.take(successor, commissioner),  # -1 (unknown) takes the last
         "service_line": codes["service_line"].found,
         "point_of_delivery": codes["point_of_delivery"].categorical(),
-        "month": np.where(bad_month | np.isnan(month), 0, month).astype(np.int32),
+        "month": month_number,
         "plan_c": numbers["planned_activity"].whole,
         "plan_given": given["planned_activity"],
         "activity_c": numbers["actual_activity"].whole,
@@ -989,11 +1013,22 @@ def _check_columns(
         plan(rows, findings)
 
     # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    later, row_keys = repeating.result()
+    later, row_keys = repeats.found.result()
     if later.any():
         first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
         findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
     return rows, findings
+
+
+def _months(column: pd.Series, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's month as an int32 (0 where it is not one), and where a number is given
+    that is not a month."""
+    if column.dtype == np.int64:  # whole numbers, none blank: the common case
+        bad = (column.to_numpy() - 1).astype(np.uint64) > 11
+        return np.where(bad, 0, column.to_numpy()).astype(np.int32), bad
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(values) & ((values != np.floor(values)) | (values < 1) | (values > 12))
+    return np.where(bad | np.isnan(values), 0, values).astype(np.int32), bad
 
 
 def _naming(column: _Codes, message: Callable[[str], str]) -> Callable[[int], str]:
@@ -1062,40 +1097,60 @@ def _costs(numbers: dict[str, _Numbers]) -> _Costs:
     return _Costs(off, expected, np.where(cost_given | price_given, filled, 0).astype("int64"))
 
 
-def _repeats(codes: list[_Codes], month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows repeat an earlier row's year, month, provider, commissioner, line and
-    point of delivery; and each row's key."""
-    key = _row_keys(codes, month)
-    return pd.Series(key).duplicated(keep="first").to_numpy(), key
+class _Repeats:
+    """The search for rows that repeat an earlier row's year, month, provider, commissioner,
+    line and point of delivery, begun as soon as its columns are ready.
 
+    Each row's key holds each code's number plus one (a blank, -1, is 0) and the month
+    (modulo 100) in bits of their own, given to the columns in the order they come in; the
+    last one in starts the search on the pool. Codes too many for 63 bits (a file of
+    thousands of distinct codes) are keyed by tuple instead.
+    """
 
-def _row_keys(codes: list[_Codes], month: np.ndarray) -> np.ndarray:
-    """Each row's year, month, provider, commissioner, line and point of delivery as one
-    number (rows with the same number repeat each other)."""
-    sizes = [len(c.texts) + 1 for c in codes] + [100]
-    if float(np.prod([float(size) for size in sizes])) >= 2**62:
-        columns = [c.numbers for c in codes] + [np.nan_to_num(month).astype(np.int64) % 100]
-        return np.asarray(pd.Series(list(zip(*columns, strict=True))).factorize()[0])
-    # Each code plus 1 (a blank, -1, is 0): the ones are added once, as a constant.
-    constant = 0
-    for size in sizes[1:]:
-        constant = (constant + 1) * size
-    key = np.empty(len(month), np.int64)
-    whole_month = np.empty(BLOCK, np.int64)
-    with np.errstate(invalid="ignore"):
-        for start, end in _blocks(len(month)):
-            part = key[start:end]
-            np.copyto(part, codes[0].numbers[start:end])
-            for column, size in zip(codes[1:], sizes[1:], strict=False):
-                part *= size
-                part += column.numbers[start:end]
-            months = whole_month[: end - start]
-            np.copyto(months, month[start:end], casting="unsafe")  # (a blank: any number)
-            months %= 100
-            part *= 100
-            part += months
-            part += constant
-    return key
+    def __init__(self, month: np.ndarray, columns: int, pool: ThreadPoolExecutor) -> None:
+        self.month = month
+        self.key = np.zeros(len(month), np.int64)
+        self.bits = 0
+        self.parts: list[tuple[np.ndarray, int]] = []  # for a key by tuple
+        self.expected = columns
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.found: Future[tuple[np.ndarray, np.ndarray]] = Future()
+
+    def add_codes(self, codes: _Codes) -> _Codes:
+        """Fold in a column of codes; the last one in starts the search."""
+        with self.lock:
+            self._fold(codes.numbers, (len(codes.texts) + 1).bit_length(), plus=1)
+            last = len(self.parts) == self.expected
+        if last:
+            self.pool.submit(self._search)
+        return codes
+
+    def _fold(self, numbers: np.ndarray, width: int, plus: int = 0, modulo: int = 0) -> None:
+        if self.bits + width <= 63:
+            part = np.empty(BLOCK, np.int64)
+            with np.errstate(invalid="ignore"):
+                for start, end in _blocks(len(self.key)):
+                    piece = part[: end - start]
+                    np.add(numbers[start:end], plus, out=piece, casting="unsafe")
+                    if modulo:
+                        np.remainder(piece, modulo, out=piece)
+                    np.left_shift(piece, self.bits, out=piece)
+                    np.bitwise_or(self.key[start:end], piece, out=self.key[start:end])
+        self.bits += width
+        self.parts.append((numbers, modulo))
+
+    def _search(self) -> None:
+        try:
+            self._fold(self.month, 7, modulo=100)  # (a blank or a fraction: any whole number)
+            key = self.key
+            if self.bits > 63:
+                with np.errstate(invalid="ignore"):
+                    columns = [n.astype(np.int64) % m if m else n for n, m in self.parts]
+                key = np.asarray(pd.Series(list(zip(*columns, strict=True))).factorize()[0])
+            self.found.set_result((pd.Series(key).duplicated(keep="first").to_numpy(), key))
+        except BaseException as error:  # raised where the result is waited for
+            self.found.set_exception(error)
 
 
 def _check_plan(
@@ -1506,10 +1561,14 @@ def _replace_submissions(
                 replacing.append((old, submission.id))
         applied.append(
             AppliedSubmission(
-                submission.id, codes[provider_id], str(submission.financial_year),
-                int(month), int(size), old.id if old is not None else None,
+                submission.id,
+                codes[provider_id],
+                str(submission.financial_year),
+                int(month),
+                int(size),
+                old.id if old is not None else None,
             )
-        )  # fmt: skip
+        )
     if write:
         # The new submissions exist before the old ones point at them.
         session.flush()
