@@ -17,10 +17,9 @@ import os
 import re
 import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -363,12 +362,6 @@ class _NotUtf8(ValueError):
         self.position = position
 
 
-def _release_arrow_memory() -> None:
-    """Hand the reader's freed buffers back, so the check's peak stays low."""
-    pa.default_memory_pool().release_unused()
-    give_back_memory()
-
-
 def give_back_memory() -> None:
     """Return freed heap pages to the system between the phases of a large import.
 
@@ -676,13 +669,22 @@ class _Codes:
         return pd.Categorical.from_codes(self.numbers, categories=self.texts)
 
 
-def _codes(series: pd.Series, known: Callable[[str], int | None], ordered: bool = False) -> _Codes:
+def _codes(series: pd.Series, known: _Known, ordered: bool = False) -> _Codes:
     """Each distinct code cleaned and looked up once (they are few), not each row; numbered
     in the codes' order if `ordered`, else as found."""
     if _is_text(series):
-        # Arrow's own encoding, chunk by chunk (one dictionary for them all), which lets go
-        # of Python's lock while it works.
-        encoded = series.array.__arrow_array__().dictionary_encode()
+        array = series.array.__arrow_array__()
+        # Arrow's own look-ups and encoding, which let go of Python's lock while they work.
+        # First each row against the codes known here, as written (no cleaning): in a clean
+        # file every row is found.
+        texts = sorted(known.texts)
+        found = pc.index_in(array, value_set=pa.array(texts, type=array.type))
+        if found.null_count == 0:
+            numbers = found.to_numpy()
+            lookup = np.array([known(code) for code in texts], np.int32)
+            return _Codes(numbers, texts, np.take(lookup, numbers), [])
+        # Else each distinct code, chunk by chunk (one dictionary for them all).
+        encoded = array.dictionary_encode()
         indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
         positions = pc.fill_null(indices, -1).to_numpy()
         distinct = encoded.chunk(0).dictionary.to_pylist() if encoded.num_chunks else []
@@ -834,9 +836,7 @@ def check_returns(
             plan=lambda rows, findings: _check_plan(session, rows, lookups, findings),
         )
         del frame
-    # The file as read and the checks' temporaries, given back once the check is done (not
-    # between its steps: each would then fault its pages in afresh).
-    _release_arrow_memory()
+    pa.default_memory_pool().release_unused()  # the file's text, as read
     # Row by row, as a person works down the file (stable: rules keep their order).
     findings.errors.sort(key=lambda p: p.row or 0)
     findings.warnings.sort(key=lambda p: p.row or 0)
@@ -918,24 +918,20 @@ def _check_columns(
 ) -> tuple[pd.DataFrame, _Findings]:
     n = len(frame)
     header = {f.key: f.header for f in FIELDS}
-    # The codes are encoded on the two threads, by Arrow, which lets go of Python's lock
-    # while it works, and the search for repeated rows starts as soon as they are; meanwhile
-    # this thread reads the numbers, a block at a time.
+    # The codes are looked up and encoded on the two threads, by Arrow, which lets go of
+    # Python's lock while it works: the search for repeated rows needs them first.
     numbers = {"month": _numbers(frame["month"], n)}
     month = numbers["month"].values
-    repeats = _Repeats(month, len(TEXT_FIELDS), pool)
     coding = {
-        key: pool.submit(
-            lambda *code: repeats.add_codes(_codes(*code)),
-            frame[key],
-            known,
-            key == "point_of_delivery",
-        )
+        key: pool.submit(_codes, frame[key], known, key == "point_of_delivery")
         for key, known in _known_codes(lookups).items()
     }
+    codes = {key: future.result() for key, future in coding.items()}
+    # The search for repeated rows, the longest step left, on a thread; this one reads the
+    # amounts, a block at a time, and compares the costs meanwhile.
+    repeating = pool.submit(_repeats, [codes[k] for k in TEXT_FIELDS], month)
     for key in SCALED_FIELDS:
         numbers[key] = _numbers(frame.get(key), n, scale=True)
-    codes = {key: future.result() for key, future in coding.items()}
     costs = _costs(numbers)
 
     row_numbers = np.arange(first_row, n + first_row, dtype=np.int32)
@@ -1013,7 +1009,9 @@ def _check_columns(
         plan(rows, findings)
 
     # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    later, row_keys = repeats.found.result()
+    # Freed heap pages (the reader's buffers) handed back while the search finishes.
+    give_back_memory()
+    later, row_keys = repeating.result()
     if later.any():
         first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
         findings.add(later, "", lambda i: f"duplicate of row {first_rows[i]}")
@@ -1035,9 +1033,19 @@ def _naming(column: _Codes, message: Callable[[str], str]) -> Callable[[int], st
     return lambda i: message(column.texts[column.numbers[i]])
 
 
-def _known_codes(lookups: Lookups) -> dict[str, Callable[[str], int | None]]:
-    """How each text field's codes are looked up (a number, or None where unknown)."""
+@dataclass(frozen=True)
+class _Known:
+    """The codes of one field known here, and how any code is looked up (its number, or
+    None where unknown)."""
 
+    texts: list[str]
+    look_up: Callable[[str], int | None]
+
+    def __call__(self, code: str) -> int | None:
+        return self.look_up(code)
+
+
+def _known_codes(lookups: Lookups) -> dict[str, _Known]:
     def year(text: str) -> int | None:
         try:
             start = FinancialYear.parse(text).start_year
@@ -1045,12 +1053,17 @@ def _known_codes(lookups: Lookups) -> dict[str, Callable[[str], int | None]]:
             return None
         return start if start in lookups.years_with_contracts else None
 
+    def point(code: str) -> int | None:
+        return 0 if code in lookups.points_of_delivery else None
+
     return {
-        "financial_year": year,
-        "provider_code": lookups.providers.get,
-        "commissioner_code": lookups.commissioners.get,
-        "service_line": lookups.service_lines.get,
-        "point_of_delivery": lambda c: 0 if c in lookups.points_of_delivery else None,
+        "financial_year": _Known(
+            [str(FinancialYear(y)) for y in sorted(lookups.years_with_contracts)], year
+        ),
+        "provider_code": _Known(list(lookups.providers), lookups.providers.get),
+        "commissioner_code": _Known(list(lookups.commissioners), lookups.commissioners.get),
+        "service_line": _Known(list(lookups.service_lines), lookups.service_lines.get),
+        "point_of_delivery": _Known(sorted(lookups.points_of_delivery), point),
     }
 
 
@@ -1097,60 +1110,40 @@ def _costs(numbers: dict[str, _Numbers]) -> _Costs:
     return _Costs(off, expected, np.where(cost_given | price_given, filled, 0).astype("int64"))
 
 
-class _Repeats:
-    """The search for rows that repeat an earlier row's year, month, provider, commissioner,
-    line and point of delivery, begun as soon as its columns are ready.
+def _repeats(codes: list[_Codes], month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows repeat an earlier row's year, month, provider, commissioner, line and
+    point of delivery; and each row's key."""
+    key = _row_keys(codes, month)
+    return pd.Series(key).duplicated(keep="first").to_numpy(), key
 
-    Each row's key holds each code's number plus one (a blank, -1, is 0) and the month
-    (modulo 100) in bits of their own, given to the columns in the order they come in; the
-    last one in starts the search on the pool. Codes too many for 63 bits (a file of
-    thousands of distinct codes) are keyed by tuple instead.
-    """
 
-    def __init__(self, month: np.ndarray, columns: int, pool: ThreadPoolExecutor) -> None:
-        self.month = month
-        self.key = np.zeros(len(month), np.int64)
-        self.bits = 0
-        self.parts: list[tuple[np.ndarray, int]] = []  # for a key by tuple
-        self.expected = columns
-        self.pool = pool
-        self.lock = threading.Lock()
-        self.found: Future[tuple[np.ndarray, np.ndarray]] = Future()
-
-    def add_codes(self, codes: _Codes) -> _Codes:
-        """Fold in a column of codes; the last one in starts the search."""
-        with self.lock:
-            self._fold(codes.numbers, (len(codes.texts) + 1).bit_length(), plus=1)
-            last = len(self.parts) == self.expected
-        if last:
-            self.pool.submit(self._search)
-        return codes
-
-    def _fold(self, numbers: np.ndarray, width: int, plus: int = 0, modulo: int = 0) -> None:
-        if self.bits + width <= 63:
-            part = np.empty(BLOCK, np.int64)
-            with np.errstate(invalid="ignore"):
-                for start, end in _blocks(len(self.key)):
-                    piece = part[: end - start]
-                    np.add(numbers[start:end], plus, out=piece, casting="unsafe")
-                    if modulo:
-                        np.remainder(piece, modulo, out=piece)
-                    np.left_shift(piece, self.bits, out=piece)
-                    np.bitwise_or(self.key[start:end], piece, out=self.key[start:end])
-        self.bits += width
-        self.parts.append((numbers, modulo))
-
-    def _search(self) -> None:
-        try:
-            self._fold(self.month, 7, modulo=100)  # (a blank or a fraction: any whole number)
-            key = self.key
-            if self.bits > 63:
-                with np.errstate(invalid="ignore"):
-                    columns = [n.astype(np.int64) % m if m else n for n, m in self.parts]
-                key = np.asarray(pd.Series(list(zip(*columns, strict=True))).factorize()[0])
-            self.found.set_result((pd.Series(key).duplicated(keep="first").to_numpy(), key))
-        except BaseException as error:  # raised where the result is waited for
-            self.found.set_exception(error)
+def _row_keys(codes: list[_Codes], month: np.ndarray) -> np.ndarray:
+    """Each row's year, month, provider, commissioner, line and point of delivery as one
+    number (rows with the same number repeat each other)."""
+    sizes = [len(c.texts) + 1 for c in codes] + [100]
+    if float(np.prod([float(size) for size in sizes])) >= 2**62:
+        columns = [c.numbers for c in codes] + [np.nan_to_num(month).astype(np.int64) % 100]
+        return np.asarray(pd.Series(list(zip(*columns, strict=True))).factorize()[0])
+    # Each code plus 1 (a blank, -1, is 0): the ones are added once, as a constant.
+    constant = 0
+    for size in sizes[1:]:
+        constant = (constant + 1) * size
+    key = np.empty(len(month), np.int64)
+    whole_month = np.empty(BLOCK, np.int64)
+    with np.errstate(invalid="ignore"):
+        for start, end in _blocks(len(month)):
+            part = key[start:end]
+            np.copyto(part, codes[0].numbers[start:end])
+            for column, size in zip(codes[1:], sizes[1:], strict=False):
+                part *= size
+                part += column.numbers[start:end]
+            months = whole_month[: end - start]
+            np.copyto(months, month[start:end], casting="unsafe")  # (a blank: any number)
+            months %= 100
+            part *= 100
+            part += months
+            part += constant
+    return key
 
 
 def _check_plan(
@@ -1423,6 +1416,7 @@ def apply_returns(
     groups = _groups(rows)
     if not dry_run:
         check.file_hash()  # before the write: a file changed since its check is refused
+        give_back_memory()  # what the check freed, before the write's own memory is taken
     if dry_run:
         with database.reader() as session:
             submissions, _ids = _replace_submissions(
