@@ -127,7 +127,7 @@ def _fresh_copy(source: Path) -> Path:
     return copy
 
 
-CHECK_ROUNDS = 5
+CHECK_ROUNDS = 9
 
 
 @measure(
@@ -149,7 +149,7 @@ def returns_check_ratio(scale: Scale) -> float:
     database = open_database(_fresh_copy(large_database(scale.name)), user="bench")
     configure_mappers()
     # Each once to warm up (the first of each in a process pays for the page cache, for
-    # pandas' and Arrow's threads and for compiling queries), then turn about, five times
+    # pandas' and Arrow's threads and for compiling queries), then turn about, nine times
     # each: the ratio of the medians.
     reading, checking = [], []
     for _round in range(1 + CHECK_ROUNDS):

@@ -930,6 +930,7 @@ def _check_columns(
     # The search for repeated rows, the longest step left, on a thread; this one reads the
     # amounts, a block at a time, and compares the costs meanwhile.
     repeating = pool.submit(_repeats, [codes[k] for k in TEXT_FIELDS], month)
+    pool.submit(give_back_memory)  # the reader's freed buffers, on the other thread
     for key in SCALED_FIELDS:
         numbers[key] = _numbers(frame.get(key), n, scale=True)
     costs = _costs(numbers)
@@ -1009,8 +1010,6 @@ def _check_columns(
         plan(rows, findings)
 
     # Duplicates: the same year, month, provider, commissioner, line and point twice.
-    # Freed heap pages (the reader's buffers) handed back while the search finishes.
-    give_back_memory()
     later, row_keys = repeating.result()
     if later.any():
         first_rows = pd.Series(row_numbers).groupby(row_keys).transform("first").to_numpy()
@@ -1022,8 +1021,12 @@ def _months(column: pd.Series, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Each row's month as an int32 (0 where it is not one), and where a number is given
     that is not a month."""
     if column.dtype == np.int64:  # whole numbers, none blank: the common case
-        bad = (column.to_numpy() - 1).astype(np.uint64) > 11
-        return np.where(bad, 0, column.to_numpy()).astype(np.int32), bad
+        whole = column.to_numpy()
+        bad = (whole < 1) | (whole > 12)
+        month = whole.astype(np.int32)
+        if bad.any():
+            month[bad] = 0
+        return month, bad
     with np.errstate(invalid="ignore"):
         bad = ~np.isnan(values) & ((values != np.floor(values)) | (values < 1) | (values > 12))
     return np.where(bad | np.isnan(values), 0, values).astype(np.int32), bad
