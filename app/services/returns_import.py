@@ -664,9 +664,11 @@ class _Codes:
     texts: list[str]
     found: np.ndarray
     unknown: list[str]
+    complete: bool = False  # known to have no blank
 
     def categorical(self) -> pd.Categorical:
-        return pd.Categorical.from_codes(self.numbers, categories=self.texts)
+        # Valid by construction: each number a position in `texts`, or -1.
+        return pd.Categorical.from_codes(self.numbers, categories=self.texts, validate=False)
 
 
 def _codes(series: pd.Series, known: _Known, ordered: bool = False) -> _Codes:
@@ -682,7 +684,7 @@ def _codes(series: pd.Series, known: _Known, ordered: bool = False) -> _Codes:
         if found.null_count == 0:
             numbers = found.to_numpy()
             lookup = np.array([known(code) for code in texts], np.int32)
-            return _Codes(numbers, texts, np.take(lookup, numbers), [])
+            return _Codes(numbers, texts, np.take(lookup, numbers), [], complete=True)
         # Else each distinct code, chunk by chunk (one dictionary for them all).
         encoded = array.dictionary_encode()
         indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
@@ -715,10 +717,8 @@ class _Numbers:
     not_number: np.ndarray
     whole: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     too_fine: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-
-    @property
-    def given(self) -> np.ndarray:
-        return ~(self.blank | self.not_number)
+    given: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    negative: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 def _numbers(series: pd.Series | None, rows: int, scale: bool = False) -> _Numbers:
@@ -748,8 +748,12 @@ def _numbers(series: pd.Series | None, rows: int, scale: bool = False) -> _Numbe
         column = _Numbers(values, blank, ~np.isfinite(values) & ~blank)
     if scale and column.blank.all():  # an optional column left empty
         column.whole, column.too_fine = np.zeros(rows, np.int64), np.zeros(rows, bool)
+        column.given, column.negative = np.zeros(rows, bool), np.zeros(rows, bool)
     elif scale:
         column.whole, column.too_fine = _scaled(column.values)
+        column.given = ~(column.blank | column.not_number)
+        with np.errstate(invalid="ignore"):
+            column.negative = column.values < 0
     return column
 
 
@@ -836,7 +840,10 @@ def check_returns(
             plan=lambda rows, findings: _check_plan(session, rows, lookups, findings),
         )
         del frame
-    pa.default_memory_pool().release_unused()  # the file's text, as read
+    # The file as read and the checks' temporaries handed back (once, at the end: between
+    # the steps, freeing pages would hold up the other thread's allocations).
+    pa.default_memory_pool().release_unused()
+    give_back_memory()
     # Row by row, as a person works down the file (stable: rules keep their order).
     findings.errors.sort(key=lambda p: p.row or 0)
     findings.warnings.sort(key=lambda p: p.row or 0)
@@ -930,9 +937,12 @@ def _check_columns(
     # The search for repeated rows, the longest step left, on a thread; this one reads the
     # amounts, a block at a time, and compares the costs meanwhile.
     repeating = pool.submit(_repeats, [codes[k] for k in TEXT_FIELDS], month)
-    pool.submit(give_back_memory)  # the reader's freed buffers, on the other thread
-    for key in SCALED_FIELDS:
+    # Two of the amounts, and the months, on the other thread.
+    reading = {key: pool.submit(_numbers, frame.get(key), n, True) for key in SCALED_FIELDS[2:]}
+    months = pool.submit(_months, frame["month"], month)
+    for key in SCALED_FIELDS[:2]:
         numbers[key] = _numbers(frame.get(key), n, scale=True)
+    numbers |= {key: future.result() for key, future in reading.items()}
     costs = _costs(numbers)
 
     row_numbers = np.arange(first_row, n + first_row, dtype=np.int32)
@@ -946,7 +956,8 @@ def _check_columns(
         ("point_of_delivery", lambda c: f"unknown point of delivery '{c}'"),
     ):
         column = codes[key]
-        findings.add(column.numbers < 0, header[key], lambda i: "a value is required")
+        if not column.complete:
+            findings.add(column.numbers < 0, header[key], lambda i: "a value is required")
         if column.unknown:
             unknown = (column.found < 0) & (column.numbers >= 0)
             findings.add(unknown, header[key], _naming(column, message))
@@ -957,7 +968,7 @@ def _check_columns(
             findings.add(numbers[key].not_number, header[key], _not_a_number(frame[key]))
         if FIELD_BY_KEY[key].required:
             findings.add(numbers[key].blank, header[key], lambda i: "a value is required")
-    month_number, bad_month = _months(frame["month"], month)
+    month_number, bad_month = months.result()
     findings.add(bad_month, header["month"], lambda i: f"month {_plain(month[i])} is outside 1-12")
     for key in SCALED_FIELDS:
         values = numbers[key].values
@@ -967,9 +978,11 @@ def _check_columns(
             _about(values, "{} has more than two decimal places"),
         )
         if key.endswith("activity"):
-            with np.errstate(invalid="ignore"):
-                negative = values < 0
-            findings.add(negative, header[key], _about(values, "activity cannot be negative ({})"))
+            findings.add(
+                numbers[key].negative,
+                header[key],
+                _about(values, "activity cannot be negative ({})"),
+            )
 
     # Cost against activity times price.
     findings.add(
