@@ -18,7 +18,7 @@ from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected, UsageError
 from app.models import FinancialYear, NoticeKind
-from app.services import contract_exchange, pooled_budget, quality, year_end
+from app.services import contract_exchange, points_of_delivery, pooled_budget, quality, year_end
 from app.services.access import Area
 from app.services.risk_sharing import Method
 
@@ -41,6 +41,7 @@ NOTICE_COLUMNS = [
     ("status", "Status"),
     ("reason", "Reason"),
 ]
+POINT_COLUMNS = [("code", "Code"), ("name", "Name"), ("status", "Status")]
 CONTRIBUTION_COLUMNS = [
     ("member", "Member"),
     ("baseline", "Baseline"),
@@ -195,6 +196,25 @@ def register(add: CommandAdder) -> None:
     rolling.add_argument("--year", metavar="FY", required=True)
     rolling.add_argument("--uplift", metavar="PERCENT", required=True, help="such as 2.1")
 
+    points = add("points", _usage("points list|add|rename|retire|restore ..."),
+                 "the points of delivery returns and contract lines name")  # fmt: skip
+    actions = points.add_subparsers(dest="points_command", metavar="ACTION")
+    listing = add.sub(actions, "list", points_list, "every point, retired ones marked")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    adding = add.sub(actions, "add", points_add, "add a point", writes=Area.CONTRACTS)
+    renaming = add.sub(actions, "rename", points_rename, "give a point a new name",
+                       writes=Area.CONTRACTS)  # fmt: skip
+    for parser in (adding, renaming):
+        parser.add_argument("code", metavar="CODE")
+        parser.add_argument("name", metavar="NAME")
+    for action, retired, text in (
+        ("retire", True, "retire a point: returns naming it are refused"),
+        ("restore", False, "bring a retired point back"),
+    ):
+        parser = add.sub(actions, action, points_retire, text, writes=Area.CONTRACTS)
+        parser.add_argument("code", metavar="CODE")
+        parser.set_defaults(retired=retired)
+
     clause9 = add("clause9", clause9_command, "a contract's clause 9 summary for the members")
     clause9.add_argument("--contract", metavar="REF", required=True)
     clause9.add_argument("--out", metavar="FILE.xlsx", help="write it to a workbook")
@@ -297,6 +317,50 @@ def notices_add(arguments: argparse.Namespace, context: CommandContext) -> int:
     finally:
         database.close()
     print(f"issued {arguments.kind} notice {notice} on {arguments.contract}")
+    return 0
+
+
+def points_list(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        rows = points_of_delivery.list_points(database)
+    finally:
+        database.close()
+    if arguments.json:
+        print(to_json(rows))
+    else:
+        print_table(rows, POINT_COLUMNS)
+    return 0
+
+
+def points_add(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        code = points_of_delivery.add_point(database, arguments.code, arguments.name)
+    finally:
+        database.close()
+    print(f"added point of delivery {code}")
+    return 0
+
+
+def points_rename(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        before = points_of_delivery.rename_point(database, arguments.code, arguments.name)
+    finally:
+        database.close()
+    print(f"renamed {arguments.code.strip()}: '{before}' is now '{arguments.name.strip()}'")
+    return 0
+
+
+def points_retire(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        points_of_delivery.set_retired(database, arguments.code, arguments.retired)
+    finally:
+        database.close()
+    done = "retired" if arguments.retired else "restored"
+    print(f"{done} point of delivery {arguments.code.strip()}")
     return 0
 
 

@@ -216,7 +216,9 @@ def import_contracts(database: Database, path: str | Path) -> int:
         lines = {code: line for line, code in _codes(session).items()}
         points = set(
             session.scalars(
-                select(Term.code).where(Term.vocabulary == Vocabulary.POINT_OF_DELIVERY)
+                select(Term.code).where(
+                    Term.vocabulary == Vocabulary.POINT_OF_DELIVERY, Term.deleted_at.is_(None)
+                )
             )
         )
         seen: dict[tuple[str, str, str], int] = {}

@@ -585,7 +585,9 @@ def load_lookups(session: Session) -> Lookups:
         points_of_delivery=set(
             session.scalars(
                 select(Term.code).where(
-                    Term.vocabulary == Vocabulary.POINT_OF_DELIVERY, Term.retired.is_(False)
+                    Term.vocabulary == Vocabulary.POINT_OF_DELIVERY,
+                    Term.retired.is_(False),
+                    Term.deleted_at.is_(None),
                 )
             )
         ),

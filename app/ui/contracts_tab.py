@@ -56,6 +56,7 @@ from app.ui.monitoring_model import (
     prepare_rows,
 )
 from app.ui.narrative import run_confirming
+from app.ui.points_page import PointsPage
 from app.ui.record_model import Column, Kind, RecordTableModel, fitted_widths
 from app.ui.table_view import CellMeasure, DataTableView
 from app.ui.tasks import BackgroundFill, Task, start_task
@@ -1247,6 +1248,7 @@ class ContractsTab(QWidget):
             ("notices", self.tr("&Notices")),
             ("budget", self.tr("Pooled &budget")),
             ("year_end", self.tr("&Year end")),
+            ("points", self.tr("Points of &delivery")),
         ):
             holder = QWidget()
             holder_layout = QVBoxLayout(holder)
@@ -1313,6 +1315,10 @@ class ContractsTab(QWidget):
     def year_end(self) -> YearEndPage:
         return self._page("year_end")  # type: ignore[return-value]
 
+    @property
+    def points(self) -> PointsPage:
+        return self._page("points")  # type: ignore[return-value]
+
     def _page(self, name: str, fill: bool = True) -> QWidget:
         """The page `name`, made (and, unless told not to, filled) now if it was not yet."""
         page = self._made.get(name)
@@ -1347,6 +1353,8 @@ class ContractsTab(QWidget):
             return NoticesPage(context, stack, load=False)
         if name == "budget":
             return BudgetPage(context, stack, load=False)
+        if name == "points":
+            return PointsPage(context, stack, load=False)
         year_end_page = YearEndPage(context, stack, load=False)
         year_end_page.rolled.connect(lambda _created: self._reload_if_made("contracts"))
         return year_end_page
