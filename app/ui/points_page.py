@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Slot
@@ -170,27 +171,21 @@ class PointsPage(QWidget):
 
     def add(self, code: str, name: str) -> bool:
         database = self.context.database
-        added = self._apply(lambda: points_of_delivery.add_point(database, code, name))
-        if added is None:
-            return False
-        self._push(
-            self.tr("Add the point of delivery {0}").format(added),
-            lambda: points_of_delivery.add_point(database, added, name),
-            lambda: points_of_delivery.remove_point(database, added),
+        return self._change(
+            lambda: points_of_delivery.add_point(database, code, name),
+            self.tr("Add the point of delivery {0}"),
+            lambda added: points_of_delivery.add_point(database, added, name),
+            lambda added: points_of_delivery.remove_point(database, added),
         )
-        return True
 
     def rename(self, code: str, name: str) -> bool:
         database = self.context.database
-        before = self._apply(lambda: points_of_delivery.rename_point(database, code, name))
-        if before is None:
-            return False
-        self._push(
-            self.tr("Rename the point of delivery {0}").format(code),
+        return self._change(
             lambda: points_of_delivery.rename_point(database, code, name),
-            lambda: points_of_delivery.rename_point(database, code, before),
+            self.tr("Rename the point of delivery {0}").format(code),
+            lambda _before: points_of_delivery.rename_point(database, code, name),
+            lambda before: points_of_delivery.rename_point(database, code, before),
         )
-        return True
 
     @Slot()
     def set_retired(self, retired: bool) -> bool:
@@ -198,28 +193,36 @@ class PointsPage(QWidget):
         if point is None or point.retired == retired:
             return False
         database, code = self.context.database, point.code
-        if self._apply(lambda: points_of_delivery.set_retired(database, code, retired)) is None:
-            return False
-        text = (
-            self.tr("Retire the point of delivery {0}")
-            if retired
-            else self.tr("Restore the point of delivery {0}")
-        )
-        self._push(
-            text.format(code),
+        return self._change(
             lambda: points_of_delivery.set_retired(database, code, retired),
-            lambda: points_of_delivery.set_retired(database, code, not retired),
+            (
+                self.tr("Retire the point of delivery {0}")
+                if retired
+                else self.tr("Restore the point of delivery {0}")
+            ).format(code),
+            lambda _before: points_of_delivery.set_retired(database, code, retired),
+            lambda _before: points_of_delivery.set_retired(database, code, not retired),
         )
-        return True
 
-    def _apply(self, change: Any) -> Any:
-        """Make the change through its service; a refusal is shown and gives None."""
+    def _change(
+        self,
+        make: Callable[[], Any],
+        text: str,
+        redo: Callable[[Any], Any],
+        undo: Callable[[Any], Any],
+    ) -> bool:
+        """Make a change through its service (a refusal is shown, and nothing is pushed),
+        then push it for undoing: `redo` and `undo` are given what `make` gave back, and
+        `text` gets it for a {0} it holds."""
         try:
-            return change()
+            made = make()
         except Exception as error:
             show_error(error, self.context.log_file, self.tr("Points of delivery"))
-            return None
-
-    def _push(self, text: str, redo: Any, undo: Any) -> None:
-        self.undo_stack.push(AppliedChange(text, redo, undo, self.reload))
+            return False
+        self.undo_stack.push(
+            AppliedChange(
+                text.replace("{0}", str(made)), lambda: redo(made), lambda: undo(made), self.reload
+            )
+        )
         self.reload()
+        return True
