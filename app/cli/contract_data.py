@@ -18,7 +18,14 @@ from app.cli.output import print_table, to_json
 from app.cli.registry import CommandAdder
 from app.errors import InputRejected, UsageError
 from app.models import FinancialYear, NoticeKind
-from app.services import contract_exchange, points_of_delivery, pooled_budget, quality, year_end
+from app.services import (
+    contract_exchange,
+    contract_split,
+    points_of_delivery,
+    pooled_budget,
+    quality,
+    year_end,
+)
 from app.services.access import Area
 from app.services.risk_sharing import Method
 
@@ -41,6 +48,7 @@ NOTICE_COLUMNS = [
     ("status", "Status"),
     ("reason", "Reason"),
 ]
+SPLIT_COLUMNS = [("commissioner", "Commissioner"), ("share", "Share")]
 POINT_COLUMNS = [("code", "Code"), ("name", "Name"), ("status", "Status")]
 CONTRIBUTION_COLUMNS = [
     ("member", "Member"),
@@ -215,6 +223,22 @@ def register(add: CommandAdder) -> None:
         parser.add_argument("code", metavar="CODE")
         parser.set_defaults(retired=retired)
 
+    split = add("split", _usage("split show|set|clear --contract REF ..."),
+                "a contract's own split of its plan between the PCTs")  # fmt: skip
+    actions = split.add_subparsers(dest="split_command", metavar="ACTION")
+    showing = add.sub(actions, "show", split_show, "the split (none: capitation shares)")
+    showing.add_argument("--json", action="store_true", help="print a JSON array")
+    setting = add.sub(actions, "set", split_set, "set the split (replaces it)",
+                      writes=Area.CONTRACTS)  # fmt: skip
+    setting.add_argument("--share", action="append", required=True, metavar="CODE=SHARE",
+                         help="a PCT's part of the plan (0.4 or 40%%); the parts make a "
+                         "whole")  # fmt: skip
+    clearing = add.sub(actions, "clear", split_set, "back to capitation shares",
+                       writes=Area.CONTRACTS)  # fmt: skip
+    clearing.set_defaults(share=[])
+    for parser in (showing, setting, clearing):
+        parser.add_argument("--contract", metavar="REF", required=True)
+
     clause9 = add("clause9", clause9_command, "a contract's clause 9 summary for the members")
     clause9.add_argument("--contract", metavar="REF", required=True)
     clause9.add_argument("--out", metavar="FILE.xlsx", help="write it to a workbook")
@@ -317,6 +341,38 @@ def notices_add(arguments: argparse.Namespace, context: CommandContext) -> int:
     finally:
         database.close()
     print(f"issued {arguments.kind} notice {notice} on {arguments.contract}")
+    return 0
+
+
+def split_show(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()
+    try:
+        parts = contract_split.split_of(database, arguments.contract)
+    finally:
+        database.close()
+    if arguments.json:
+        print(to_json(parts))
+    elif not parts:
+        print(f"{arguments.contract} sets no split: each PCT's part is its capitation share")
+    else:
+        print_table(parts, SPLIT_COLUMNS)
+    return 0
+
+
+def split_set(arguments: argparse.Namespace, context: CommandContext) -> int:
+    database = context.open()  # (who may change contracts is checked first)
+    try:
+        parts = {}
+        for text in arguments.share:
+            code, share = _pair(text, "--share")
+            parts[code] = _fraction(share, "--share")
+        contract_split.set_split(database, arguments.contract, parts)
+    finally:
+        database.close()
+    if parts:
+        print(f"{arguments.contract}: the plan is split between {len(parts)} PCTs")
+    else:
+        print(f"{arguments.contract}: each PCT's part is its capitation share")
     return 0
 
 

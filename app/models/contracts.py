@@ -52,6 +52,18 @@ class Contract(Record, Base):
     lines: Mapped[list[ContractLine]] = relationship(back_populates="contract")
 
 
+class ContractShare(Record, Base):
+    """A member PCT's part of a contract's plan, where the contract sets its own split;
+    without one, each PCT's part is its capitation share."""
+
+    __tablename__ = "contract_share"
+    __table_args__ = (UniqueConstraint("contract_id", "commissioner_id"),)
+
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id"), index=True)
+    commissioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    share: Mapped[Decimal] = mapped_column(Share())
+
+
 class ContractLine(Record, Base):
     """A service line of a contract with its price and the agreed margin around its plan."""
 

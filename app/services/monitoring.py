@@ -43,6 +43,7 @@ from app.models import (
 from app.models.financial_year import MONTH_NAMES
 from app.models.identifiable import NumberConfirmation, confirm_while_writing
 from app.paths import resources_dir
+from app.services import contract_split
 from app.services.access import Area, require_write
 from app.services.spc import XmrChart, xmr
 from app.store.database import Database
@@ -315,22 +316,25 @@ def _plan(session: Session, flt: MonitoringFilter, names: _Names) -> list[Record
 
 
 def _by_commissioner(session: Session, plan: list[Record], flt: MonitoringFilter) -> list[Record]:
-    """Each PCT's part of the plan: its capitation share of each line's plan."""
+    """Each PCT's part of the plan: the contract's own split where it sets one, else the
+    PCT's capitation share of each line's plan."""
     shares = _shares(session, flt.year)
-    if flt.commissioner:
-        wanted = _organisation(session, flt.commissioner)
+    wanted = _organisation(session, flt.commissioner) if flt.commissioner else None
+    if wanted is not None:
         shares = [s for s in shares if s["commissioner_id"] == wanted]
-    by_month: dict[int, list[Record]] = {}
+    by_month: dict[int, list[tuple[uuid.UUID, float]]] = {}
     for share in shares:
-        by_month.setdefault(share["month"], []).append(share)
+        by_month.setdefault(share["month"], []).append((share["commissioner_id"], share["share"]))
+    own = _own_splits(session, {row["reference"] for row in plan}, wanted)
     merged = []
-    for row in plan:  # each plan row, then its month's shares in order (a merge on month)
-        for share in by_month.get(row["month"], ()):
-            part = share["share"]
+    for row in plan:  # each plan row, then its parts in order (a merge on month)
+        reference = row["reference"]
+        parts = own[reference] if reference in own else by_month.get(row["month"], [])
+        for commissioner, part in parts:
             merged.append(
                 {
                     **row,
-                    "commissioner_id": share["commissioner_id"],
+                    "commissioner_id": commissioner,
                     "plan_activity": row["plan_activity"] * part,
                     "plan_cost": row["plan_cost"] * part,
                     "plan_minimum_cost": row["plan_minimum_cost"] * part,
@@ -338,6 +342,31 @@ def _by_commissioner(session: Session, plan: list[Record], flt: MonitoringFilter
                 }
             )
     return merged
+
+
+def _own_splits(
+    session: Session, references: set[str], wanted: uuid.UUID | None
+) -> dict[str, list[tuple[uuid.UUID, float]]]:
+    """The contracts (of these) that set their own split: each PCT's part (merged PCTs under
+    their successors), in order; only the PCT wanted, if one is."""
+    ids = dict(
+        session.execute(
+            select(Contract.id, Contract.reference).where(Contract.reference.in_(references))
+        ).all()
+    )
+    successors = _successors(session)
+    found: dict[str, list[tuple[uuid.UUID, float]]] = {}
+    for contract_id, split in contract_split.splits(session, list(ids)).items():
+        parts: dict[uuid.UUID, float] = {}
+        for commissioner, share in split.items():
+            final = successors.get(commissioner, commissioner)
+            parts[final] = parts.get(final, 0.0) + share
+        found[ids[contract_id]] = [
+            (commissioner, share)
+            for commissioner, share in sorted(parts.items())
+            if wanted is None or commissioner == wanted
+        ]
+    return found
 
 
 def _actual(

@@ -62,7 +62,7 @@ from app.models import (
     Term,
     Vocabulary,
 )
-from app.services import workbook_rows, xlsx_stream
+from app.services import contract_split, workbook_rows, xlsx_stream
 from app.services.access import Area, require_write
 from app.services.return_sheets import STREAMED_WORKBOOKS, is_workbook, sheet_names
 from app.services.table_export import unguard_cell
@@ -1164,13 +1164,31 @@ def _row_keys(codes: list[_Codes], month: np.ndarray) -> np.ndarray:
     return key
 
 
+def _split_parts(
+    split_planned: dict[tuple[int, int], float],
+    keys: np.ndarray,
+    commissioner: np.ndarray,
+    commissioners: int,
+) -> np.ndarray:
+    """Each row's part of the plans of contracts that set their own split: the row's
+    commissioner's part (0 where the split leaves it out), NaN where no such plan holds."""
+    if not split_planned:
+        return np.full(len(keys), np.nan)
+    split_lines = pd.Index([key for key, who in split_planned if who == -1])
+    parts = {key * commissioners + who: value for (key, who), value in split_planned.items()}
+    index = pd.Index(list(parts))
+    values = np.array([*parts.values(), 0.0])
+    part = values[index.get_indexer(keys * commissioners + commissioner)]
+    return np.where(split_lines.get_indexer(keys) >= 0, part, np.nan)
+
+
 def _check_plan(
     session: Session, rows: pd.DataFrame, lookups: Lookups, findings: _Findings
 ) -> None:
     """Warn where planned activity differs from the contract's plan for that commissioner.
 
-    Each PCT's part of a line's plan is its capitation share (the membership in force on the
-    first day of the month), as the contract sets no other split.
+    Each PCT's part of a line's plan is the contract's own split where it sets one, else the
+    PCT's capitation share (the membership in force on the first day of the month).
     """
     usable = (
         rows["plan_given"].to_numpy()
@@ -1188,6 +1206,7 @@ def _check_plan(
     providers = [lookups.ids[i] for i in np.unique(subset["provider"].to_numpy())]
     plan = session.execute(
         select(
+            Contract.id,
             Contract.provider_id,
             Contract.financial_year,
             ContractLine.service_line_id,
@@ -1213,8 +1232,10 @@ def _check_plan(
         len(categories) + 1,
         13,
     )
-    planned: dict[int, float] = {}
-    for provider_id, year, line_id, point, month, activity in plan:
+    own = contract_split.splits(session, list({found[0] for found in plan}))
+    planned: dict[int, float] = {}  # by capitation share
+    split_planned: dict[tuple[int, int], float] = {}  # by the contract's own split
+    for contract_id, provider_id, year, line_id, point, month, activity in plan:
         if line_id not in lookups.number or point not in categories:
             continue
         key = combine(
@@ -1224,8 +1245,14 @@ def _check_plan(
             )],
             sizes,
         )[0]  # fmt: skip
-        planned[int(key)] = planned.get(int(key), 0.0) + float(activity)
-    if not planned:
+        if contract_id in own:
+            for commissioner_id, share in own[contract_id].items():
+                part = (int(key), lookups.number.get(commissioner_id, -1))
+                split_planned[part] = split_planned.get(part, 0.0) + float(activity) * share
+            split_planned.setdefault((int(key), -1), 0.0)  # the line's plan is split
+        else:
+            planned[int(key)] = planned.get(int(key), 0.0) + float(activity)
+    if not planned and not split_planned:
         return
     fy = subset["financial_year"].to_numpy() - first_year
     month = subset["month"].to_numpy()
@@ -1237,6 +1264,8 @@ def _check_plan(
     plan_index = pd.Index(list(planned.keys()))
     plan_values = np.array([*planned.values(), np.nan])
     line_plan = plan_values[plan_index.get_indexer(keys)]
+    commissioner = subset["commissioner"].to_numpy()
+    split_part = _split_parts(split_planned, keys, commissioner, len(lookups.ids) + 1)
 
     memberships = session.execute(
         select(
@@ -1246,7 +1275,6 @@ def _check_plan(
             Membership.capitation_share,
         ).where(Membership.deleted_at.is_(None))
     ).all()
-    commissioner = subset["commissioner"].to_numpy()
     period_sizes = (len(lookups.ids), sizes[1], 13)
     period_keys = combine([commissioner, fy, month], period_sizes)
     distinct, inverse = np.unique(period_keys, return_inverse=True)
@@ -1265,7 +1293,10 @@ def _check_plan(
             ),
             np.nan,
         )
-    expected = np.round(line_plan * shares[inverse] * 100)
+    by_share = line_plan * shares[inverse]
+    both = np.isnan(by_share) & np.isnan(split_part)
+    expected = np.where(both, np.nan, np.nan_to_num(by_share) + np.nan_to_num(split_part))
+    expected = np.round(expected * 100)
     reported = subset["plan_c"].to_numpy()
     with np.errstate(invalid="ignore"):
         differs = ~np.isnan(expected) & (np.abs(reported - expected) > 1)

@@ -41,13 +41,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import CommissioningError, InputRejected
 from app.models import Contract, FinancialYear, Organisation, Term, Vocabulary
 from app.models.financial_year import MONTH_NAMES
-from app.services import contracts, monitoring, returns_tracker, year_end
+from app.services import contract_split, contracts, monitoring, returns_tracker, year_end
 from app.services.returns_tracker import MONTH_FIELDS
 from app.services.spc import XmrChart
 from app.store.database import Database
 from app.ui.charts import LineChart, Rule, Series
 from app.ui.context import UiContext
 from app.ui.contract_pages import BringInButton, BudgetPage, NoticesPage, QualityPage, YearEndPage
+from app.ui.dialog_parts import AppliedChange
 from app.ui.errors import show_error
 from app.ui.monitoring_model import (
     POSITION_COLUMNS,
@@ -58,6 +59,7 @@ from app.ui.monitoring_model import (
 from app.ui.narrative import run_confirming
 from app.ui.points_page import PointsPage
 from app.ui.record_model import Column, Kind, RecordTableModel, fitted_widths
+from app.ui.split_dialog import SplitDialog
 from app.ui.table_view import CellMeasure, DataTableView
 from app.ui.tasks import BackgroundFill, Task, start_task
 
@@ -141,10 +143,16 @@ class ContractsPage(QWidget):
     """The contracts of a year, with overdue drafts flagged."""
 
     def __init__(
-        self, context: UiContext, parent: QWidget | None = None, *, load: bool = True
+        self,
+        context: UiContext,
+        parent: QWidget | None = None,
+        *,
+        load: bool = True,
+        undo_stack: QUndoStack | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
+        self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
         self.year_choice = QComboBox()
         self.year_choice.setAccessibleName(self.tr("Financial year of the contracts"))
         if load:  # else its years come with its rows (`load`, `fill_in_background`)
@@ -156,20 +164,62 @@ class ContractsPage(QWidget):
         self.table.set_today(context.today)
         self.table.setAccessibleName(self.tr("Contracts"))
         self.bring_in = BringInButton(context)
+        self.split_button = QPushButton(self.tr("&Split of the plan…"))
+        self.split_button.setAccessibleName(self.tr("Split of the plan between the PCTs"))
+        self.split_button.setToolTip(
+            self.tr("Each PCT's part of the chosen contract's plan (else its capitation share)")
+        )
         label = QLabel(self.tr("&Year:"))
         label.setBuddy(self.year_choice)
         bar = QHBoxLayout()
         bar.addWidget(label)
         bar.addWidget(self.year_choice)
         bar.addStretch(1)
+        bar.addWidget(self.split_button)
         bar.addWidget(self.bring_in)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.year_choice.currentIndexChanged.connect(self.reload)
         self.bring_in.imported.connect(self.reload)
+        self.split_button.clicked.connect(self.ask_split)
         if load:  # else the tab loads it when first wanted
             self.reload()
+
+    @Slot()
+    def ask_split(self) -> None:
+        """Set the chosen contract's own split of its plan, or go back to capitation."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return
+        reference = self.model.row_at(index.row()).reference
+        database = self.context.database
+        try:
+            dialog = SplitDialog(
+                reference,
+                contract_split.members(database, reference),
+                contract_split.split_of(database, reference),
+                self,
+            )
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.set_split(reference, dialog.parts())
+        except CommissioningError as error:
+            show_error(error, self.context.log_file, self.tr("Split of the plan"))
+
+    def set_split(self, reference: str, parts: dict[str, Decimal]) -> None:
+        """Set the split (refusals raise); undoable."""
+        database = self.context.database
+        before = contract_split.set_split(database, reference, parts)
+        self.undo_stack.push(
+            AppliedChange(
+                self.tr("Set the split of the plan of {0}").format(reference),
+                lambda: contract_split.set_split(database, reference, parts),
+                lambda: contract_split.set_split(
+                    database, reference, {p.commissioner: p.share for p in before}
+                ),
+                lambda: None,
+            )
+        )
 
     def _set_years(self, years: list[FinancialYear]) -> None:
         """All years, then each year; the last chosen (no signal sent)."""
@@ -1337,7 +1387,7 @@ class ContractsTab(QWidget):
     def _make(self, name: str) -> QWidget:
         context, stack = self.context, self.undo_stack
         if name == "contracts":
-            contracts_page = ContractsPage(context, load=False)
+            contracts_page = ContractsPage(context, load=False, undo_stack=stack)
             contracts_page.bring_in.imported.connect(self._brought_in)
             return contracts_page
         if name == "returns":
