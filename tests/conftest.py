@@ -139,6 +139,14 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _template(tmp_path_factory, "demo", demo=True)
 
 
+@pytest.fixture
+def demo_file(demo_template: Path, tmp_path: Path) -> Path:
+    """A copy of the demo database, closed, for the command line to open."""
+    path = tmp_path / "cli.sqlite"
+    shutil.copyfile(demo_template, path)
+    return path
+
+
 def _copy_and_open(template: Path, tmp_path: Path) -> Iterator[Database]:
     path = tmp_path / "commissioning.sqlite"
     shutil.copyfile(template, path)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.errors import InputRejected
 from app.models import FinancialYear
 from app.services.contract_split import SplitPart, set_split, split_of
 from app.services.monitoring import Dimension, MonitoringFilter, position
 from app.services.returns_import import check_returns
 from app.store.database import Database
+from tests.test_contracts_cli import run as cli
 from tests.test_returns_import import plan_rows, write_csv
 
 YEAR = FinancialYear(2026)
@@ -115,15 +114,10 @@ def test_the_returns_check_compares_planned_activity_with_the_split(
 
 
 def test_the_command_line_sets_shows_and_clears_a_split(
-    capsys: pytest.CaptureFixture[str], demo_template: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_file: Path
 ) -> None:
-    db = tmp_path / "demo.sqlite"
-    shutil.copyfile(demo_template, db)
-
     def run(*argv: str) -> tuple[int, str, str]:
-        code = main([*argv, "--db", str(db), "--as-of", "2026-11-24"])
-        out, err = capsys.readouterr()
-        return code, out, err
+        return cli(capsys, *argv, "--db", str(demo_file))
 
     code, out, _ = run("split", "set", "--contract", CONTRACT, "--share", "5A3=75%",
                        "--share", "5A2=0.25")  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -19,13 +18,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main([*argv, "--as-of", AS_OF])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def demo_file(demo_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "cli.sqlite"
-    shutil.copyfile(demo_template, path)
-    return path
 
 
 def test_returns_import_each_file_on_its_own(

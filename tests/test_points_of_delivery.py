@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QUndoStack
 
-from app.cli import main
 from app.errors import InputRejected
 from app.services import points_of_delivery
 from app.services.returns_import import check_returns
@@ -17,6 +16,7 @@ from app.settings import Settings
 from app.store.database import Database
 from app.ui.context import UiContext
 from app.ui.points_page import PointsPage
+from tests.test_contracts_cli import run as cli
 from tests.test_returns_import import plan_rows, write_csv
 
 
@@ -76,17 +76,10 @@ def test_a_point_that_cannot_be_added_is_refused_by_its_field(
 
 
 def test_the_command_line_lists_adds_renames_retires_and_restores(
-    capsys: pytest.CaptureFixture[str], demo_template: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_file: Path
 ) -> None:
-    import shutil
-
-    db = tmp_path / "demo.sqlite"
-    shutil.copyfile(demo_template, db)
-
     def run(*argv: str) -> tuple[int, str, str]:
-        code = main([*argv, "--db", str(db), "--as-of", "2026-11-24"])
-        out, err = capsys.readouterr()
-        return code, out, err
+        return cli(capsys, *argv, "--db", str(demo_file))
 
     assert run("points", "add", "HDU", "High dependency unit")[:2] == (
         0,

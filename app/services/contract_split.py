@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import InputRejected
-from app.models import Contract, ContractShare, Membership, Organisation, Term
+from app.models import Contract, ContractShare, Organisation, Term
 from app.models.base import utc_now
 from app.services.access import Area, require_write
 from app.store.database import Database
@@ -41,22 +41,17 @@ class Member:
 
 def members(database: Database, reference: str) -> list[Member]:
     """The PCTs a contract's plan may be split between: the members on 1 April of its year."""
+    from app.services.year_end import member_shares_in  # (year end reads monitoring, this)
+
     with database.reader() as session:
         contract = _contract(session, reference)
-        day = contract.financial_year.month_start(4)
-        return [
-            Member(code, name, share)
-            for code, name, share in session.execute(
-                select(Organisation.code, Organisation.name, Membership.capitation_share)
-                .join(Membership, Membership.member_id == Organisation.id)
-                .where(
-                    Membership.deleted_at.is_(None),
-                    Membership.effective_from <= day,
-                    (Membership.effective_to.is_(None)) | (Membership.effective_to >= day),
-                )
-                .order_by(Organisation.code)
-            )
-        ]
+        shares = member_shares_in(session, contract.financial_year)
+        names = dict(
+            session.execute(
+                select(Organisation.code, Organisation.name).where(Organisation.code.in_(shares))
+            ).all()
+        )
+        return [Member(code, names[code], share) for code, (share, _baseline) in shares.items()]
 
 
 def split_of(database: Database, reference: str) -> list[SplitPart]:
