@@ -109,12 +109,7 @@ CLAUSE9_COLUMNS = [
 
 
 def _table(model: RecordTableModel, title: str, context: UiContext) -> DataTableView:
-    table = DataTableView()
-    table.setModel(model)
-    table.set_title(title)
-    table.set_today(context.today)
-    table.setAccessibleName(title)
-    return table
+    return DataTableView.titled(model, title, context.today)
 
 
 def _year_choice(context: UiContext, name: str, years: list[FinancialYear]) -> QComboBox:

@@ -70,12 +70,7 @@ class PointsPage(QWidget):
         super().__init__(parent)
         self.context, self.undo_stack = context, undo_stack
         self.model = RecordTableModel(POINT_COLUMNS, self)
-        self.table = DataTableView()
-        self.table.setModel(self.model)
-        title = self.tr("Points of delivery")
-        self.table.set_title(title)
-        self.table.set_today(context.today)
-        self.table.setAccessibleName(title)
+        self.table = DataTableView.titled(self.model, self.tr("Points of delivery"), context.today)
         self.add_button = QPushButton(self.tr("&Add point…"))
         self.rename_button = QPushButton(self.tr("Re&name…"))
         self.retire_button = QPushButton(self.tr("R&etire"))

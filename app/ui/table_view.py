@@ -10,7 +10,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTime, Slot
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QDate,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTime,
+    Slot,
+)
 from PySide6.QtGui import QAction, QFont, QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -88,6 +97,18 @@ class DataTableView(QTableView):
     What is taken away is what is shown: visible columns in their on-screen order and rows in
     the sorted, filtered order of the (proxy) model behind the view.
     """
+
+    @classmethod
+    def titled(
+        cls, model: QAbstractItemModel, title: str, today: Callable[[], date]
+    ) -> DataTableView:
+        """A view of `model` named `title` (on screen readers, exports and prints too)."""
+        table = cls()
+        table.setModel(model)
+        table.set_title(title)
+        table.set_today(today)
+        table.setAccessibleName(title)
+        return table
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
